@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * rcuwatch event ABI: the one header shared by the BPF programs
+ * (bpf/rcuwatch.bpf.c), the userspace decoder and the recording format.
+ * Any change to a struct here bumps RW_ABI_VERSION; recordings carry it.
+ *
+ * The kernel side is the rcu_pending tracepoints of
+ * kernel/rcu_pending-tracepoints.patch (see docs/kernel.md) and the RCU/SRCU
+ * grace-period tracepoints rcu:rcu_grace_period and rcu:srcu_grace_period.
+ */
+#ifndef RCUWATCH_EVENTS_H
+#define RCUWATCH_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define RW_ABI_VERSION 1
+
+/* Where a pending object sits (enum rcu_pending_where in the patch). */
+enum rw_where {
+	RW_WHERE_RADIX = 0,     /* per-seq radix tree: the normal path */
+	RW_WHERE_LIST = 1,      /* per-seq list: radix allocation failed */
+	RW_WHERE_IMMEDIATE = 2, /* grace period already over: processed at once */
+	RW_WHERE_EXPIRED = 3,   /* CPU's expired list: grace period over, not yet processed */
+};
+
+/* rcu_pending's special process "functions" (fs/bcachefs/rcu_pending.h). */
+#define RW_PROCESS_KVFREE 1ULL
+#define RW_PROCESS_CALL_RCU 2ULL
+
+/* Key of the in-kernel pending map: one entry per live (instance, cpu, seq, where). */
+struct rw_pending_key {
+	__u64 instance; /* struct rcu_pending * */
+	__u64 seq;      /* grace-period cookie; 0 for RW_WHERE_EXPIRED */
+	__u32 cpu;      /* CPU whose rcu_pending_pcpu holds the objects */
+	__u32 where;    /* enum rw_where: RADIX, LIST or EXPIRED */
+};
+
+struct rw_pending_val {
+	__s64 objects;
+	__s64 bytes;
+	__u64 first_enqueue_ns; /* bpf_ktime_get_ns() of the first enqueue */
+};
+
+/* Per-instance lifetime counters (a per-CPU hash keyed by instance; summed in userspace). */
+struct rw_instance_totals {
+	__u64 enqueued_objects;
+	__u64 enqueued_bytes;
+	__u64 processed_objects;
+	__u64 processed_bytes;
+	__u64 dequeued_objects;
+	__u64 dequeued_bytes;
+	__u64 immediate_objects; /* enqueued after their grace period: never pending */
+	__u64 immediate_bytes;
+	__u64 list_objects;      /* enqueued on the list fallback */
+	__u64 untracked_objects; /* processed or dequeued but never seen enqueued (attached late, map full) */
+};
+
+/* What is known of an instance, filled on first sight. */
+struct rw_instance_info {
+	__u64 srcu;    /* struct srcu_struct *, 0 for plain RCU */
+	__u64 process; /* process function, or RW_PROCESS_KVFREE / RW_PROCESS_CALL_RCU */
+	__u64 first_seen_ns;
+};
+
+/* Grace-period flavor key: 0 for RCU, else the srcu_struct address. */
+#define RW_GP_HIST_BUCKETS 32 /* log2 buckets of microseconds */
+struct rw_gp_stats {
+	__u64 started;
+	__u64 completed;
+	__u64 last_start_ns;
+	__u64 last_end_ns;
+	__u64 last_start_gp_seq;
+	__u64 last_end_gp_seq;   /* latest completed gp_seq: cookies <= this have elapsed */
+	__u64 last_duration_ns;
+	__u64 duration_sum_ns;
+	__u64 duration_hist[RW_GP_HIST_BUCKETS]; /* bucket i: [2^i, 2^(i+1)) us; 0 also holds <1us */
+};
+
+/* Indexes of the per-CPU stats array. */
+enum rw_stat {
+	RW_STAT_RINGBUF_DROPS = 0,   /* lifecycle events the ring buffer had no room for */
+	RW_STAT_PENDING_MAP_FULL,    /* objects not broken down per seq: pending map full */
+	RW_STAT_EVENTS,              /* tracepoint hits handled */
+	RW_STAT_PROCESS_MISMATCH,    /* process batches whose count differed from what was tracked */
+	RW_STAT_NR,
+};
+
+/* Lifecycle events: the only records that go through the ring buffer. */
+enum rw_event_type {
+	RW_EV_SEQ_OPEN = 1,     /* first object of (instance, cpu, seq, where) */
+	RW_EV_SEQ_PROCESS = 2,  /* objects taken off a CPU for processing */
+	RW_EV_LIST_EXPIRED = 3, /* a list's grace period elapsed: moved to the expired list */
+	RW_EV_GP_START = 4,
+	RW_EV_GP_END = 5,
+};
+
+struct rw_event {
+	__u32 type; /* enum rw_event_type */
+	__u32 cpu;  /* rcu_pending_pcpu CPU (seq events), or CPU the GP event fired on */
+	__u64 ts_ns;
+	__u64 instance; /* struct rcu_pending *, or GP flavor key */
+	__u64 seq;      /* seq cookie, or gp_seq */
+	__u32 where;    /* SEQ_OPEN: enum rw_where */
+	__u32 pad;
+	/* SEQ_PROCESS: what the kernel said and what was tracked for it.
+	 * LIST_EXPIRED: nr_list = the list's length, objects/bytes moved.
+	 * GP_END: objects = 0, bytes = duration in ns. */
+	__u64 nr_radix;
+	__u64 nr_list;
+	__s64 objects;
+	__s64 bytes;
+};
+
+#endif /* RCUWATCH_EVENTS_H */

@@ -1,0 +1,285 @@
+// Loads the real rcuwatch BPF object into the running kernel and drives
+// every raw_tp program with BPF_PROG_TEST_RUN, then reads the maps and the
+// ring buffer through the daemon's own code (map_reader, RingbufReader,
+// Aggregator) and checks exact numbers.
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "aggregator.hpp"
+#include "bpf_loader.hpp"
+#include "map_reader.hpp"
+#include "rcuwatch.skel.h"
+#include "ringbuf_reader.hpp"
+#include "test_run.hpp"
+
+namespace rcuwatch {
+namespace {
+
+constexpr uint64_t kInst = 0xffff888012340000ull;
+constexpr uint64_t kInst2 = 0xffff888056780000ull;
+constexpr uint64_t kSrcu = 0xffffffff82001000ull;
+constexpr uint64_t kFn = 0xffffffff81234560ull;
+
+std::map<std::string, uint64_t>& runs() {
+  static std::map<std::string, uint64_t> r;
+  return r;
+}
+
+class BpfProgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!test::can_load_bpf(&why)) GTEST_SKIP() << "SKIPPED: " << why;
+    LoaderOptions o;
+    o.load_all_programs = true;  // the host kernel has no rcu_pending hooks
+    o.ringbuf_bytes = ringbuf_bytes_;
+    loader_ = std::make_unique<BpfLoader>(o);
+    ringbuf_ = std::make_unique<RingbufReader>(bpf_map__fd(loader_->skel().maps.events));
+  }
+
+  void run(const char* prog, std::vector<uint64_t> args, int cpu = 0) {
+    test::run_raw_tp(loader_->program(prog), args, cpu);
+    runs()[prog]++;
+  }
+  void enqueue(uint64_t inst, int cpu, uint64_t seq, uint64_t bytes, int where = RW_WHERE_RADIX,
+               uint64_t srcu = 0, uint64_t fn = kFn) {
+    run("rcu_pending_enqueue", {inst, srcu, fn, uint64_t(cpu), seq, 0xffff8880aaaa0000ull, bytes,
+                                uint64_t(where)}, cpu);
+  }
+  void dequeue(uint64_t inst, int cpu, uint64_t seq, uint64_t bytes, int where, int on_cpu) {
+    run("rcu_pending_dequeue", {inst, uint64_t(cpu), seq, 0xffff8880aaaa0000ull, bytes,
+                                uint64_t(where)}, on_cpu);
+  }
+  void process(uint64_t inst, int cpu, uint64_t seq, uint64_t nr_radix, uint64_t nr_list) {
+    run("rcu_pending_process", {inst, uint64_t(cpu), seq, nr_radix, nr_list}, cpu);
+  }
+  void gp(const char* prog, uint64_t key_or_name, uint64_t gp_seq, const char* ev) {
+    run(prog, {key_or_name, gp_seq, uint64_t(reinterpret_cast<uintptr_t>(ev))});
+  }
+
+  Sample sample() { return read_sample(loader_->skel(), monotonic_ns()); }
+  std::vector<rw_event> events() {
+    std::vector<rw_event> ev;
+    ringbuf_->drain(ev);
+    return ev;
+  }
+  static const PendingEntry* find(const Sample& s, uint64_t inst, uint64_t seq, uint32_t cpu,
+                                  uint32_t where) {
+    for (const auto& p : s.pending)
+      if (p.key.instance == inst && p.key.seq == seq && p.key.cpu == cpu && p.key.where == where)
+        return &p;
+    return nullptr;
+  }
+  static const rw_instance_totals* totals(const Sample& s, uint64_t inst) {
+    for (const auto& i : s.instances)
+      if (i.instance == inst) return &i.totals;
+    return nullptr;
+  }
+
+  uint32_t ringbuf_bytes_ = 256 * 1024;
+  std::unique_ptr<BpfLoader> loader_;
+  std::unique_ptr<RingbufReader> ringbuf_;
+};
+
+TEST_F(BpfProgTest, EnqueueDequeueProcessAreExact) {
+  enqueue(kInst, 0, 100, 64);
+  enqueue(kInst, 0, 100, 128);
+  enqueue(kInst, 0, 100, 4096);
+  enqueue(kInst, 1, 100, 32);
+  enqueue(kInst, 1, 100, 32);
+  enqueue(kInst, 0, 104, 256);
+
+  Sample s = sample();
+  ASSERT_EQ(s.pending.size(), 3u);
+  auto* a = find(s, kInst, 100, 0, RW_WHERE_RADIX);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->val.objects, 3);
+  EXPECT_EQ(a->val.bytes, 64 + 128 + 4096);
+  EXPECT_GT(a->val.first_enqueue_ns, 0u);
+  auto* b = find(s, kInst, 100, 1, RW_WHERE_RADIX);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->val.objects, 2);
+  EXPECT_EQ(b->val.bytes, 64);
+  auto* t = totals(s, kInst);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->enqueued_objects, 6u);
+  EXPECT_EQ(t->enqueued_bytes, 64u + 128 + 4096 + 32 + 32 + 256);
+  ASSERT_EQ(s.instances.size(), 1u);
+  EXPECT_EQ(s.instances[0].info.process, kFn);
+  EXPECT_EQ(s.instances[0].info.srcu, 0u);
+
+  // rcu_pending_dequeue_from_all(): CPU 1 takes an object queued on CPU 0.
+  dequeue(kInst, 0, 100, 4096, RW_WHERE_RADIX, /*on_cpu=*/1);
+  process(kInst, 0, 100, 2, 0);
+  process(kInst, 1, 100, 2, 0);
+
+  s = sample();
+  ASSERT_EQ(s.pending.size(), 1u);
+  EXPECT_NE(find(s, kInst, 104, 0, RW_WHERE_RADIX), nullptr);
+  t = totals(s, kInst);
+  EXPECT_EQ(t->processed_objects, 4u);
+  EXPECT_EQ(t->processed_bytes, 64u + 128 + 32 + 32);
+  EXPECT_EQ(t->dequeued_objects, 1u);
+  EXPECT_EQ(t->dequeued_bytes, 4096u);
+  EXPECT_EQ(t->untracked_objects, 0u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+  // Every byte enqueued is pending, processed or dequeued.
+  EXPECT_EQ(t->enqueued_bytes, t->processed_bytes + t->dequeued_bytes + 256);
+
+  auto ev = events();
+  int opens = 0, processes = 0;
+  for (const auto& e : ev) {
+    if (e.type == RW_EV_SEQ_OPEN) opens++;
+    if (e.type == RW_EV_SEQ_PROCESS) {
+      processes++;
+      EXPECT_EQ(e.nr_radix, 2u);
+      EXPECT_EQ(e.objects, 2);
+    }
+  }
+  EXPECT_EQ(opens, 3);
+  EXPECT_EQ(processes, 2);
+  EXPECT_EQ(s.stats[RW_STAT_RINGBUF_DROPS], 0u);
+}
+
+TEST_F(BpfProgTest, ListFallbackExpiresAndIsProcessed) {
+  enqueue(kInst, 0, 200, 100, RW_WHERE_LIST);
+  enqueue(kInst, 0, 200, 200, RW_WHERE_LIST);
+  enqueue(kInst, 0, 204, 1000, RW_WHERE_LIST);
+  run("rcu_pending_list_expired", {kInst, 0, 200, 2});
+
+  Sample s = sample();
+  EXPECT_EQ(find(s, kInst, 200, 0, RW_WHERE_LIST), nullptr);
+  auto* exp = find(s, kInst, 0, 0, RW_WHERE_EXPIRED);
+  ASSERT_NE(exp, nullptr);
+  EXPECT_EQ(exp->val.objects, 2);
+  EXPECT_EQ(exp->val.bytes, 300);
+  auto* live = find(s, kInst, 204, 0, RW_WHERE_LIST);
+  ASSERT_NE(live, nullptr);
+  EXPECT_EQ(live->val.bytes, 1000);
+
+  dequeue(kInst, 0, 200, 200, RW_WHERE_EXPIRED, 0);
+  process(kInst, 0, 0, 0, 1);
+  s = sample();
+  EXPECT_EQ(find(s, kInst, 0, 0, RW_WHERE_EXPIRED), nullptr);
+  auto* t = totals(s, kInst);
+  EXPECT_EQ(t->list_objects, 3u);
+  EXPECT_EQ(t->processed_objects, 1u);
+  EXPECT_EQ(t->processed_bytes, 100u);
+  EXPECT_EQ(t->dequeued_bytes, 200u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+
+  bool saw_expired = false;
+  for (const auto& e : events())
+    if (e.type == RW_EV_LIST_EXPIRED) {
+      saw_expired = true;
+      EXPECT_EQ(e.seq, 200u);
+      EXPECT_EQ(e.nr_list, 2u);
+      EXPECT_EQ(e.bytes, 300);
+    }
+  EXPECT_TRUE(saw_expired);
+}
+
+TEST_F(BpfProgTest, ImmediateIsCountedButNeverPending) {
+  enqueue(kInst, 0, 300, 512, RW_WHERE_IMMEDIATE);
+  Sample s = sample();
+  EXPECT_TRUE(s.pending.empty());
+  auto* t = totals(s, kInst);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->enqueued_objects, 1u);
+  EXPECT_EQ(t->immediate_bytes, 512u);
+  EXPECT_EQ(t->processed_objects, 1u);
+  EXPECT_EQ(t->processed_bytes, 512u);
+}
+
+TEST_F(BpfProgTest, ObjectsFromBeforeAttachAreUntrackedNotNegative) {
+  process(kInst, 1, 400, 5, 0);
+  dequeue(kInst, 1, 400, 64, RW_WHERE_RADIX, 1);
+  Sample s = sample();
+  EXPECT_TRUE(s.pending.empty());
+  auto* t = totals(s, kInst);
+  EXPECT_EQ(t->untracked_objects, 6u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 1u);
+}
+
+TEST_F(BpfProgTest, GracePeriodsAndSeqStates) {
+  gp("rcu_grace_period", 0, 8, "start");
+  gp("rcu_grace_period", 0, 8, "cpuqs");  // ignored
+  gp("rcu_grace_period", 0, 12, "end");
+  gp("srcu_grace_period", kSrcu, 5, "start");
+  enqueue(kInst, 0, 12, 64);             // RCU, cookie 12: elapsed
+  enqueue(kInst, 0, 16, 64);             // RCU, cookie 16: waiting
+  enqueue(kInst2, 1, 8, 64, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);  // SRCU GP still running
+
+  Sample s = sample();
+  ASSERT_EQ(s.grace_periods.size(), 2u);
+  for (const auto& g : s.grace_periods) {
+    if (g.key == 0) {
+      EXPECT_EQ(g.stats.started, 1u);
+      EXPECT_EQ(g.stats.completed, 1u);
+      EXPECT_EQ(g.stats.last_end_gp_seq, 12u);
+      EXPECT_GT(g.stats.last_duration_ns, 0u);
+      uint64_t in_hist = 0;
+      for (auto n : g.stats.duration_hist) in_hist += n;
+      EXPECT_EQ(in_hist, 1u);
+    } else {
+      EXPECT_EQ(g.key, kSrcu);
+      EXPECT_EQ(g.stats.started, 1u);
+      EXPECT_EQ(g.stats.completed, 0u);
+    }
+  }
+  Aggregator agg;
+  Tick tick{events(), s};
+  Snapshot snap = agg.update(tick, SourceInfo{"test", "test", 2}, {});
+  std::map<uint64_t, SeqState> state;
+  for (const auto& q : snap.seqs) state[q.seq] = q.state;
+  EXPECT_EQ(state[12], SeqState::GracePeriodElapsed);
+  EXPECT_EQ(state[16], SeqState::WaitingForGracePeriod);
+  EXPECT_EQ(state[8], SeqState::WaitingForGracePeriod);
+  int gp_events = 0;
+  for (const auto& e : tick.events) gp_events += e.type == RW_EV_GP_START || e.type == RW_EV_GP_END;
+  EXPECT_EQ(gp_events, 3);
+}
+
+class BpfRingbufFullTest : public BpfProgTest {
+ protected:
+  void SetUp() override {
+    ringbuf_bytes_ = 4096;  // the smallest ring: fills after a few dozen events
+    BpfProgTest::SetUp();
+  }
+};
+
+TEST_F(BpfRingbufFullTest, DropsAreCountedAndCountersStayExact) {
+  constexpr int kSeqs = 200;  // one SEQ_OPEN lifecycle event each
+  for (int i = 0; i < kSeqs; i++) enqueue(kInst, 0, 1000 + 4 * i, 100);
+  Sample s = sample();
+  auto ev = events();
+  const uint64_t drops = s.stats[RW_STAT_RINGBUF_DROPS];
+  EXPECT_GT(drops, 0u);
+  EXPECT_EQ(ev.size() + drops, uint64_t(kSeqs));
+  // The ring buffer lost events, the counts did not.
+  EXPECT_EQ(s.pending.size(), size_t(kSeqs));
+  EXPECT_EQ(totals(s, kInst)->enqueued_bytes, uint64_t(kSeqs) * 100);
+  std::printf("ring buffer full: %zu events delivered, %llu dropped and counted\n", ev.size(),
+              (unsigned long long)drops);
+}
+
+class RunReport : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    uint64_t total = 0;
+    for (const auto& [p, n] : runs()) total += n;
+    std::printf("BPF_PROG_TEST_RUN: %zu distinct programs executed %llu times in the running kernel:",
+                runs().size(), (unsigned long long)total);
+    for (const auto& [p, n] : runs()) std::printf(" %s=%llu", p.c_str(), (unsigned long long)n);
+    std::printf("\n");
+  }
+};
+
+const auto* const kReport = ::testing::AddGlobalTestEnvironment(new RunReport);
+
+}  // namespace
+}  // namespace rcuwatch

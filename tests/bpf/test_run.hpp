@@ -1,0 +1,19 @@
+// Runs a raw_tp program once with BPF_PROG_TEST_RUN: ctx = the tracepoint's
+// arguments as u64s (shared/platform.md), on a chosen CPU.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct bpf_program;
+
+namespace rcuwatch::test {
+
+// Returns the program's return value; throws std::runtime_error on failure.
+uint32_t run_raw_tp(bpf_program* prog, const std::vector<uint64_t>& args, int cpu = 0);
+
+// Whether this process may load BPF programs (else tests print SKIPPED).
+bool can_load_bpf(std::string* why);
+
+}  // namespace rcuwatch::test

@@ -1,0 +1,178 @@
+#include "recording.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "error.hpp"
+#include "fixtures.hpp"
+
+namespace rcuwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RecordingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = fs::temp_directory_path() / ("rcuwatch-rec-" + std::to_string(getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override { fs::remove(path_); }
+
+  RecordingHeader header() {
+    RecordingHeader h;
+    h.kernel_release = "6.12.117-rcuwatch";
+    h.nr_cpus = 2;
+    h.names = {{0x1000, "rpl_rcu_process"}};
+    return h;
+  }
+  Tick tick(uint64_t t_ns) {
+    Tick t;
+    t.sample.time_ns = t_ns;
+    t.sample.pending = {test::pending(0x1000, 8, 1, RW_WHERE_RADIX, 2, 128, t_ns - 5)};
+    t.sample.instances = {test::instance(0x1000, 0, 0xffffffff81000000, 3, 192, 1, 64)};
+    GpEntry g;
+    g.stats.completed = 4;
+    g.stats.duration_hist[3] = 4;
+    t.sample.grace_periods = {g};
+    t.sample.stats[RW_STAT_RINGBUF_DROPS] = 9;
+    rw_event e{};
+    e.type = RW_EV_GP_END;
+    e.seq = 44;
+    e.bytes = 1234;
+    t.events = {e};
+    return t;
+  }
+  void write_two_ticks() {
+    RecordingWriter w(path_, header());
+    w.write_tick(tick(1000));
+    w.write_names({{0x2000, "later_instance"}});
+    w.write_tick(tick(2000));
+  }
+  void truncate_to(uint64_t size) { fs::resize_file(path_, size); }
+  void flip_byte(uint64_t at) {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(std::streamoff(at));
+    char c;
+    f.get(c);
+    f.seekp(std::streamoff(at));
+    f.put(char(c ^ 0x40));
+  }
+  std::string error_of(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  std::string path_;
+};
+
+TEST_F(RecordingTest, RoundTrip) {
+  write_two_ticks();
+  RecordingReader r(path_);
+  EXPECT_EQ(r.header().kernel_release, "6.12.117-rcuwatch");
+  EXPECT_EQ(r.header().nr_cpus, 2u);
+  EXPECT_EQ(r.header().names.at(0x1000), "rpl_rcu_process");
+  auto a = r.next();
+  ASSERT_TRUE(a && std::holds_alternative<Tick>(*a));
+  const Tick& t = std::get<Tick>(*a);
+  EXPECT_EQ(t.sample.time_ns, 1000u);
+  ASSERT_EQ(t.sample.pending.size(), 1u);
+  EXPECT_EQ(t.sample.pending[0].val.bytes, 128);
+  EXPECT_EQ(t.sample.pending[0].key.cpu, 1u);
+  EXPECT_EQ(t.sample.instances[0].totals.enqueued_bytes, 192u);
+  EXPECT_EQ(t.sample.instances[0].info.process, 0xffffffff81000000u);
+  EXPECT_EQ(t.sample.grace_periods[0].stats.duration_hist[3], 4u);
+  EXPECT_EQ(t.sample.stats[RW_STAT_RINGBUF_DROPS], 9u);
+  ASSERT_EQ(t.events.size(), 1u);
+  EXPECT_EQ(t.events[0].bytes, 1234);
+  auto n = r.next();
+  ASSERT_TRUE(n && std::holds_alternative<SymbolNames>(*n));
+  EXPECT_EQ(std::get<SymbolNames>(*n).at(0x2000), "later_instance");
+  auto b = r.next();
+  ASSERT_TRUE(b && std::holds_alternative<Tick>(*b));
+  EXPECT_EQ(std::get<Tick>(*b).sample.time_ns, 2000u);
+  EXPECT_FALSE(r.next());
+  EXPECT_EQ(r.offset(), fs::file_size(path_));
+}
+
+TEST_F(RecordingTest, TruncatedFileKeepsCompleteRecordsAndNamesTheOffset) {
+  write_two_ticks();
+  const uint64_t full = fs::file_size(path_);
+  truncate_to(full - 10);  // a crash in the middle of the last record
+  RecordingReader r(path_);
+  ASSERT_TRUE(r.next());  // tick 1
+  ASSERT_TRUE(r.next());  // names
+  const uint64_t complete = r.offset();
+  std::string err = error_of([&] { r.next(); });
+  EXPECT_NE(err.find("truncated at byte offset " + std::to_string(full - 10)), std::string::npos)
+      << err;
+  EXPECT_NE(err.find(std::to_string(complete) + " complete bytes"), std::string::npos) << err;
+}
+
+TEST_F(RecordingTest, CorruptPayloadIsDetectedByChecksum) {
+  write_two_ticks();
+  uint64_t first_record;
+  {
+    RecordingReader r(path_);
+    first_record = r.offset();
+  }
+  flip_byte(first_record + 8 + 3);  // inside the first tick's payload
+  RecordingReader r(path_);
+  std::string err = error_of([&] { r.next(); });
+  EXPECT_NE(err.find("corrupt record at byte offset " + std::to_string(first_record)),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("checksum"), std::string::npos) << err;
+}
+
+TEST_F(RecordingTest, CorruptLengthAndTypeAreRejected) {
+  write_two_ticks();
+  uint64_t first_record;
+  {
+    RecordingReader r(path_);
+    first_record = r.offset();
+  }
+  flip_byte(first_record + 7);  // length's high byte: huge length
+  std::string err = error_of([&] {
+    RecordingReader r(path_);
+    r.next();
+  });
+  EXPECT_NE(err.find("byte offset " + std::to_string(first_record)), std::string::npos) << err;
+  flip_byte(first_record + 7);
+  flip_byte(first_record);  // type
+  err = error_of([&] {
+    RecordingReader r(path_);
+    r.next();
+  });
+  EXPECT_NE(err.find("unknown type"), std::string::npos) << err;
+}
+
+TEST_F(RecordingTest, BadHeaders) {
+  { std::ofstream(path_) << "not a recording at all, just text"; }
+  EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("bad magic"), std::string::npos);
+  { std::ofstream(path_) << "RCU"; }
+  EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("too short"), std::string::npos);
+  write_two_ticks();
+  flip_byte(25);  // inside the JSON metadata
+  EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("checksum"), std::string::npos);
+  write_two_ticks();
+  flip_byte(12);  // ABI version
+  EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("ABI version"), std::string::npos);
+  EXPECT_NE(error_of([&] { RecordingReader r("/nonexistent/x.rwrec"); }).find("cannot open"),
+            std::string::npos);
+}
+
+TEST_F(RecordingTest, HeaderOnlyFileIsEmptyNotAnError) {
+  { RecordingWriter w(path_, header()); }
+  RecordingReader r(path_);
+  EXPECT_FALSE(r.next());
+}
+
+}  // namespace
+}  // namespace rcuwatch

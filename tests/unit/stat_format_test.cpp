@@ -1,0 +1,46 @@
+#include "stat_format.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rcuwatch {
+namespace {
+
+TEST(StatFormat, HumanUnits) {
+  EXPECT_EQ(human_bytes(0), "0 B");
+  EXPECT_EQ(human_bytes(1023), "1023 B");
+  EXPECT_EQ(human_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(human_bytes(-3.0 * 1024 * 1024), "-3.0 MiB");
+  EXPECT_EQ(human_duration_ns(1500), "1us");
+  EXPECT_EQ(human_duration_ns(850'000'000), "850ms");
+  EXPECT_EQ(human_duration_ns(12'300'000'000), "12.3s");
+  EXPECT_EQ(human_duration_ns(245'000'000'000), "4m05s");
+}
+
+TEST(StatFormat, LineAndJsonCarryTheSnapshot) {
+  Snapshot s;
+  s.time_ns = 12'500'000'000;
+  s.totals.pending_bytes = 4096;
+  s.totals.pending_objects = 3;
+  s.losses.ringbuf_drops = 2;
+  InstanceRow i;
+  i.instance = 0x10;
+  i.name = "rpl_srcu_kvfree";
+  i.flavor = Flavor::Srcu;
+  i.mode = Mode::Kvfree;
+  i.pending_bytes = 4096;
+  s.instances.push_back(i);
+  std::string line = stat_line(s);
+  EXPECT_NE(line.find(" 4096 "), std::string::npos) << line;
+  EXPECT_NE(line.find("12.5"), std::string::npos) << line;
+  EXPECT_EQ(line.size(), stat_header().size());
+  auto j = to_json(s);
+  EXPECT_EQ(j["totals"]["pending_bytes"], 4096);
+  EXPECT_EQ(j["losses"]["ringbuf_drops"], 2);
+  EXPECT_EQ(j["instances"][0]["name"], "rpl_srcu_kvfree");
+  EXPECT_EQ(j["instances"][0]["flavor"], "srcu");
+  EXPECT_EQ(j["instances"][0]["mode"], "kvfree");
+  EXPECT_EQ(j["instances"][0]["instance"], "0x10");
+}
+
+}  // namespace
+}  // namespace rcuwatch

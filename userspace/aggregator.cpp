@@ -1,0 +1,230 @@
+#include "aggregator.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace rcuwatch {
+
+const char* to_string(Flavor f) { return f == Flavor::Rcu ? "rcu" : "srcu"; }
+const char* to_string(Mode m) {
+  switch (m) {
+    case Mode::Kvfree: return "kvfree";
+    case Mode::CallRcu: return "call_rcu";
+    default: return "process";
+  }
+}
+const char* to_string(SeqState s) {
+  switch (s) {
+    case SeqState::WaitingForGracePeriod: return "waiting-gp";
+    case SeqState::GracePeriodElapsed: return "gp-elapsed";
+    default: return "expired-list";
+  }
+}
+
+namespace {
+
+// Wrap-safe "a >= b" for grace-period sequence numbers (ULONG_CMP_GE).
+bool seq_ge(uint64_t a, uint64_t b) { return int64_t(a - b) >= 0; }
+
+Counter counter(uint64_t now, uint64_t before, double seconds, bool have_prev) {
+  Counter c;
+  c.total = now;
+  if (have_prev && seconds > 0 && now >= before) c.per_sec = double(now - before) / seconds;
+  return c;
+}
+
+uint64_t age(uint64_t now, uint64_t then) { return then && then <= now ? now - then : 0; }
+
+Mode mode_of(uint64_t process) {
+  if (process == RW_PROCESS_KVFREE) return Mode::Kvfree;
+  if (process == RW_PROCESS_CALL_RCU) return Mode::CallRcu;
+  return Mode::Process;
+}
+
+int64_t pending_bytes(const Sample& s) {
+  int64_t b = 0;
+  for (const auto& p : s.pending) b += p.val.bytes;
+  return b;
+}
+
+}  // namespace
+
+Snapshot Aggregator::update(const Tick& tick, const Source& source) {
+  return update(tick, source.info(), source.names(), source.progress());
+}
+
+Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
+                            double progress) {
+  const Sample& s = tick.sample;
+  Snapshot snap;
+  snap.time_ns = s.time_ns;
+  snap.index = index_++;
+  snap.interval_ns = have_prev_ && s.time_ns > prev_.time_ns ? s.time_ns - prev_.time_ns : 0;
+  const double secs = double(snap.interval_ns) / 1e9;
+  snap.source = info.description;
+  snap.source_progress = progress;
+  snap.nr_cpus = info.nr_cpus;
+
+  auto name_of = [&](uint64_t addr) {
+    auto it = names.find(addr);
+    return it != names.end() ? it->second : fmt::format("{:#x}", addr);
+  };
+
+  for (const auto& e : tick.events)
+    if (e.type == RW_EV_SEQ_OPEN && e.where == RW_WHERE_LIST) list_fallbacks_++;
+
+  // Grace periods first: seq states depend on them.
+  std::map<uint64_t, const rw_gp_stats*> gp_by_key;
+  std::map<uint64_t, const rw_gp_stats*> prev_gp;
+  for (const auto& g : prev_.grace_periods) prev_gp[g.key] = &g.stats;
+  for (const auto& g : s.grace_periods) {
+    gp_by_key[g.key] = &g.stats;
+    GracePeriodStats gs;
+    gs.key = g.key;
+    gs.flavor = g.key ? Flavor::Srcu : Flavor::Rcu;
+    gs.name = g.key ? name_of(g.key) : "rcu";
+    auto p = prev_gp.find(g.key);
+    gs.completed = counter(g.stats.completed, p != prev_gp.end() ? p->second->completed : 0, secs,
+                           have_prev_ && p != prev_gp.end());
+    gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
+    gs.last_duration_ns = g.stats.last_duration_ns;
+    gs.since_last_end_ns = age(s.time_ns, g.stats.last_end_ns);
+    gs.in_progress = g.stats.started > g.stats.completed;
+    std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
+              gs.duration_hist_us_log2.begin());
+    snap.grace_periods.push_back(std::move(gs));
+  }
+
+  std::map<uint64_t, const InstanceEntry*> inst_by_addr;
+  for (const auto& i : s.instances) inst_by_addr[i.instance] = &i;
+  auto state_of = [&](uint64_t instance, uint64_t seq, uint32_t where) {
+    if (where == RW_WHERE_EXPIRED) return SeqState::Expired;
+    auto i = inst_by_addr.find(instance);
+    uint64_t flavor = i != inst_by_addr.end() ? i->second->info.srcu : 0;
+    auto g = gp_by_key.find(flavor);
+    if (g != gp_by_key.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, seq))
+      return SeqState::GracePeriodElapsed;
+    return SeqState::WaitingForGracePeriod;
+  };
+
+  // Per instance x cpu x seq (radix and list of one seq merged).
+  std::map<std::tuple<uint64_t, uint64_t, uint32_t, bool>, SeqRow> rows;
+  for (const auto& p : s.pending) {
+    const bool expired = p.key.where == RW_WHERE_EXPIRED;
+    SeqRow& r = rows[{p.key.instance, p.key.seq, p.key.cpu, expired}];
+    r.instance = p.key.instance;
+    r.cpu = p.key.cpu;
+    r.seq = p.key.seq;
+    r.objects += p.val.objects;
+    r.bytes += p.val.bytes;
+    if (p.key.where != RW_WHERE_RADIX) r.list_objects += p.val.objects;
+    r.age_ns = std::max(r.age_ns, age(s.time_ns, p.val.first_enqueue_ns));
+    r.state = state_of(p.key.instance, p.key.seq, p.key.where);
+  }
+
+  uint32_t nr_cpus = info.nr_cpus;
+  for (const auto& [k, r] : rows) nr_cpus = std::max(nr_cpus, r.cpu + 1);
+  snap.nr_cpus = nr_cpus;
+  snap.cpus.resize(nr_cpus);
+  for (uint32_t c = 0; c < nr_cpus; c++) snap.cpus[c].cpu = c;
+
+  std::map<std::tuple<uint64_t, uint64_t, bool>, SeqSummary> seqs;
+  std::map<uint64_t, InstanceRow> inst_rows;
+  for (const auto& [k, r] : rows) {
+    snap.seq_cpus.push_back(r);
+    CpuRow& c = snap.cpus[r.cpu];
+    c.objects += r.objects;
+    c.bytes += r.bytes;
+    c.oldest_age_ns = std::max(c.oldest_age_ns, r.age_ns);
+    c.seqs_in_flight++;
+
+    SeqSummary& q = seqs[{r.instance, r.seq, r.state == SeqState::Expired}];
+    q.instance = r.instance;
+    q.instance_name = name_of(r.instance);
+    q.seq = r.seq;
+    q.objects += r.objects;
+    q.bytes += r.bytes;
+    q.age_ns = std::max(q.age_ns, r.age_ns);
+    q.cpus++;
+    q.state = r.state;
+
+    InstanceRow& ir = inst_rows[r.instance];
+    ir.pending_objects += r.objects;
+    ir.pending_bytes += r.bytes;
+    ir.oldest_age_ns = std::max(ir.oldest_age_ns, r.age_ns);
+  }
+  for (auto& [k, q] : seqs) snap.seqs.push_back(std::move(q));
+  std::stable_sort(snap.seqs.begin(), snap.seqs.end(),
+                   [](const SeqSummary& a, const SeqSummary& b) { return a.age_ns > b.age_ns; });
+
+  std::map<uint64_t, const InstanceEntry*> prev_inst;
+  for (const auto& i : prev_.instances) prev_inst[i.instance] = &i;
+  Totals& t = snap.totals;
+  rw_instance_totals sum_now{}, sum_prev{};
+  for (const auto& i : s.instances) {
+    InstanceRow& ir = inst_rows[i.instance];
+    ir.instance = i.instance;
+    ir.name = name_of(i.instance);
+    ir.srcu = i.info.srcu;
+    ir.flavor = i.info.srcu ? Flavor::Srcu : Flavor::Rcu;
+    ir.process = i.info.process;
+    ir.mode = mode_of(i.info.process);
+    auto p = prev_inst.find(i.instance);
+    const bool hp = have_prev_ && p != prev_inst.end();
+    const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
+    const rw_instance_totals& now = i.totals;
+    ir.enqueued_objects = counter(now.enqueued_objects, before.enqueued_objects, secs, hp);
+    ir.enqueued_bytes = counter(now.enqueued_bytes, before.enqueued_bytes, secs, hp);
+    ir.processed_objects = counter(now.processed_objects, before.processed_objects, secs, hp);
+    ir.processed_bytes = counter(now.processed_bytes, before.processed_bytes, secs, hp);
+    ir.dequeued_objects = counter(now.dequeued_objects, before.dequeued_objects, secs, hp);
+    ir.dequeued_bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, hp);
+    ir.immediate_objects = now.immediate_objects;
+    ir.list_objects = now.list_objects;
+    ir.untracked_objects = now.untracked_objects;
+    accumulate(sum_now, now);
+    accumulate(sum_prev, before);
+  }
+  for (auto& [addr, ir] : inst_rows) {
+    if (ir.name.empty()) {  // pending entries of an instance the totals map lacks
+      ir.instance = addr;
+      ir.name = name_of(addr);
+    }
+    t.pending_objects += ir.pending_objects;
+    t.pending_bytes += ir.pending_bytes;
+    t.oldest_age_ns = std::max(t.oldest_age_ns, ir.oldest_age_ns);
+    snap.instances.push_back(std::move(ir));
+  }
+  std::stable_sort(snap.instances.begin(), snap.instances.end(),
+                   [](const InstanceRow& a, const InstanceRow& b) {
+                     return a.pending_bytes > b.pending_bytes;
+                   });
+
+  t.enqueued_objects = counter(sum_now.enqueued_objects, sum_prev.enqueued_objects, secs, have_prev_);
+  t.enqueued_bytes = counter(sum_now.enqueued_bytes, sum_prev.enqueued_bytes, secs, have_prev_);
+  t.processed_objects =
+      counter(sum_now.processed_objects, sum_prev.processed_objects, secs, have_prev_);
+  t.processed_bytes = counter(sum_now.processed_bytes, sum_prev.processed_bytes, secs, have_prev_);
+  t.dequeued_objects =
+      counter(sum_now.dequeued_objects, sum_prev.dequeued_objects, secs, have_prev_);
+  t.dequeued_bytes = counter(sum_now.dequeued_bytes, sum_prev.dequeued_bytes, secs, have_prev_);
+  t.list_objects = sum_now.list_objects;
+  t.list_fallbacks = list_fallbacks_;
+  if (have_prev_ && secs > 0)
+    t.pending_bytes_per_sec = double(t.pending_bytes - pending_bytes(prev_)) / secs;
+
+  snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
+  snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
+  snap.losses.process_mismatch = s.stats[RW_STAT_PROCESS_MISMATCH];
+  snap.losses.events = s.stats[RW_STAT_EVENTS];
+  snap.losses.untracked_objects = sum_now.untracked_objects;
+
+  prev_ = s;
+  have_prev_ = true;
+  return snap;
+}
+
+}  // namespace rcuwatch

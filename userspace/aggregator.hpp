@@ -1,0 +1,26 @@
+// Turns Ticks into Snapshots. Holds only what the next snapshot needs (the
+// previous sample, for rates): memory is bounded by live seqs, not events.
+#pragma once
+
+#include "sample.hpp"
+#include "snapshot.hpp"
+#include "source.hpp"
+
+namespace rcuwatch {
+
+class Aggregator {
+ public:
+  Snapshot update(const Tick& tick, const Source& source);
+
+  // The same, without a Source (tests).
+  Snapshot update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
+                  double progress = -1);
+
+ private:
+  bool have_prev_ = false;
+  Sample prev_;
+  uint64_t index_ = 0;
+  uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
+};
+
+}  // namespace rcuwatch

@@ -1,0 +1,115 @@
+// rcuwatch: memory held in rcu_pending, live. Command-line entry point:
+// parses flags (CLI11) and hands off to a command; errors end as one line.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include "error.hpp"
+#include "stat_command.hpp"
+#include "top.hpp"
+
+namespace {
+
+std::atomic<bool> g_stop{false};  // set by SIGINT/SIGTERM; commands stop after the interval
+
+void on_signal(int) { g_stop = true; }
+
+void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_flag) {
+  if (replay_flag)
+    cmd->add_option("--replay", so.replay_file, "Read a recording instead of the live kernel")
+        ->check(CLI::ExistingFile);
+  cmd->add_option("--speed", so.replay_speed,
+                  "Replay pacing: 0 as fast as possible, 1 recorded speed, 2 twice as fast")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-pending-entries", so.max_pending_entries,
+                  "Live: entries of the BPF map of pending (instance, cpu, seq)")
+      ->check(CLI::Range(64u, 1u << 24));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Debug logging (libbpf's log included)");
+
+  rcuwatch::StatOptions stat;
+  auto* stat_cmd = app.add_subcommand("stat", "One line (or JSON object) per interval, like vmstat");
+  stat_cmd->add_option("-i,--interval", stat.interval_seconds, "Seconds between lines")
+      ->check(CLI::Range(0.01, 3600.0));
+  stat_cmd->add_option("-n,--count", stat.count, "Number of lines, then exit")
+      ->check(CLI::PositiveNumber);
+  stat_cmd->add_flag("--json", stat.json, "One JSON object per interval");
+  stat_cmd->add_flag("--final", stat.final_only, "Print only the last interval");
+  add_source_flags(stat_cmd, stat.source, true);
+  stat_cmd->add_option("--record", stat.source.record_file, "Also record to FILE");
+
+  rcuwatch::StatOptions replay;
+  auto* replay_cmd = app.add_subcommand("replay", "Play a recording through the aggregator");
+  replay_cmd->add_option("file", replay.source.replay_file, "Recording made by 'rcuwatch record'")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay_cmd->add_flag("--json", replay.json, "One JSON object per interval");
+  replay_cmd->add_flag("--final", replay.final_only, "Print only the last interval");
+  replay_cmd->add_option("-n,--count", replay.count, "Stop after this many intervals")
+      ->check(CLI::PositiveNumber);
+  add_source_flags(replay_cmd, replay.source, false);
+
+  rcuwatch::StatOptions record;
+  auto* record_cmd = app.add_subcommand("record", "Record the live kernel to a file for replay");
+  record_cmd->add_option("-o,--output", record.source.record_file, "Recording to write")->required();
+  record_cmd->add_option("-i,--interval", record.interval_seconds, "Seconds between samples")
+      ->check(CLI::Range(0.01, 3600.0));
+  record_cmd->add_option("-n,--count", record.count, "Samples to record (default: until SIGINT)")
+      ->check(CLI::PositiveNumber);
+  record_cmd->add_flag("--stat", [&](int64_t) { record.quiet = false; },
+                       "Also print stat lines while recording");
+  record.quiet = true;
+  add_source_flags(record_cmd, record.source, false);
+
+  rcuwatch::tui::TopOptions top;
+  auto* top_cmd = app.add_subcommand("top", "Live top-style view");
+  top_cmd->add_option("-d,--delay", top.delay_seconds, "Seconds between refreshes")
+      ->check(CLI::Range(0.05, 3600.0));
+  top_cmd->add_option("-n,--iterations", top.iterations, "Refreshes, then exit")
+      ->check(CLI::PositiveNumber);
+  top_cmd->add_flag("-b,--batch", top.batch, "Plain text frames on stdout, no curses");
+  add_source_flags(top_cmd, top.source, true);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "rcuwatch: error: %s (see 'rcuwatch --help')\n", e.what());
+    return rcuwatch::kExitUsage;
+  }
+
+  auto logger = spdlog::stderr_color_mt("rcuwatch");
+  logger->set_pattern("rcuwatch: %l: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbose ? spdlog::level::trace : spdlog::level::warn);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  try {
+    if (*stat_cmd) return rcuwatch::run_stat(stat, g_stop);
+    if (*replay_cmd) return rcuwatch::run_stat(replay, g_stop);
+    if (*record_cmd) return rcuwatch::run_stat(record, g_stop);
+    if (*top_cmd) return rcuwatch::tui::run_top(top);
+  } catch (const rcuwatch::Error& e) {
+    std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
+    return rcuwatch::kExitFailure;
+  }
+  return rcuwatch::kExitUsage;
+}

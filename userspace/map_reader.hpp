@@ -1,0 +1,17 @@
+// Reads the BPF maps into a Sample (per-CPU values summed). Used by the
+// live source each interval and by the BPF tests, so both see the same
+// numbers.
+#pragma once
+
+#include "sample.hpp"
+
+struct rcuwatch_bpf;
+
+namespace rcuwatch {
+
+Sample read_sample(rcuwatch_bpf& skel, uint64_t time_ns);
+
+// CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() uses.
+uint64_t monotonic_ns();
+
+}  // namespace rcuwatch

@@ -1,0 +1,39 @@
+#include "replay_source.hpp"
+
+#include <thread>
+
+namespace rcuwatch {
+
+ReplaySource::ReplaySource(const std::string& path, double speed)
+    : reader_(path), speed_(speed) {
+  info_.description = "replay " + path;
+  info_.kernel_release = reader_.header().kernel_release;
+  info_.nr_cpus = reader_.header().nr_cpus;
+  names_ = reader_.header().names;
+}
+
+double ReplaySource::progress() const {
+  return reader_.size() ? double(reader_.offset()) / double(reader_.size()) : 1.0;
+}
+
+std::optional<Tick> ReplaySource::next(std::chrono::milliseconds) {
+  for (;;) {
+    auto record = reader_.next();
+    if (!record) return std::nullopt;
+    if (auto* names = std::get_if<SymbolNames>(&*record)) {
+      for (auto& [addr, name] : *names) names_[addr] = name;
+      continue;
+    }
+    Tick tick = std::move(std::get<Tick>(*record));
+    if (speed_ > 0 && prev_tick_ns_ && tick.sample.time_ns > prev_tick_ns_) {
+      auto recorded = std::chrono::nanoseconds(
+          uint64_t(double(tick.sample.time_ns - prev_tick_ns_) / speed_));
+      std::this_thread::sleep_until(prev_wall_ + recorded);
+    }
+    prev_tick_ns_ = tick.sample.time_ns;
+    prev_wall_ = std::chrono::steady_clock::now();
+    return tick;
+  }
+}
+
+}  // namespace rcuwatch

@@ -1,0 +1,21 @@
+// Opening a source from command-line options: the one place that knows
+// which sources exist. Errors are thrown as rcuwatch::Error (error.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "source.hpp"
+
+namespace rcuwatch {
+
+struct SourceOptions {
+  std::string replay_file;    // empty: the live kernel
+  double replay_speed = 0;    // 0: as fast as possible; 1: recorded speed; 2: twice that
+  std::string record_file;    // live only: also record to this file
+  uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
+};
+
+std::unique_ptr<Source> open_source(const SourceOptions& options);
+
+}  // namespace rcuwatch
