@@ -109,6 +109,16 @@ nlohmann::json to_json(const Snapshot& s) {
                            {"pending_bytes", c.bytes},
                            {"oldest_age_ns", c.oldest_age_ns},
                            {"seqs_in_flight", c.seqs_in_flight}});
+  j["seq_cpus"] = json::array();
+  for (const auto& r : s.seq_cpus)
+    j["seq_cpus"].push_back({{"instance", fmt::format("{:#x}", r.instance)},
+                             {"cpu", r.cpu},
+                             {"seq", r.seq},
+                             {"objects", r.objects},
+                             {"bytes", r.bytes},
+                             {"list_objects", r.list_objects},
+                             {"age_ns", r.age_ns},
+                             {"state", to_string(r.state)}});
   j["seqs"] = json::array();
   for (const auto& q : s.seqs)
     j["seqs"].push_back({{"instance", q.instance_name},

@@ -5,13 +5,19 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 
 #include "aggregator.hpp"
 #include "bpf_loader.hpp"
 #include "map_reader.hpp"
+#include "recording.hpp"
+#include "replay_source.hpp"
 #include "rcuwatch.skel.h"
 #include "ringbuf_reader.hpp"
 #include "test_run.hpp"
@@ -242,6 +248,71 @@ TEST_F(BpfProgTest, GracePeriodsAndSeqStates) {
   int gp_events = 0;
   for (const auto& e : tick.events) gp_events += e.type == RW_EV_GP_START || e.type == RW_EV_GP_END;
   EXPECT_EQ(gp_events, 3);
+}
+
+// A three-interval scenario, recorded through the daemon's recording code
+// and replayed through the aggregator. With RCUWATCH_FIXTURE_OUT set, the
+// recording is also kept: that is how tests/data/testrun.rwrec was made
+// (its numbers are derived by hand in tests/cli/replay_test.sh).
+TEST_F(BpfProgTest, RecordedScenarioReplaysToTheSameNumbers) {
+  const std::string path = ::testing::TempDir() + "rcuwatch-scenario.rwrec";
+  RecordingHeader h;
+  h.kernel_release = "bpf-test-run";
+  h.nr_cpus = 2;
+  h.names = {{kInst, "test_rcu_process"}, {kInst2, "test_srcu_kvfree"}, {kSrcu, "test_srcu"}};
+  std::vector<Snapshot> live;
+  {
+    RecordingWriter w(path, h);
+    Aggregator agg;
+    auto tick = [&] {
+      Tick t{events(), sample()};
+      w.write_tick(t);
+      live.push_back(agg.update(t, SourceInfo{"live", "bpf-test-run", 2}, h.names));
+      usleep(100'000);
+    };
+    // Interval 1: objects queued on both CPUs, an RCU grace period starts.
+    gp("rcu_grace_period", 0, 96, "start");
+    enqueue(kInst, 0, 100, 64);
+    enqueue(kInst, 0, 100, 128);
+    enqueue(kInst, 0, 100, 4096);
+    enqueue(kInst, 1, 100, 32);
+    enqueue(kInst, 1, 100, 32);
+    for (int i = 0; i < 4; i++) enqueue(kInst2, 1, 8, 1000, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);
+    tick();
+    // Interval 2: the RCU grace period ends; seq 100 is processed (one
+    // object dequeued first); a new object waits for seq 104.
+    gp("rcu_grace_period", 0, 100, "end");
+    process(kInst, 0, 100, 3, 0);
+    dequeue(kInst, 1, 100, 32, RW_WHERE_RADIX, 1);
+    process(kInst, 1, 100, 1, 0);
+    enqueue(kInst, 0, 104, 256);
+    gp("srcu_grace_period", kSrcu, 5, "start");
+    tick();
+    // Interval 3: the SRCU grace period ends and its objects are freed.
+    gp("srcu_grace_period", kSrcu, 8, "end");
+    process(kInst2, 1, 8, 4, 0);
+    tick();
+  }
+  ASSERT_EQ(live.size(), 3u);
+  EXPECT_EQ(live[0].totals.pending_bytes, 4288 + 64 + 4000);
+  EXPECT_EQ(live[1].totals.pending_bytes, 4256);
+  EXPECT_EQ(live[2].totals.pending_bytes, 256);
+  EXPECT_EQ(live[2].totals.pending_objects, 1);
+
+  ReplaySource replay(path, 0);
+  Aggregator agg;
+  std::vector<Snapshot> replayed;
+  while (auto t = replay.next(std::chrono::milliseconds(0))) replayed.push_back(agg.update(*t, replay));
+  ASSERT_EQ(replayed.size(), live.size());
+  for (size_t i = 0; i < live.size(); i++) {
+    EXPECT_EQ(replayed[i].totals.pending_bytes, live[i].totals.pending_bytes);
+    EXPECT_EQ(replayed[i].totals.processed_bytes.total, live[i].totals.processed_bytes.total);
+    EXPECT_EQ(replayed[i].instances.size(), live[i].instances.size());
+  }
+  EXPECT_EQ(replayed[2].instances[0].name, "test_rcu_process");
+  if (const char* out = std::getenv("RCUWATCH_FIXTURE_OUT"))
+    std::filesystem::copy_file(path, out, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(path);
 }
 
 class BpfRingbufFullTest : public BpfProgTest {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine of this kind (run as root):
+# installs what it needs, builds, runs unit, BPF, CLI and TUI tests, the
+# ASan/UBSan unit tests, and the end-to-end tests in the patched kernel
+# under qemu (building that kernel on first use, cached after).
+#   scripts/test.sh            everything
+#   SKIP_VM=1 scripts/test.sh  all but the VM tests
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+jobs=$(nproc)
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+
+step "dependencies"
+scripts/install-deps.sh all
+
+step "build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+step "unit, BPF, CLI and TUI tests"
+# The BPF tests load the real BPF object into this kernel; -V shows how many
+# programs they ran.
+(cd build && ctest --output-on-failure -LE vm -j"$jobs")
+./build/tests/rcuwatch_bpf_tests --gtest_brief=1 | grep -E 'BPF_PROG_TEST_RUN|ring buffer full|PASSED|FAILED'
+
+step "unit tests under ASan/UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRCUWATCH_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target rcuwatch_unit_tests
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/tests/rcuwatch_unit_tests --gtest_brief=1
+
+if [ "${SKIP_VM:-0}" = 1 ]; then
+  echo "SKIPPED vm tests: SKIP_VM=1"
+else
+  step "end-to-end tests in the patched kernel (qemu)"
+  (cd build && ctest --output-on-failure -L vm -V)
+fi
+step "all tests passed"

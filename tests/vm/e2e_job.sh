@@ -1,0 +1,44 @@
+#!/bin/sh
+# Guest side of tests/vm/vm_e2e_test.sh (busybox sh, in the patched kernel):
+# rcuwatch attached to the real tracepoints while rcu_pending_load runs
+# steady load, strands SRCU memory, then quiesces. Saves rcuwatch's JSON
+# lines, its recording and timestamped copies of the module's ground truth
+# to $OUT; the host compares them.
+set -u
+OUT=${OUT:-/out}
+D=/sys/kernel/debug/rcu_pending_load
+now() { cut -d' ' -f1 /proc/uptime; }  # CLOCK_BOOTTIME = rcuwatch's monotonic clock here (no suspend)
+truth() { echo "T $(now) $1" >> $OUT/truth.txt; cat $D/stats >> $OUT/truth.txt; }
+
+insmod /lib/modules/rcu_pending_load.ko rate=0 || exit 10
+rcuwatch stat -i 0.5 --json --record $OUT/run.rwrec > $OUT/stat.jsonl 2> $OUT/rcuwatch.err &
+rw=$!
+# Start the load only once rcuwatch is attached (its first snapshot is out):
+# objects enqueued before would be "untracked" and the totals would differ.
+for i in $(seq 1 300); do
+  [ -s $OUT/stat.jsonl ] && break
+  kill -0 $rw 2>/dev/null || { echo "rcuwatch died:"; cat $OUT/rcuwatch.err; exit 11; }
+  sleep 0.1
+done
+[ -s $OUT/stat.jsonl ] || { echo "rcuwatch did not start in 30 s"; exit 12; }
+
+echo "phase steady: all six instances, slab and vmalloc sizes, 20% dequeued"
+echo 0x3f > $D/instances; echo 32 > $D/min_bytes; echo 16384 > $D/max_bytes
+echo 50 > $D/vmalloc_pct; echo 20 > $D/dequeue_pct; echo 8 > $D/burst; echo 200 > $D/rate
+sleep 3
+for i in 1 2 3; do truth steady; sleep 1; done
+
+echo "phase stranded: SRCU instances only, an SRCU reader held for 5 s"
+echo 0 > $D/dequeue_pct; echo 0x38 > $D/instances; echo 4096 > $D/max_bytes
+echo 5 > $D/srcu_hold_seconds
+sleep 1; truth held
+sleep 2; truth held
+sleep 4; truth released
+
+echo "phase quiesce"
+echo 1 > $D/quiesce || echo "quiesce failed"
+sleep 3
+truth quiescent
+kill -INT $rw; wait $rw; echo "rcuwatch exit $?" >> $OUT/rcuwatch.err
+echo "rcuwatch wrote $(wc -l < $OUT/stat.jsonl) snapshots; stderr:"; cat $OUT/rcuwatch.err
+exit 0
