@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <mutex>
 
 #include "error.hpp"
 #include "rcuwatch.skel.h"
@@ -37,19 +38,35 @@ bool path_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+// libbpf's last warning, quoted in our error when a load fails. libbpf's
+// print callback is process-wide by design, hence this one static.
+struct LastLibbpfWarning {
+  std::mutex mu;
+  std::string line;
+};
+LastLibbpfWarning& last_warning() {
+  static LastLibbpfWarning w;
+  return w;
+}
+
 int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
   char buf[1024];
   int n = vsnprintf(buf, sizeof(buf), fmt, args);
   std::string line(buf, n > 0 ? std::min<size_t>(n, sizeof(buf) - 1) : 0);
   while (!line.empty() && line.back() == '\n') line.pop_back();
-  switch (level) {
-    case LIBBPF_WARN:
-      spdlog::debug("libbpf: {}", line);  // explained by our own error, if fatal
-      break;
-    default:
-      spdlog::trace("libbpf: {}", line);
+  if (level == LIBBPF_WARN) {
+    spdlog::debug("libbpf: {}", line);  // shown at error level only if it explains a failure
+    std::lock_guard lock(last_warning().mu);
+    last_warning().line = line;
+  } else {
+    spdlog::trace("libbpf: {}", line);
   }
   return n;
+}
+
+std::string libbpf_explanation() {
+  std::lock_guard lock(last_warning().mu);
+  return last_warning().line.empty() ? "" : " (libbpf: " + last_warning().line + ")";
 }
 
 }  // namespace
@@ -73,7 +90,9 @@ void BpfLoader::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l
 BpfLoader::BpfLoader(const LoaderOptions& options) {
   route_libbpf_log_to_spdlog();
   skel_.reset(rcuwatch_bpf__open());
-  if (!skel_) throw Error(std::string("cannot open the BPF object: ") + std::strerror(errno));
+  if (!skel_)
+    throw Error(std::string("cannot open the BPF object: ") + std::strerror(errno) +
+                libbpf_explanation());
 
   skel_->rodata->instance_filter = options.instance_filter;
   skel_->rodata->emit_seq_events = options.emit_seq_events;
@@ -101,7 +120,7 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
   int err = rcuwatch_bpf__load(skel_.get());
   if (err)
     throw Error(std::string("cannot load the BPF programs: ") + std::strerror(-err) +
-                " (run as root; rerun with -v for libbpf's log)");
+                libbpf_explanation() + "; run as root, -v shows libbpf's whole log");
 }
 
 BpfLoader::~BpfLoader() = default;
@@ -121,7 +140,7 @@ void BpfLoader::attach() {
       int err = errno;
       if (hook.required)
         throw Error("cannot attach to " + hook.system + ":" + hook.tracepoint + ": " +
-                        std::strerror(err),
+                        std::strerror(err) + libbpf_explanation(),
                     err == ENOENT ? kExitNoHooks : kExitFailure);
       spdlog::warn("{}:{} not attached ({}): grace-period statistics are incomplete",
                    hook.system, hook.tracepoint, std::strerror(err));
