@@ -31,19 +31,31 @@ fi
 
 kout=$cache/kernel/$kernel_key
 if [ ! -f "$kout/done" ]; then
-  # Bring the work tree to pristine + this patch, touching only files that change.
-  # An unchanged patch is not re-applied: touching include/linux/slab.h
-  # would rebuild nearly everything.
+  # Bring the work tree to pristine + this patch, rewriting only the files
+  # whose content changes: make rebuilds by mtime, and touching an unchanged
+  # include/linux/slab.h would rebuild nearly everything.
   if [ ! -d "$work" ]; then
     log "copying the source tree"
     cp -a "$src_pristine" "$work"
-  elif [ -f "$work/.rcuwatch-applied.patch" ] && ! cmp -s "$work/.rcuwatch-applied.patch" "$patch_file"; then
-    patch -s -R -p1 -d "$work" < "$work/.rcuwatch-applied.patch"
-    rm -f "$work/.rcuwatch-applied.patch"
   fi
-  if [ ! -f "$work/.rcuwatch-applied.patch" ]; then
+  if ! cmp -s "$work/.rcuwatch-applied.patch" "$patch_file"; then
     log "applying $(basename "$patch_file")"
-    patch -s -p1 -d "$work" < "$patch_file"
+    stage=$(mktemp -d "$cache/stage.XXXXXX")
+    files=$(cat "$patch_file" "$work/.rcuwatch-applied.patch" 2>/dev/null |
+      sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' | sort -u)
+    for f in $files; do
+      mkdir -p "$stage/$(dirname "$f")"
+      [ -f "$src_pristine/$f" ] && cp -p "$src_pristine/$f" "$stage/$f"
+    done
+    patch -s -p1 -d "$stage" < "$patch_file"
+    for f in $files; do
+      if [ -f "$stage/$f" ]; then
+        cmp -s "$stage/$f" "$work/$f" || { mkdir -p "$work/$(dirname "$f")"; cp "$stage/$f" "$work/$f"; }
+      else
+        rm -f "$work/$f"  # added by the old patch only
+      fi
+    done
+    rm -rf "$stage"
     cp "$patch_file" "$work/.rcuwatch-applied.patch"
   fi
 
