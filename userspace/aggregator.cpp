@@ -91,6 +91,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
                            have_prev_ && p != prev_gp.end());
     gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
     gs.last_duration_ns = g.stats.last_duration_ns;
+    gs.duration_sum_ns = g.stats.duration_sum_ns;
     gs.since_last_end_ns = age(s.time_ns, g.stats.last_end_ns);
     gs.in_progress = g.stats.started > g.stats.completed;
     std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
@@ -110,53 +111,83 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
     return SeqState::WaitingForGracePeriod;
   };
 
-  // Per instance x cpu x seq (radix and list of one seq merged).
-  std::map<std::tuple<uint64_t, uint64_t, uint32_t, bool>, SeqRow> rows;
-  for (const auto& p : s.pending) {
-    const bool expired = p.key.where == RW_WHERE_EXPIRED;
-    SeqRow& r = rows[{p.key.instance, p.key.seq, p.key.cpu, expired}];
-    r.instance = p.key.instance;
-    r.cpu = p.key.cpu;
-    r.seq = p.key.seq;
-    r.objects += p.val.objects;
-    r.bytes += p.val.bytes;
-    if (p.key.where != RW_WHERE_RADIX) r.list_objects += p.val.objects;
-    r.age_ns = std::max(r.age_ns, age(s.time_ns, p.val.first_enqueue_ns));
-    r.state = state_of(p.key.instance, p.key.seq, p.key.where);
+  // Per instance x cpu x seq, radix and list of one seq merged: sort the
+  // entries by (instance, seq, expired, cpu) and merge neighbours. Seq
+  // summaries are then runs of rows, and instances runs of summaries, so
+  // the whole breakdown is one sort plus linear passes (no per-row maps or
+  // strings: this is the per-interval hot path at 256 CPUs x many seqs).
+  struct Keyed {
+    uint64_t instance, seq;
+    bool expired;
+    uint32_t cpu;
+    const PendingEntry* entry;
+    auto key() const { return std::tie(instance, seq, expired, cpu); }
+  };
+  std::vector<Keyed> order;
+  order.reserve(s.pending.size());
+  for (const auto& p : s.pending)
+    order.push_back({p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED, p.key.cpu, &p});
+  std::sort(order.begin(), order.end(),
+            [](const Keyed& a, const Keyed& b) { return a.key() < b.key(); });
+
+  snap.seq_cpus.reserve(order.size());
+  for (size_t i = 0; i < order.size();) {
+    const Keyed& first = order[i];
+    SeqRow r;
+    r.instance = first.instance;
+    r.cpu = first.cpu;
+    r.seq = first.seq;
+    r.state = state_of(first.instance, first.seq, first.entry->key.where);
+    for (; i < order.size() && order[i].key() == first.key(); i++) {
+      const PendingEntry& p = *order[i].entry;
+      r.objects += p.val.objects;
+      r.bytes += p.val.bytes;
+      if (p.key.where != RW_WHERE_RADIX) r.list_objects += p.val.objects;
+      r.age_ns = std::max(r.age_ns, age(s.time_ns, p.val.first_enqueue_ns));
+    }
+    snap.seq_cpus.push_back(r);
   }
 
   uint32_t nr_cpus = info.nr_cpus;
-  for (const auto& [k, r] : rows) nr_cpus = std::max(nr_cpus, r.cpu + 1);
+  for (const auto& r : snap.seq_cpus) nr_cpus = std::max(nr_cpus, r.cpu + 1);
   snap.nr_cpus = nr_cpus;
   snap.cpus.resize(nr_cpus);
   for (uint32_t c = 0; c < nr_cpus; c++) snap.cpus[c].cpu = c;
 
-  std::map<std::tuple<uint64_t, uint64_t, bool>, SeqSummary> seqs;
   std::map<uint64_t, InstanceRow> inst_rows;
-  for (const auto& [k, r] : rows) {
-    snap.seq_cpus.push_back(r);
+  InstanceRow* cur = nullptr;
+  for (const auto& r : snap.seq_cpus) {
     CpuRow& c = snap.cpus[r.cpu];
     c.objects += r.objects;
     c.bytes += r.bytes;
     c.oldest_age_ns = std::max(c.oldest_age_ns, r.age_ns);
     c.seqs_in_flight++;
 
-    SeqSummary& q = seqs[{r.instance, r.seq, r.state == SeqState::Expired}];
-    q.instance = r.instance;
-    q.instance_name = name_of(r.instance);
-    q.seq = r.seq;
+    const bool expired = r.state == SeqState::Expired;
+    if (snap.seqs.empty() || snap.seqs.back().instance != r.instance ||
+        snap.seqs.back().seq != r.seq || (snap.seqs.back().state == SeqState::Expired) != expired) {
+      SeqSummary q;
+      q.instance = r.instance;
+      q.instance_name = cur && cur->instance == r.instance ? cur->name : name_of(r.instance);
+      q.seq = r.seq;
+      q.state = r.state;
+      snap.seqs.push_back(std::move(q));
+    }
+    SeqSummary& q = snap.seqs.back();
     q.objects += r.objects;
     q.bytes += r.bytes;
     q.age_ns = std::max(q.age_ns, r.age_ns);
     q.cpus++;
-    q.state = r.state;
 
-    InstanceRow& ir = inst_rows[r.instance];
-    ir.pending_objects += r.objects;
-    ir.pending_bytes += r.bytes;
-    ir.oldest_age_ns = std::max(ir.oldest_age_ns, r.age_ns);
+    if (!cur || cur->instance != r.instance) {
+      cur = &inst_rows[r.instance];
+      cur->instance = r.instance;
+      cur->name = q.instance_name;
+    }
+    cur->pending_objects += r.objects;
+    cur->pending_bytes += r.bytes;
+    cur->oldest_age_ns = std::max(cur->oldest_age_ns, r.age_ns);
   }
-  for (auto& [k, q] : seqs) snap.seqs.push_back(std::move(q));
   std::stable_sort(snap.seqs.begin(), snap.seqs.end(),
                    [](const SeqSummary& a, const SeqSummary& b) { return a.age_ns > b.age_ns; });
 
@@ -165,26 +196,26 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   Totals& t = snap.totals;
   rw_instance_totals sum_now{}, sum_prev{};
   for (const auto& i : s.instances) {
-    InstanceRow& ir = inst_rows[i.instance];
-    ir.instance = i.instance;
-    ir.name = name_of(i.instance);
-    ir.srcu = i.info.srcu;
-    ir.flavor = i.info.srcu ? Flavor::Srcu : Flavor::Rcu;
-    ir.process = i.info.process;
-    ir.mode = mode_of(i.info.process);
+    InstanceRow& row = inst_rows[i.instance];
+    row.instance = i.instance;
+    row.name = name_of(i.instance);
+    row.srcu = i.info.srcu;
+    row.flavor = i.info.srcu ? Flavor::Srcu : Flavor::Rcu;
+    row.process = i.info.process;
+    row.mode = mode_of(i.info.process);
     auto p = prev_inst.find(i.instance);
     const bool hp = have_prev_ && p != prev_inst.end();
     const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
     const rw_instance_totals& now = i.totals;
-    ir.enqueued_objects = counter(now.enqueued_objects, before.enqueued_objects, secs, hp);
-    ir.enqueued_bytes = counter(now.enqueued_bytes, before.enqueued_bytes, secs, hp);
-    ir.processed_objects = counter(now.processed_objects, before.processed_objects, secs, hp);
-    ir.processed_bytes = counter(now.processed_bytes, before.processed_bytes, secs, hp);
-    ir.dequeued_objects = counter(now.dequeued_objects, before.dequeued_objects, secs, hp);
-    ir.dequeued_bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, hp);
-    ir.immediate_objects = now.immediate_objects;
-    ir.list_objects = now.list_objects;
-    ir.untracked_objects = now.untracked_objects;
+    row.enqueued_objects = counter(now.enqueued_objects, before.enqueued_objects, secs, hp);
+    row.enqueued_bytes = counter(now.enqueued_bytes, before.enqueued_bytes, secs, hp);
+    row.processed_objects = counter(now.processed_objects, before.processed_objects, secs, hp);
+    row.processed_bytes = counter(now.processed_bytes, before.processed_bytes, secs, hp);
+    row.dequeued_objects = counter(now.dequeued_objects, before.dequeued_objects, secs, hp);
+    row.dequeued_bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, hp);
+    row.immediate_objects = now.immediate_objects;
+    row.list_objects = now.list_objects;
+    row.untracked_objects = now.untracked_objects;
     accumulate(sum_now, now);
     accumulate(sum_prev, before);
   }

@@ -104,18 +104,25 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
 }
 
 void RecordingWriter::write_record(uint32_t type, const std::string& payload) {
-  Out o;
-  o.put(type);
-  o.put(uint32_t(payload.size()));
-  o.buf += payload;
-  o.put(crc(o.buf));
-  out_.write(o.buf.data(), std::streamsize(o.buf.size()));
+  // Header, payload and checksum go out back to back and are flushed
+  // together; a crash in between leaves a partial record the reader reports.
+  Out head;
+  head.put(type);
+  head.put(uint32_t(payload.size()));
+  const uint32_t sum = crc(payload, crc(head.buf));
+  out_.write(head.buf.data(), std::streamsize(head.buf.size()));
+  out_.write(payload.data(), std::streamsize(payload.size()));
+  out_.write(reinterpret_cast<const char*>(&sum), sizeof(sum));
   out_.flush();
   if (!out_) throw Error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
 }
 
 void RecordingWriter::write_tick(const Tick& t) {
   Out o;
+  o.buf.reserve(64 + t.events.size() * sizeof(rw_event) +
+                t.sample.pending.size() * sizeof(PendingEntry) +
+                t.sample.instances.size() * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) +
+                t.sample.grace_periods.size() * (8 + sizeof(rw_gp_stats)));
   o.put(t.sample.time_ns);
   o.put(t.sample.stats);
   o.put_all(t.events);
@@ -212,8 +219,7 @@ std::optional<Record> RecordingReader::next() {
   in_.read(payload.data(), len);
   in_.read(reinterpret_cast<char*>(&stored_crc), 4);
   if (!in_) throw truncated("read failed");
-  rec += payload;
-  if (crc(rec) != stored_crc)
+  if (crc(payload, crc(rec)) != stored_crc)
     throw Error(fmt::format("{}: corrupt record at byte offset {}: checksum mismatch", path_,
                             start));
   offset_ += sizeof(hdr) + len + 4;

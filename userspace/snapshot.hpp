@@ -83,6 +83,7 @@ struct GracePeriodStats {
   Counter completed;
   uint64_t last_completed_gp_seq = 0;
   uint64_t last_duration_ns = 0;
+  uint64_t duration_sum_ns = 0;    // of the durations counted in duration_hist_us_log2
   uint64_t since_last_end_ns = 0;  // 0 if none seen
   bool in_progress = false;
   std::array<uint64_t, 32> duration_hist_us_log2{};
