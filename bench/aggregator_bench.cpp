@@ -1,0 +1,127 @@
+#include "aggregator_bench.hpp"
+
+#include <ostream>
+
+#include "aggregator.hpp"
+#include "alloc_counter.hpp"
+#include "scale_tick.hpp"
+
+namespace rcuwatch::bench {
+
+namespace {
+
+// Seqs per CPU per instance; 256 CPUs x 4 instances each.
+constexpr uint32_t kSeqsPerCpu[] = {100, 500};
+
+TickShape shape(const benchmark::State& state) {
+  TickShape s;
+  s.seqs_per_cpu = uint32_t(state.range(0));
+  return s;
+}
+
+void set_throughput(benchmark::State& state, const Tick& tick) {
+  state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(tick.sample.pending.size()));
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(payload_bytes(tick)));
+  state.counters["pending_entries"] = double(tick.sample.pending.size());
+}
+
+// The interval a live source would report: each tick one second later.
+void advance(Tick& tick) { tick.sample.time_ns += 1'000'000'000; }
+
+void BM_AggregatorUpdate(benchmark::State& state) {
+  Tick tick = make_tick(shape(state));
+  const SourceInfo info{"bench", "bench", 256};
+  const SymbolNames names;
+  Aggregator agg;
+  benchmark::DoNotOptimize(
+      agg.update(tick, info, names));  // steady state: a previous sample exists
+  for (auto _ : state) {
+    advance(tick);
+    Snapshot snap = agg.update(tick, info, names);
+    benchmark::DoNotOptimize(snap);
+  }
+  set_throughput(state, tick);
+
+  // One more update, counted: what it allocates, and its peak heap use (the
+  // snapshot being built, the maps behind it and the copy kept as the
+  // previous sample, minus what the old previous sample gave back).
+  const double entries = double(tick.sample.pending.size());
+  advance(tick);
+  AllocStats a;
+  {
+    AllocCounter counter;
+    Snapshot snap = agg.update(tick, info, names);
+    a = counter.stats();
+    state.counters["snapshot_bytes_per_entry"] = double(a.live_bytes) / entries;
+  }
+  state.counters["alloc_bytes_per_entry"] = double(a.allocated_bytes) / entries;
+  state.counters["allocs_per_entry"] = double(a.allocations) / entries;
+  state.counters["peak_bytes_per_entry"] = double(a.peak_live_bytes) / entries;
+  state.counters["input_bytes_per_entry"] = double(payload_bytes(tick)) / entries;
+}
+
+// Baseline: the same data volume copied once per interval, into a Tick
+// that already has the capacity (as the aggregator's copy into its previous
+// sample does), so it measures moving the bytes, not the allocator or page
+// faults of fresh memory.
+void BM_CopyTick(benchmark::State& state) {
+  Tick tick = make_tick(shape(state));
+  Tick copy = tick;
+  for (auto _ : state) {
+    advance(tick);
+    copy = tick;
+    benchmark::DoNotOptimize(copy);
+    benchmark::ClobberMemory();
+  }
+  set_throughput(state, tick);
+  AllocCounter counter;  // a fresh copy, for the memory comparison
+  Tick fresh = tick;
+  benchmark::DoNotOptimize(fresh);
+  state.counters["alloc_bytes_per_entry"] =
+      double(counter.stats().allocated_bytes) / double(tick.sample.pending.size());
+}
+
+}  // namespace
+
+void register_aggregator_benchmarks() {
+  for (uint32_t seqs : kSeqsPerCpu) {
+    benchmark::RegisterBenchmark("aggregator/copy_tick", BM_CopyTick)
+        ->Arg(seqs)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("aggregator/update", BM_AggregatorUpdate)
+        ->Arg(seqs)
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
+void summarize_aggregator(const Results& r, std::ostream& out) {
+  bool header = false;
+  for (uint32_t seqs : kSeqsPerCpu) {
+    const std::string arg = "/" + std::to_string(seqs);
+    auto u = r.find("aggregator/update" + arg);
+    auto c = r.find("aggregator/copy_tick" + arg);
+    if (u == r.end() || c == r.end()) continue;
+    if (!header)
+      out << "Aggregator::update, one Tick of 256 CPUs x N seqs x 4 instances (baseline: copying "
+             "that Tick)\n";
+    header = true;
+    const RunResult& up = u->second;
+    const RunResult& cp = c->second;
+    const double entries = up.counter("pending_entries");
+    out << "  " << seqs << " seqs/CPU, " << entries << " pending entries: update "
+        << ratio(up.ns_per_iteration, cp.ns_per_iteration) << " the copy ("
+        << duration(up.ns_per_iteration) << " vs " << duration(cp.ns_per_iteration) << "; "
+        << duration(up.ns_per_iteration / entries) << " per entry, "
+        << fmt::format("{:.1f}", entries / up.ns_per_iteration * 1e3) << "M entries/s)\n";
+    const double in = up.counter("input_bytes_per_entry");
+    out << "    heap per pending entry: " << size(up.counter("alloc_bytes_per_entry"))
+        << " allocated (" << ratio(up.counter("alloc_bytes_per_entry"), in) << " the " << size(in)
+        << " input; the copy allocates " << size(cp.counter("alloc_bytes_per_entry")) << "), "
+        << fmt::format("{:.2f}", up.counter("allocs_per_entry")) << " allocations, peak "
+        << size(up.counter("peak_bytes_per_entry")) << " ("
+        << ratio(up.counter("peak_bytes_per_entry"), in) << "), snapshot kept "
+        << size(up.counter("snapshot_bytes_per_entry")) << "\n";
+  }
+}
+
+}  // namespace rcuwatch::bench

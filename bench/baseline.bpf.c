@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The baseline of the BPF benchmarks: an empty raw_tp program, driven by
+ * BPF_PROG_TEST_RUN exactly like rcuwatch's programs. Its cost is what every
+ * program pays anyway (the run-time accounting, the call, the syscall), so
+ * "enqueue is N x the empty program" is a ratio that survives a noisy host.
+ * The tracepoint does not exist: raw_tp programs load regardless
+ * (shared/platform.md) and are never attached here.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("raw_tp/rcuwatch_bench_noop")
+int noop(void *ctx)
+{
+	return 0;
+}

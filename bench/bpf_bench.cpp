@@ -1,0 +1,282 @@
+#include "bpf_bench.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <ostream>
+#include <vector>
+
+#include "baseline.skel.h"
+#include "bpf_loader.hpp"
+#include "error.hpp"
+#include "rcuwatch.skel.h"
+#include "ringbuf_reader.hpp"
+#include "test_run.hpp"
+
+namespace rcuwatch::bench {
+
+namespace {
+
+constexpr int kLiveSeqs = 1000;  // in the pending map while every program runs
+constexpr int kInstances = 4;
+constexpr uint64_t kInstanceBase = 0xffff888012340000ull;
+constexpr uint64_t kProcessFn = 0xffffffff81234560ull;
+constexpr uint64_t kObject = 0xffff8880aaaa0000ull;
+constexpr uint64_t kBytes = 192;
+constexpr uint32_t kChurnCpu = 100;  // key CPU of the seqs the process benchmark opens and closes
+constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far below its size
+
+using Args = std::vector<uint64_t>;
+
+// The tracepoint arguments (kernel/rcu_pending-tracepoints.patch), as the
+// u64 array raw_tp programs read.
+Args enqueue_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
+  return {inst, 0, kProcessFn, cpu, seq, kObject, kBytes, RW_WHERE_RADIX};
+}
+Args dequeue_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
+  return {inst, cpu, seq, kObject, kBytes, RW_WHERE_RADIX};
+}
+Args process_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
+  return {inst, cpu, seq, /*nr_radix=*/1, /*nr_list=*/0};
+}
+
+struct ProgStats {
+  uint64_t run_time_ns = 0;
+  uint64_t run_cnt = 0;
+};
+
+ProgStats prog_stats(bpf_program* prog) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0)
+    throw Error(std::string("bpf_prog_info: ") + std::strerror(errno));
+  return {info.run_time_ns, info.run_cnt};
+}
+
+// In-kernel ns per run between two readings; 0 when stats are off.
+double kernel_ns_per_run(const ProgStats& before, const ProgStats& after) {
+  const uint64_t runs = after.run_cnt - before.run_cnt;
+  return runs ? double(after.run_time_ns - before.run_time_ns) / double(runs) : 0;
+}
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Keeps this thread on one CPU, so BPF_F_TEST_RUN_ON_CPU runs the program
+// in the calling context instead of through an IPI
+// (net/bpf/test_run.c: bpf_prog_test_run_raw_tp).
+class CpuPin {
+ public:
+  CpuPin() {
+    sched_getaffinity(0, sizeof(saved_), &saved_);
+    cpu_ = sched_getcpu();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu_, &one);
+    if (sched_setaffinity(0, sizeof(one), &one) != 0)
+      throw Error(std::string("sched_setaffinity: ") + std::strerror(errno));
+  }
+  ~CpuPin() { sched_setaffinity(0, sizeof(saved_), &saved_); }
+  CpuPin(const CpuPin&) = delete;
+  CpuPin& operator=(const CpuPin&) = delete;
+  int cpu() const { return cpu_; }
+
+ private:
+  cpu_set_t saved_{};
+  int cpu_ = 0;
+};
+
+struct BaselineDeleter {
+  void operator()(rcuwatch_bench_baseline* s) const { rcuwatch_bench_baseline__destroy(s); }
+};
+
+}  // namespace
+
+class BpfBench {
+ public:
+  BpfBench()
+      : stats_fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)),
+        loader_(options()),
+        baseline_(rcuwatch_bench_baseline__open_and_load()),
+        ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
+    if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
+    enqueue_ = loader_.program("rcu_pending_enqueue");
+    dequeue_ = loader_.program("rcu_pending_dequeue");
+    process_ = loader_.program("rcu_pending_process");
+    fill_pending_map();
+  }
+
+  // The empty program, with the largest context any measured program gets.
+  void noop(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    drive(state, baseline_->progs.noop, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // Enqueue into a seq that already has objects: the per-object hot path.
+  void enqueue(benchmark::State& state) {
+    drive(state, enqueue_, [&](uint64_t i) -> const Args& { return enqueue_live_[i % kLiveSeqs]; });
+  }
+
+  // Dequeue from a seq that keeps objects (rcu_pending_dequeue()).
+  void dequeue(benchmark::State& state) {
+    drive(state, dequeue_, [&](uint64_t i) -> const Args& { return dequeue_live_[i % kLiveSeqs]; });
+  }
+
+  // Process a seq that exists: an untimed enqueue opens it (map insert and a
+  // SEQ_OPEN record), the timed process takes it (map delete and a
+  // SEQ_PROCESS record). The enqueue program's own run-time stats give the
+  // cost of opening a seq.
+  void process(benchmark::State& state) {
+    Args open, take;
+    const ProgStats enqueue_before = prog_stats(enqueue_);
+    drive(state, process_, [&](uint64_t i) -> const Args& {
+      const uint64_t seq = next_churn_seq_ += 4;
+      open = enqueue_args(kInstanceBase, kChurnCpu, seq);
+      take = process_args(kInstanceBase, kChurnCpu, seq);
+      test::run_raw_tp(enqueue_, open, pin_.cpu());
+      if (i % kDrainEvery == kDrainEvery - 1) drain();
+      return take;
+    });
+    drain();
+    state.counters["open_seq_kernel_ns"] = kernel_ns_per_run(enqueue_before, prog_stats(enqueue_));
+  }
+
+ private:
+  static LoaderOptions options() {
+    LoaderOptions o;
+    o.load_all_programs = true;  // no rcu_pending hooks on the host: test runs only
+    return o;
+  }
+
+  // Times only the BPF_PROG_TEST_RUN call; `args_for(i)` may do untimed work.
+  void drive(benchmark::State& state, bpf_program* prog,
+             const std::function<const Args&(uint64_t)>& args_for) {
+    try {
+      const ProgStats before = prog_stats(prog);
+      uint64_t i = 0;
+      for (auto _ : state) {
+        const Args& args = args_for(i++);
+        const auto t0 = std::chrono::steady_clock::now();
+        test::run_raw_tp(prog, args, pin_.cpu());
+        const auto t1 = std::chrono::steady_clock::now();
+        state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+      }
+      state.counters["kernel_ns"] = kernel_ns_per_run(before, prog_stats(prog));
+      state.SetItemsProcessed(state.iterations());
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // kLiveSeqs seqs, opened by the enqueue program itself, then given so many
+  // objects that the dequeue benchmark never empties one.
+  void fill_pending_map() {
+    const int pending_fd = bpf_map__fd(loader_.skel().maps.pending);
+    for (int i = 0; i < kLiveSeqs; i++) {
+      const uint64_t inst = kInstanceBase + uint64_t(i % kInstances) * 0x1000;
+      const uint32_t cpu = uint32_t(i / kInstances) % 64;
+      const uint64_t seq = 1000 + 4 * uint64_t(i / (kInstances * 64));
+      enqueue_live_.push_back(enqueue_args(inst, cpu, seq));
+      dequeue_live_.push_back(dequeue_args(inst, cpu, seq));
+      test::run_raw_tp(enqueue_, enqueue_live_.back(), pin_.cpu());
+      rw_pending_key key{inst, seq, cpu, RW_WHERE_RADIX};
+      rw_pending_val val{};
+      if (bpf_map_lookup_elem(pending_fd, &key, &val) != 0)
+        throw Error("seq " + std::to_string(seq) + " missing from the pending map after enqueue");
+      val.objects = int64_t(1) << 40;
+      val.bytes = val.objects * int64_t(kBytes);
+      if (bpf_map_update_elem(pending_fd, &key, &val, BPF_EXIST) != 0)
+        throw Error(std::string("pending map update: ") + std::strerror(errno));
+      if (i % kDrainEvery == kDrainEvery - 1) drain();
+    }
+    drain();
+  }
+
+  void drain() {
+    events_.clear();
+    ringbuf_.drain(events_);
+  }
+
+  CpuPin pin_;
+  UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  BpfLoader loader_;
+  std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
+  RingbufReader ringbuf_;
+  std::vector<rw_event> events_;
+  bpf_program* enqueue_ = nullptr;
+  bpf_program* dequeue_ = nullptr;
+  bpf_program* process_ = nullptr;
+  std::vector<Args> enqueue_live_, dequeue_live_;
+  uint64_t next_churn_seq_ = 1'000'000;
+};
+
+void BpfBenchDeleter::operator()(BpfBench* b) const { delete b; }
+
+BpfBenchPtr register_bpf_benchmarks(std::string* why) {
+  if (!test::can_load_bpf(why)) return nullptr;
+  BpfBenchPtr b(new BpfBench);
+  BpfBench* p = b.get();
+  const std::pair<const char*, void (BpfBench::*)(benchmark::State&)> all[] = {
+      {"bpf/empty_program", &BpfBench::noop},
+      {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
+      {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
+      {"bpf/rcu_pending_process", &BpfBench::process},
+  };
+  for (const auto& [name, fn] : all)
+    benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) {
+      (p->*fn)(s);
+    })->UseManualTime();
+  return b;
+}
+
+void summarize_bpf(const Results& r, std::ostream& out) {
+  auto it = r.find("bpf/empty_program");
+  if (it == r.end()) return;
+  const RunResult& base = it->second;
+  const double base_k = base.counter("kernel_ns");
+  out << "BPF programs, per event, " << kLiveSeqs
+      << " live seqs in the pending map (in kernel: run_time_ns/run_cnt of bpf_prog_info; "
+         "wall: one BPF_PROG_TEST_RUN call)\n";
+  if (base_k <= 0)
+    out << "  in-kernel times unavailable: BPF_ENABLE_STATS failed (needs CAP_SYS_ADMIN)\n";
+  out << "  empty program (baseline): " << duration(base_k) << " in kernel, "
+      << duration(base.ns_per_iteration) << " wall\n";
+  auto line = [&](const std::string& what, double kernel_ns, double wall_ns) {
+    out << "  " << what << ": " << ratio(kernel_ns, base_k) << " the empty program ("
+        << duration(kernel_ns) << " vs " << duration(base_k) << " in kernel, +"
+        << duration(kernel_ns - base_k) << ")";
+    if (wall_ns > 0)
+      out << "; wall " << ratio(wall_ns, base.ns_per_iteration) << " (" << duration(wall_ns)
+          << " vs " << duration(base.ns_per_iteration) << ")";
+    out << "\n";
+  };
+  const char* progs[][2] = {{"rcu_pending_enqueue", "enqueue program (live seq)"},
+                            {"rcu_pending_dequeue", "dequeue program"},
+                            {"rcu_pending_process", "process program"}};
+  for (const auto& [prog, what] : progs) {
+    auto p = r.find(std::string("bpf/") + prog);
+    if (p == r.end()) continue;
+    line(what, p->second.counter("kernel_ns"), p->second.ns_per_iteration);
+    if (p->second.counters.count("open_seq_kernel_ns"))
+      line("enqueue program (opening a seq)", p->second.counter("open_seq_kernel_ns"), 0);
+  }
+}
+
+}  // namespace rcuwatch::bench

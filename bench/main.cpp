@@ -1,0 +1,70 @@
+// rcuwatch_bench: every measurement next to a baseline measured in the same
+// run, ending with a summary of ratios (docs/benchmarks.md). Shared, noisy
+// machines make absolute times meaningless; ratios survive.
+//
+//   rcuwatch_bench [Google Benchmark flags] [--bench_dir=DIR]
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "aggregator_bench.hpp"
+#include "bpf_bench.hpp"
+#include "recording_bench.hpp"
+#include "results.hpp"
+
+namespace {
+
+constexpr const char kUsage[] =
+    "rcuwatch_bench [Google Benchmark flags] [--bench_dir=DIR]\n"
+    "  --bench_dir=DIR  where the recording benchmarks write (default: the temp directory)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace rcuwatch::bench;
+  benchmark::Initialize(&argc, argv);
+  std::string dir = std::filesystem::temp_directory_path().string();
+  for (int i = 1; i < argc; i++) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--bench_dir=", 0) == 0) {
+      dir = arg.substr(12);
+    } else {
+      std::cerr << "rcuwatch_bench: unknown argument " << arg << "\n" << kUsage;
+      return 2;
+    }
+  }
+
+  try {
+    std::string why;
+    BpfBenchPtr bpf = register_bpf_benchmarks(&why);
+    if (!bpf) std::cout << "SKIPPED BPF per-event benchmarks: " << why << "\n";
+    register_aggregator_benchmarks();
+    RecordingBenchPtr recording = register_recording_benchmarks(dir);
+
+    Results results;
+    CollectingReporter reporter(results);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+
+    std::ostringstream summary;
+    summarize_bpf(results, summary);
+    summarize_aggregator(results, summary);
+    summarize_recording(results, summary);
+    std::cout
+        << "\n== rcuwatch benchmark summary: ratios against baselines measured in this run ==\n"
+        << summary.str();
+    if (!bpf) std::cout << "BPF programs: SKIPPED (" << why << ")\n";
+    benchmark::Shutdown();
+    if (reporter.errors()) {
+      std::cerr << "rcuwatch_bench: " << reporter.errors() << " benchmark(s) failed\n";
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "rcuwatch_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
