@@ -15,11 +15,12 @@ struct TopOptions {
   bool batch = false;          // -b: plain text frames on stdout, no curses
   SourceOptions source;        // --replay FILE, --speed X, live by default
 
-  std::string table = "seq";   // --table cpu|seq|instance: the table shown first
-  std::string sort;            // --sort COLUMN: a column title (case-insensitive); empty: the table's default
-  bool reverse = false;        // --reverse: against the column's natural order
-  std::string filter;          // --filter TEXT: as typed after `/`
-  bool no_color = false;       // --no-color (NO_COLOR in the environment does the same)
+  std::string table = "seq";  // --table cpu|seq|instance: the table shown first
+  // --sort COLUMN: a column title, case-insensitive; empty: the table's default.
+  std::string sort;
+  bool reverse = false;   // --reverse: against the column's natural order
+  std::string filter;     // --filter TEXT: as typed after `/`
+  bool no_color = false;  // --no-color (NO_COLOR in the environment does the same)
   // Colour thresholds: yellow from warn, red from crit.
   int64_t warn_bytes = int64_t{16} << 20;   // --warn-bytes
   int64_t crit_bytes = int64_t{256} << 20;  // --crit-bytes

@@ -1,0 +1,19 @@
+// `rcuwatch top -b`: frames as plain text on stdout, for logs and pipes.
+#pragma once
+
+#include <ostream>
+
+#include "source.hpp"
+#include "thresholds.hpp"
+#include "top.hpp"
+#include "view_state.hpp"
+
+namespace rcuwatch::tui {
+
+// Each frame: the header lines, a blank line, the table title, column
+// header and every row; frames are separated by one blank line and each
+// starts with "rcuwatch top - ".
+int run_batch(Source& source, const TopOptions& options, const ViewState& view,
+              const Thresholds& thresholds, std::ostream& out);
+
+}  // namespace rcuwatch::tui

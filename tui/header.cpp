@@ -1,0 +1,114 @@
+#include "header.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "format.hpp"
+
+namespace rcuwatch::tui {
+
+namespace {
+
+Line title_line(const Snapshot& s, const HeaderContext& context) {
+  Line line;
+  line.add("rcuwatch top - " + context.clock, Style::Title);
+  const bool replay = s.source_progress >= 0;
+  std::string source = s.source;
+  if (replay) source += " " + format_percent(s.source_progress);
+  // A replay steps through the recorded intervals; -d paces live sampling.
+  const std::string interval = replay ? format_duration_ns(s.interval_ns) + " recorded"
+                                      : format_seconds(context.delay_seconds);
+  // The states first: a long replay path may be cut at the right edge.
+  if (context.paused) line.add("  PAUSED", Style::Warn);
+  if (context.finished) line.add("  END OF RECORDING", Style::Warn);
+  line.add(fmt::format("  {}  {} CPUs  interval {}", source, s.nr_cpus, interval));
+  return line;
+}
+
+Line pending_line(const Snapshot& s, const Thresholds& thresholds) {
+  const Totals& t = s.totals;
+  Line line;
+  line.add("Pending: ", Style::Label);
+  line.add(format_bytes(t.pending_bytes), style_for(bytes_severity(t.pending_bytes, thresholds)));
+  line.add(fmt::format(" in {} objects, {}, oldest ", t.pending_objects,
+                       format_bytes_rate(t.pending_bytes_per_sec)));
+  line.add(format_duration_ns(t.oldest_age_ns),
+           style_for(age_severity(t.oldest_age_ns, thresholds)));
+  line.add(fmt::format(", list fallbacks {} ({} objects)", t.list_fallbacks, t.list_objects));
+  return line;
+}
+
+Line flow_line(const Snapshot& s) {
+  const Totals& t = s.totals;
+  Line line;
+  line.add("Objects/s: ", Style::Label);
+  line.add(fmt::format(
+      "enqueued {} ({}), processed {} ({}), dequeued {} ({})",
+      format_count(t.enqueued_objects.per_sec), format_bytes_per_sec(t.enqueued_bytes.per_sec),
+      format_count(t.processed_objects.per_sec), format_bytes_per_sec(t.processed_bytes.per_sec),
+      format_count(t.dequeued_objects.per_sec), format_bytes_per_sec(t.dequeued_bytes.per_sec)));
+  return line;
+}
+
+Line grace_period_line(const GracePeriodStats& gp, const Thresholds& thresholds) {
+  Line line;
+  line.add(fmt::format("GP {}: ", gp.name.empty() ? to_string(gp.flavor) : gp.name), Style::Label);
+  line.add(fmt::format("{:.1f}/s, last took {}, last ended ", gp.completed.per_sec,
+                       format_duration_ns(gp.last_duration_ns)));
+  if (gp.since_last_end_ns == 0) {
+    line.add("never");
+  } else {
+    // No grace period ending for long is what strands memory.
+    line.add(format_duration_ns(gp.since_last_end_ns) + " ago",
+             style_for(age_severity(gp.since_last_end_ns, thresholds)));
+  }
+  if (gp.in_progress) line.add(", one in progress");
+  return line;
+}
+
+Line losses_line(const Losses& l) {
+  Line line;
+  line.add("Dropped: ", Style::Label);
+  auto item = [&line](uint64_t value, std::string text, bool first) {
+    if (!first) line.add(", ");
+    line.add(std::move(text), value ? Style::Crit : Style::Normal);
+  };
+  item(l.ringbuf_drops, fmt::format("{} events", l.ringbuf_drops), true);
+  item(l.pending_map_full, fmt::format("{} objects not per seq (map full)", l.pending_map_full),
+       false);
+  item(l.process_mismatch, fmt::format("{} process mismatches", l.process_mismatch), false);
+  item(l.untracked_objects, fmt::format("{} untracked objects", l.untracked_objects), false);
+  return line;
+}
+
+}  // namespace
+
+std::vector<Line> header_lines(const Snapshot& snapshot, const HeaderContext& context,
+                               const Thresholds& thresholds) {
+  std::vector<Line> lines;
+  lines.push_back(title_line(snapshot, context));
+  lines.push_back(pending_line(snapshot, thresholds));
+  lines.push_back(flow_line(snapshot));
+  const auto& gps = snapshot.grace_periods;
+  const size_t shown = std::min(gps.size(), kMaxGracePeriodLines);
+  for (size_t i = 0; i < shown; ++i) lines.push_back(grace_period_line(gps[i], thresholds));
+  if (gps.empty()) lines.push_back(Line{}.add("GP: ", Style::Label).add("none seen yet"));
+  if (gps.size() > shown)
+    lines.back().add(fmt::format("  (+{} more flavors)", gps.size() - shown), Style::Dim);
+  lines.push_back(losses_line(snapshot.losses));
+  return lines;
+}
+
+std::string clock_label(const Snapshot& snapshot, uint64_t first_time_ns, std::time_t now) {
+  if (snapshot.source_progress >= 0) {
+    const uint64_t elapsed_ns =
+        snapshot.time_ns >= first_time_ns ? snapshot.time_ns - first_time_ns : 0;
+    return fmt::format("t+{:.1f}s", static_cast<double>(elapsed_ns) / 1e9);
+  }
+  std::tm local{};
+  localtime_r(&now, &local);
+  return fmt::format("{:02}:{:02}:{:02}", local.tm_hour, local.tm_min, local.tm_sec);
+}
+
+}  // namespace rcuwatch::tui

@@ -1,0 +1,117 @@
+// The interactive loop: take snapshots from the feed, draw the frame, answer
+// keys. Everything it shows is composed by pure functions (layout.cpp).
+#include "top.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+
+#include "batch.hpp"
+#include "error.hpp"
+#include "format.hpp"
+#include "header.hpp"
+#include "history.hpp"
+#include "layout.hpp"
+#include "log_capture.hpp"
+#include "options.hpp"
+#include "screen.hpp"
+#include "signals.hpp"
+#include "snapshot_feed.hpp"
+
+namespace rcuwatch::tui {
+
+namespace {
+
+// How long a key wait lasts: the latency of a new snapshot reaching the
+// screen, and of a signal ending the loop.
+constexpr std::chrono::milliseconds kKeyTimeout{100};
+
+std::chrono::milliseconds to_interval(double seconds) {
+  return std::chrono::milliseconds{std::llround(seconds * 1000)};
+}
+
+int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, ViewState view,
+                    const Thresholds& thresholds) {
+  TerminationSignals signals;
+  // Destroyed in reverse: the feed's thread stops, the terminal is given
+  // back, then captured log lines reach stderr.
+  LogCapture log;
+  Screen screen(color_wanted(options.no_color));
+  SnapshotFeed feed(std::move(source), options.iterations, to_interval(view.delay_seconds));
+  PendingHistory history;
+  std::shared_ptr<const Snapshot> shown;
+  uint64_t first_time_ns = 0;
+  std::string drawn_clock;
+  bool dirty = true;
+  size_t page_rows = 0;
+  const bool replay = !options.source.replay_file.empty();
+
+  while (!view.quit) {
+    if (int signo = signals.received()) {
+      spdlog::debug("rcuwatch top: signal {}, leaving", signo);
+      break;
+    }
+    // Read finished before taking, so the last snapshot is never missed.
+    const bool finished = feed.finished();
+    if (!view.paused) {
+      SnapshotFeed::Update update = feed.take();
+      for (const HistoryPoint& point : update.history) {
+        if (history.points().empty() && !shown) first_time_ns = point.time_ns;
+        history.add(point);
+      }
+      if (update.latest) {
+        shown = std::move(update.latest);
+        dirty = true;
+      }
+    }
+    if (std::string line = log.take_new_line(); !line.empty()) {
+      view.message = std::move(line);
+      dirty = true;
+    }
+    const std::string clock = shown ? clock_label(*shown, first_time_ns, std::time(nullptr))
+                                    : clock_label(Snapshot{}, 0, std::time(nullptr));
+    if (dirty || clock != drawn_clock) {
+      ScreenInput input{shown.get(),  &history, &view, &thresholds, clock, finished && !view.paused,
+                        screen.utf8()};
+      ScreenFrame frame = compose_screen(input, screen.size());
+      view.first_row = frame.first_row;
+      page_rows = frame.page_rows;
+      screen.draw(frame.frame);
+      drawn_clock = clock;
+      dirty = false;
+    }
+    // -n: like top, leave after the last iteration was shown.
+    if (finished && options.iterations > 0 && !view.paused) break;
+
+    std::optional<Key> key = screen.read_key(kKeyTimeout);
+    if (!key) continue;
+    const ViewState before = view;
+    handle_key(view, *key, page_rows);
+    if (view.delay_seconds != before.delay_seconds) {
+      feed.set_interval(to_interval(view.delay_seconds));
+      if (replay)
+        view.message = "Interval " + format_seconds(view.delay_seconds) +
+                       " applies to live sampling; a replay keeps the recorded intervals";
+    }
+    if (view.paused != before.paused) feed.set_paused(view.paused);
+    dirty = true;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_top(const TopOptions& options) {
+  // Bad options and an unopenable source are reported before the terminal
+  // is taken, as plain one-line errors.
+  const Thresholds thresholds = thresholds_from(options);
+  const ViewState view = view_state_from(options);
+  std::unique_ptr<Source> source = open_source(options.source);
+  if (options.batch) return run_batch(*source, options, view, thresholds, std::cout);
+  return run_interactive(std::move(source), options, view, thresholds);
+}
+
+}  // namespace rcuwatch::tui
