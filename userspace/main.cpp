@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "error.hpp"
+#include "exporter_command.hpp"
 #include "stat_command.hpp"
 #include "top.hpp"
 
@@ -75,11 +76,42 @@ int main(int argc, char** argv) {
   rcuwatch::tui::TopOptions top;
   auto* top_cmd = app.add_subcommand("top", "Live top-style view");
   top_cmd->add_option("-d,--delay", top.delay_seconds, "Seconds between refreshes")
-      ->check(CLI::Range(0.05, 3600.0));
+      ->check(CLI::Range(0.1, 3600.0));
   top_cmd->add_option("-n,--iterations", top.iterations, "Refreshes, then exit")
       ->check(CLI::PositiveNumber);
   top_cmd->add_flag("-b,--batch", top.batch, "Plain text frames on stdout, no curses");
+  top_cmd->add_option("--table", top.table, "Table shown first")
+      ->check(CLI::IsMember({"cpu", "seq", "instance"}));
+  top_cmd->add_option("--sort", top.sort, "Sort by this column (its title)");
+  top_cmd->add_flag("--reverse", top.reverse, "Reverse the sort order");
+  top_cmd->add_option("--filter", top.filter, "Show only rows containing TEXT");
+  top_cmd->add_flag("--no-color", top.no_color, "No colour (NO_COLOR does the same)");
+  top_cmd->add_option("--warn-bytes", top.warn_bytes, "Pending bytes shown as a warning (e.g. 16MiB)")
+      ->transform(CLI::AsSizeValue(false));
+  top_cmd->add_option("--crit-bytes", top.crit_bytes, "Pending bytes shown as critical")
+      ->transform(CLI::AsSizeValue(false));
+  top_cmd->add_option("--warn-age", top.warn_age_seconds, "Pending age (s) shown as a warning")
+      ->check(CLI::NonNegativeNumber);
+  top_cmd->add_option("--crit-age", top.crit_age_seconds, "Pending age (s) shown as critical")
+      ->check(CLI::NonNegativeNumber);
   add_source_flags(top_cmd, top.source, true);
+
+  rcuwatch::ExporterOptions exporter;
+  auto* exporter_cmd = app.add_subcommand("exporter", "Serve Prometheus metrics over HTTP");
+  exporter_cmd->add_option("--listen", exporter.listen, "ADDRESS:PORT to serve /metrics on")
+      ->capture_default_str()
+      ->check([](const std::string& s) {
+        return rcuwatch::parse_listen_address(s)
+                   ? std::string()
+                   : "'" + s + "' is not ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)";
+      });
+  exporter_cmd->add_option("-i,--interval", exporter.interval_seconds, "Seconds between snapshots")
+      ->check(CLI::Range(0.01, 3600.0));
+  exporter_cmd->add_option("--max-seq-series", exporter.max_seq_series,
+                           "Per-seq series for at most this many seqs, the oldest")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  add_source_flags(exporter_cmd, exporter.source, true);
 
   try {
     app.parse(argc, argv);
@@ -104,6 +136,7 @@ int main(int argc, char** argv) {
     if (*replay_cmd) return rcuwatch::run_stat(replay, g_stop);
     if (*record_cmd) return rcuwatch::run_stat(record, g_stop);
     if (*top_cmd) return rcuwatch::tui::run_top(top);
+    if (*exporter_cmd) return rcuwatch::run_exporter(exporter, g_stop);
   } catch (const rcuwatch::Error& e) {
     std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
     return e.exit_code();

@@ -1,0 +1,212 @@
+#include "exporter_command.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "aggregator.hpp"
+#include "error.hpp"
+#include "prometheus_format.hpp"
+
+#ifndef RCUWATCH_VERSION
+#define RCUWATCH_VERSION "unknown"
+#endif
+
+namespace rcuwatch {
+
+namespace {
+
+constexpr const char* kIndexHtml =
+    "<!DOCTYPE html>\n<html><head><title>rcuwatch exporter</title></head>\n"
+    "<body><h1>rcuwatch exporter</h1>\n"
+    "<p>Memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods.</p>\n"
+    "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n";
+
+const char* reason(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 500: return "Internal Server Error";
+    default: return "Error";
+  }
+}
+
+// The latest snapshot, written by the loop, read by the HTTP threads.
+class LatestSnapshot {
+ public:
+  struct View {
+    std::shared_ptr<const Snapshot> snapshot;  // null before the first interval
+    double unix_seconds = 0;
+    bool ended = false;
+  };
+  void publish(Snapshot s) {
+    auto p = std::make_shared<const Snapshot>(std::move(s));
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::lock_guard lock(mutex_);
+    view_.snapshot = std::move(p);
+    view_.unix_seconds = now;
+  }
+  void mark_ended() {
+    std::lock_guard lock(mutex_);
+    view_.ended = true;
+  }
+  View get() const {
+    std::lock_guard lock(mutex_);
+    return view_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  View view_;
+};
+
+// cpp-httplib's server on its own thread; stopped and joined on destruction.
+class MetricsServer {
+ public:
+  MetricsServer(const ListenAddress& address, std::function<std::string()> metrics)
+      : metrics_(std::move(metrics)) {
+    // Slow or stuck clients time out instead of holding a worker thread.
+    server_.set_read_timeout(5, 0);
+    server_.set_write_timeout(5, 0);
+    server_.set_keep_alive_timeout(5);
+    server_.set_payload_max_length(4096);
+    // SO_REUSEADDR only (restart while old connections linger), never
+    // SO_REUSEPORT: a port already in use must be an error.
+    server_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      res.set_content("405 Method Not Allowed: only GET\n", "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics_(), kPrometheusContentType);
+    });
+    server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(kIndexHtml, "text/html; charset=utf-8");
+    });
+    // 404 (no route), 400 (request cpp-httplib could not parse), 413...: a
+    // plain-text body naming the status, unless a handler wrote one.
+    server_.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          res.set_content(fmt::format("{} {}\n", res.status, reason(res.status)),
+                          "text/plain; charset=utf-8");
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    server_.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            spdlog::error("{} {}: {}", req.method, req.path, x.what());
+          } catch (...) {
+            spdlog::error("{} {}: unknown exception", req.method, req.path);
+          }
+          res.status = 500;
+          res.set_content("500 Internal Server Error\n", "text/plain; charset=utf-8");
+        });
+    server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      spdlog::debug("{} {} {} -> {}", req.remote_addr, req.method, req.path, res.status);
+    });
+
+    errno = 0;
+    if (!server_.bind_to_port(address.host, address.port)) {
+      // cpp-httplib reports only false; errno is still bind()'s or listen()'s.
+      const int err = errno;
+      throw Error(fmt::format("cannot listen on {}: {}", display(address),
+                              err ? std::strerror(err) : "bind failed"));
+    }
+    thread_ = std::thread([this] {
+      if (!server_.listen_after_bind() && !stopping_) failed_ = true;
+    });
+  }
+
+  ~MetricsServer() {
+    stopping_ = true;
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  bool failed() const { return failed_; }
+
+  static std::string display(const ListenAddress& a) {
+    return a.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", a.host, a.port)
+                                                 : fmt::format("{}:{}", a.host, a.port);
+  }
+
+ private:
+  std::function<std::string()> metrics_;
+  httplib::Server server_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace
+
+int run_exporter(const ExporterOptions& o, const std::atomic<bool>& stop) {
+  const auto address = parse_listen_address(o.listen);
+  if (!address)
+    throw Error(fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
+                            o.listen),
+                kExitUsage);
+  auto source = open_source(o.source);
+
+  LatestSnapshot latest;
+  std::atomic<uint64_t> scrapes{0};
+  const PrometheusOptions format{o.max_seq_series};
+  MetricsServer server(*address, [&] {
+    const LatestSnapshot::View v = latest.get();
+    ExporterStatus status;
+    status.version = RCUWATCH_VERSION;
+    status.scrapes = ++scrapes;
+    status.snapshot_unix_seconds = v.unix_seconds;
+    status.source_ended = v.ended;
+    return prometheus_text(v.snapshot.get(), status, format);
+  });
+  spdlog::info("serving http://{}/metrics from {}", MetricsServer::display(*address),
+               source->info().description);
+
+  Aggregator aggregator;
+  const auto interval = std::chrono::milliseconds(long(o.interval_seconds * 1000));
+  bool ended = false;
+  while (!stop && !server.failed()) {
+    if (!ended) {
+      std::optional<Tick> tick = source->next(interval);
+      if (tick) {
+        latest.publish(aggregator.update(*tick, *source));
+        continue;
+      }
+      ended = true;
+      latest.mark_ended();
+      spdlog::info("the recording ended; serving its last snapshot until stopped");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (server.failed()) throw Error("the HTTP server stopped unexpectedly");
+  return kExitOk;
+}
+
+}  // namespace rcuwatch

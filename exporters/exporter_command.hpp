@@ -1,0 +1,37 @@
+// `rcuwatch exporter`: a background loop (source -> aggregator -> latest
+// Snapshot) and an HTTP server (cpp-httplib) serving it on /metrics in the
+// Prometheus text format (prometheus_format.hpp).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sources.hpp"
+
+namespace rcuwatch {
+
+struct ListenAddress {
+  std::string host;  // an IPv4 or IPv6 literal (no brackets)
+  int port = 0;
+};
+
+// "127.0.0.1:9640", "[::1]:9640", ":9640" (every IPv4 interface). Hosts are
+// IP literals: what is bound is what was asked, no name resolution.
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
+
+struct ExporterOptions {
+  std::string listen = "127.0.0.1:9640";
+  double interval_seconds = 1.0;  // -i: between snapshots
+  size_t max_seq_series = 20;
+  SourceOptions source;
+};
+
+// Serves until `stop` (SIGINT/SIGTERM). A replay that ends keeps its last
+// snapshot served. Throws rcuwatch::Error: usage (bad address), failure
+// (cannot listen, source error) or no hooks (from open_source).
+int run_exporter(const ExporterOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace rcuwatch

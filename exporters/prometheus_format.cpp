@@ -1,0 +1,331 @@
+#include "prometheus_format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace rcuwatch {
+
+namespace {
+
+// The rcu_pending instance's name. Not "instance": Prometheus attaches its
+// own `instance` (the scraped target) and would rename ours to
+// exported_instance (scrape_config honor_labels).
+constexpr const char* kInstanceLabel = "rcu_pending";
+
+std::string value_text(uint64_t v) { return fmt::format("{}", v); }
+std::string value_text(int64_t v) { return fmt::format("{}", v); }
+std::string value_text(double v) { return prometheus_value(v); }
+
+double seconds(uint64_t ns) { return double(ns) / 1e9; }
+
+using Labels = std::vector<std::pair<const char*, std::string>>;
+
+// One metric family: HELP and TYPE, then its samples together, as the format
+// requires. A family without samples writes nothing.
+class Family {
+ public:
+  Family(std::string name, const char* type, const char* help)
+      : name_(std::move(name)), type_(type), help_(help) {}
+
+  template <typename V>
+  void add(const Labels& labels, V value, const char* suffix = "") {
+    samples_ += name_;
+    samples_ += suffix;
+    if (!labels.empty()) {
+      samples_ += '{';
+      for (size_t i = 0; i < labels.size(); i++) {
+        if (i) samples_ += ',';
+        samples_ += labels[i].first;
+        samples_ += "=\"";
+        samples_ += prometheus_label_value(labels[i].second);
+        samples_ += '"';
+      }
+      samples_ += '}';
+    }
+    samples_ += ' ';
+    samples_ += value_text(value);
+    samples_ += '\n';
+  }
+
+  void write_to(std::string& out) const {
+    if (samples_.empty()) return;
+    // HELP texts are ours: no backslash or newline to escape.
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, help_, name_, type_);
+    out += samples_;
+  }
+
+ private:
+  std::string name_;
+  const char* type_;
+  const char* help_;
+  std::string samples_;
+};
+
+// Names are not unique (two instances may share a process function, an
+// unknown srcu_struct shows as its address): a duplicate gets "@0xADDR" so
+// that every series stays distinct.
+template <typename Row, typename NameOf, typename KeyOf>
+std::map<uint64_t, std::string> unique_names(const std::vector<Row>& rows, NameOf name_of,
+                                             KeyOf key_of) {
+  std::map<std::string, int> uses;
+  for (const auto& r : rows) uses[name_of(r)]++;
+  std::map<uint64_t, std::string> out;
+  for (const auto& r : rows) {
+    const std::string& n = name_of(r);
+    out[key_of(r)] = uses[n] > 1 ? fmt::format("{}@{:#x}", n, key_of(r)) : n;
+  }
+  return out;
+}
+
+using Names = std::map<uint64_t, std::string>;
+
+Names instance_names(const Snapshot& s) {
+  return unique_names(
+      s.instances, [](const InstanceRow& i) -> const std::string& { return i.name; },
+      [](const InstanceRow& i) { return i.instance; });
+}
+
+void instance_metrics(const Snapshot& s, Names& names, std::vector<Family>& out) {
+  auto labels = [&](const InstanceRow& i) {
+    return Labels{{kInstanceLabel, names[i.instance]},
+                  {"flavor", to_string(i.flavor)},
+                  {"mode", to_string(i.mode)}};
+  };
+  Family pending_bytes("rcuwatch_pending_bytes", "gauge",
+                       "Bytes queued in rcu_pending, waiting for a grace period or to be processed.");
+  Family pending_objects("rcuwatch_pending_objects", "gauge", "Objects queued in rcu_pending.");
+  Family oldest("rcuwatch_oldest_pending_age_seconds", "gauge",
+                "Age of the oldest object still pending (0 when none is).");
+  Family enq_objs("rcuwatch_enqueued_objects_total", "counter", "Objects enqueued.");
+  Family enq_bytes("rcuwatch_enqueued_bytes_total", "counter", "Bytes enqueued.");
+  Family proc_objs("rcuwatch_processed_objects_total", "counter",
+                   "Objects processed (freed or handed to the process function) after their grace period.");
+  Family proc_bytes("rcuwatch_processed_bytes_total", "counter", "Bytes processed.");
+  Family deq_objs("rcuwatch_dequeued_objects_total", "counter",
+                  "Objects taken back out of rcu_pending before being processed (rcu_pending_dequeue).");
+  Family deq_bytes("rcuwatch_dequeued_bytes_total", "counter", "Bytes dequeued.");
+  Family immediate("rcuwatch_immediate_objects_total", "counter",
+                   "Objects enqueued after their grace period had already elapsed: never pending.");
+  Family list("rcuwatch_list_fallback_objects_total", "counter",
+              "Objects enqueued on the list fallback (radix tree allocation failed).");
+  Family untracked("rcuwatch_untracked_objects_total", "counter",
+                   "Objects seen leaving but never seen enqueued (attached late, or the pending map was full).");
+  for (const auto& i : s.instances) {
+    const Labels l = labels(i);
+    pending_bytes.add(l, i.pending_bytes);
+    pending_objects.add(l, i.pending_objects);
+    oldest.add({{kInstanceLabel, names[i.instance]}}, seconds(i.oldest_age_ns));
+    enq_objs.add(l, i.enqueued_objects.total);
+    enq_bytes.add(l, i.enqueued_bytes.total);
+    proc_objs.add(l, i.processed_objects.total);
+    proc_bytes.add(l, i.processed_bytes.total);
+    deq_objs.add(l, i.dequeued_objects.total);
+    deq_bytes.add(l, i.dequeued_bytes.total);
+    immediate.add(l, i.immediate_objects);
+    list.add(l, i.list_objects);
+    untracked.add(l, i.untracked_objects);
+  }
+  for (auto* f : {&pending_bytes, &pending_objects, &oldest, &enq_objs, &enq_bytes, &proc_objs,
+                  &proc_bytes, &deq_objs, &deq_bytes, &immediate, &list, &untracked})
+    out.push_back(std::move(*f));
+}
+
+void cpu_metrics(const Snapshot& s, std::vector<Family>& out) {
+  Family bytes("rcuwatch_cpu_pending_bytes", "gauge",
+               "Bytes pending in the rcu_pending per-CPU queues of this CPU.");
+  Family objects("rcuwatch_cpu_pending_objects", "gauge", "Objects pending on this CPU.");
+  Family oldest("rcuwatch_cpu_oldest_pending_age_seconds", "gauge",
+                "Age of the oldest object pending on this CPU (0 when none is).");
+  for (const auto& c : s.cpus) {
+    const Labels l{{"cpu", fmt::format("{}", c.cpu)}};
+    bytes.add(l, c.bytes);
+    objects.add(l, c.objects);
+    oldest.add(l, seconds(c.oldest_age_ns));
+  }
+  out.push_back(std::move(bytes));
+  out.push_back(std::move(objects));
+  out.push_back(std::move(oldest));
+}
+
+void seq_metrics(const Snapshot& s, const Names& names, const PrometheusOptions& o,
+                 std::vector<Family>& out) {
+  Family bytes("rcuwatch_seq_pending_bytes", "gauge",
+               "Bytes pending per grace-period cookie (seq), for the oldest seqs only (--max-seq-series).");
+  Family objects("rcuwatch_seq_pending_objects", "gauge", "Objects pending per seq, oldest seqs only.");
+  Family age("rcuwatch_seq_age_seconds", "gauge",
+             "Age of the seq's first enqueued object, oldest seqs only.");
+  Family shown("rcuwatch_seq_series", "gauge",
+               "Seqs pending, and how many of them have series here (limit --max-seq-series).");
+  size_t n = 0;
+  for (const auto& q : s.seqs) {  // oldest first
+    if (n++ >= o.max_seq_series) break;
+    auto name = names.find(q.instance);
+    const Labels l{{kInstanceLabel, name != names.end() ? name->second : q.instance_name},
+                   {"seq", fmt::format("{}", q.seq)},
+                   {"state", to_string(q.state)}};
+    bytes.add(l, q.bytes);
+    objects.add(l, q.objects);
+    age.add(l, seconds(q.age_ns));
+  }
+  shown.add({{"what", "pending"}}, uint64_t(s.seqs.size()));
+  shown.add({{"what", "exported"}}, uint64_t(std::min(s.seqs.size(), o.max_seq_series)));
+  out.push_back(std::move(bytes));
+  out.push_back(std::move(objects));
+  out.push_back(std::move(age));
+  out.push_back(std::move(shown));
+}
+
+void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
+  auto names = unique_names(
+      s.grace_periods, [](const GracePeriodStats& g) -> const std::string& { return g.name; },
+      [](const GracePeriodStats& g) { return g.key; });
+  Family completed("rcuwatch_grace_periods_completed_total", "counter",
+                   "Grace periods seen ending (rcu:rcu_grace_period, rcu:srcu_grace_period \"end\").");
+  Family last("rcuwatch_grace_period_last_duration_seconds", "gauge",
+              "Duration of the last grace period whose start was seen.");
+  Family since("rcuwatch_seconds_since_last_grace_period", "gauge",
+               "Time since the last grace period ended (no series until one has).");
+  Family in_progress("rcuwatch_grace_period_in_progress", "gauge",
+                     "1 while a grace period of this flavor is running.");
+  Family hist("rcuwatch_grace_period_duration_seconds", "histogram",
+              "Grace-period durations (those whose start was seen), log2 buckets of microseconds.");
+  for (const auto& g : s.grace_periods) {
+    const std::string name = names[g.key];
+    const Labels l{{"flavor", to_string(g.flavor)}, {"name", name}};
+    completed.add(l, g.completed.total);
+    last.add(l, seconds(g.last_duration_ns));
+    if (g.completed.total) since.add(l, seconds(g.since_last_end_ns));
+    in_progress.add(l, uint64_t(g.in_progress));
+    // BPF bucket i holds [2^i, 2^(i+1)) us (bucket 0 also < 1 us; the last
+    // one is open-ended): its `le` is 2^(i+1) us. Prometheus buckets are
+    // inclusive (<=), so a duration of exactly 2^(i+1) us counts one bucket
+    // later here than Prometheus would put it, a difference of at most 1 us.
+    // _count is the buckets' sum, not completed: an end whose start was not
+    // seen (attached mid grace period) has no duration.
+    uint64_t cumulative = 0;
+    const auto& h = g.duration_hist_us_log2;
+    for (size_t i = 0; i + 1 < h.size(); i++) {
+      cumulative += h[i];
+      Labels b = l;
+      b.emplace_back("le", prometheus_value(std::ldexp(1.0, int(i) + 1) / 1e6));
+      hist.add(b, cumulative, "_bucket");
+    }
+    cumulative += h.back();
+    Labels inf = l;
+    inf.emplace_back("le", "+Inf");
+    hist.add(inf, cumulative, "_bucket");
+    hist.add(l, seconds(g.duration_sum_ns), "_sum");
+    hist.add(l, cumulative, "_count");
+  }
+  for (auto* f : {&completed, &last, &since, &in_progress, &hist}) out.push_back(std::move(*f));
+}
+
+void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Family>& out) {
+  Family build("rcuwatch_build_info", "gauge", "rcuwatch version, value 1.");
+  build.add({{"version", st.version}}, uint64_t(1));
+  out.push_back(std::move(build));
+  Family scrapes("rcuwatch_scrapes_total", "counter", "Requests of /metrics served, this one included.");
+  scrapes.add({}, st.scrapes);
+  out.push_back(std::move(scrapes));
+  Family snapshots("rcuwatch_snapshots_total", "counter", "Intervals aggregated since start.");
+  snapshots.add({}, s ? s->index + 1 : uint64_t(0));
+  out.push_back(std::move(snapshots));
+  if (!s) return;
+
+  Family source("rcuwatch_source_info", "gauge", "Where the data comes from (live kernel or a recording), value 1.");
+  source.add({{"source", s->source}}, uint64_t(1));
+  Family ended("rcuwatch_source_ended", "gauge",
+               "1 when the recording has ended: the last snapshot is served from then on.");
+  ended.add({}, uint64_t(st.source_ended));
+  Family progress("rcuwatch_replay_progress_ratio", "gauge", "Fraction of the recording read.");
+  if (s->source_progress >= 0) progress.add({}, s->source_progress);
+  Family stamp("rcuwatch_snapshot_timestamp_seconds", "gauge",
+               "Wall-clock time (Unix) when the served snapshot was taken.");
+  stamp.add({}, st.snapshot_unix_seconds);
+  Family drops("rcuwatch_ringbuf_dropped_events_total", "counter",
+               "Lifecycle events lost because the ring buffer was full (object and byte counts stay exact).");
+  drops.add({}, s->losses.ringbuf_drops);
+  Family full("rcuwatch_pending_map_full_objects_total", "counter",
+              "Objects counted per instance but not per seq: the BPF pending map was full.");
+  full.add({}, s->losses.pending_map_full);
+  Family mismatch("rcuwatch_process_mismatch_total", "counter",
+                  "Processed batches whose object count differed from what rcuwatch tracked.");
+  mismatch.add({}, s->losses.process_mismatch);
+  Family fallbacks("rcuwatch_list_fallback_seqs_total", "counter",
+                   "Seqs opened on the list fallback (from ring-buffer events: see dropped events).");
+  fallbacks.add({}, s->totals.list_fallbacks);
+  Family events("rcuwatch_bpf_events_total", "counter", "Tracepoint hits handled by the BPF programs.");
+  events.add({}, s->losses.events);
+  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events})
+    out.push_back(std::move(*f));
+}
+
+}  // namespace
+
+std::string prometheus_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+std::string prometheus_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size();) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x80) {
+      out += char(c);
+    } else {
+      // A well-formed UTF-8 sequence is copied whole; anything else is U+FFFD.
+      size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      bool ok = len && i + len <= v.size();
+      for (size_t k = 1; ok && k < len; k++) ok = (static_cast<unsigned char>(v[i + k]) & 0xc0) == 0x80;
+      if (ok && len == 3) {  // no overlongs, no surrogates
+        const auto c1 = static_cast<unsigned char>(v[i + 1]);
+        ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
+      } else if (ok && len == 4) {
+        const auto c1 = static_cast<unsigned char>(v[i + 1]);
+        ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
+      }
+      if (ok) {
+        out.append(v.substr(i, len));
+        i += len;
+      } else {
+        out += "\xef\xbf\xbd";
+        i++;
+      }
+      continue;
+    }
+    i++;
+  }
+  return out;
+}
+
+std::string prometheus_text(const Snapshot* s, const ExporterStatus& status,
+                            const PrometheusOptions& options) {
+  std::vector<Family> families;
+  if (s) {
+    Names names = instance_names(*s);
+    instance_metrics(*s, names, families);
+    cpu_metrics(*s, families);
+    seq_metrics(*s, names, options, families);
+    grace_period_metrics(*s, families);
+  }
+  self_metrics(s, status, families);
+  std::string out;
+  for (const auto& f : families) f.write_to(out);
+  return out;
+}
+
+}  // namespace rcuwatch
