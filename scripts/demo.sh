@@ -40,16 +40,14 @@ job=$(mktemp /tmp/rcuwatch-demo-job.XXXXXX)
 trap 'rm -f "$job"' EXIT
 cat > "$job" <<JOB
 #!/bin/sh
-D=/sys/kernel/debug/rcu_pending_load
-insmod /lib/modules/rcu_pending_load.ko rate=300 burst=16 min_bytes=64 max_bytes=16384 dequeue_pct=10
-# Strand SRCU memory on purpose every 15 s, for 8 s: watch it pile up and drain.
-( while sleep 7; do echo 8 > \$D/srcu_hold_seconds; sleep 8; done ) &
+sh /demo-load.sh || exit 1
 stty -F /dev/ttyS0 rows $rows cols $cols 2>/dev/null
 export TERM=$term TERMINFO=/usr/share/terminfo
 setsid cttyhack rcuwatch top $*
 JOB
 initrd=$(scripts/make-initramfs.sh --module "$kdir/rcu_pending_load.ko" \
-  --add "$rw:/usr/sbin/rcuwatch" --add "$tinfo:/usr/share/terminfo/${term:0:1}/$term" \
+  --add "$rw:/usr/sbin/rcuwatch" --add "$here/scripts/guest-demo-load.sh:/demo-load.sh" \
+  --add "$tinfo:/usr/share/terminfo/${term:0:1}/$term" \
   --run "$job" | tail -1)
 echo "[demo] booting; quit rcuwatch with q (Ctrl-A X kills the VM)" >&2
 exec scripts/run-vm.sh --kernel "$kdir/bzImage" --initrd "$initrd" --timeout 86400 --append quiet
