@@ -37,7 +37,11 @@ netdev="user,id=n0"
 for p in "${ports[@]}"; do netdev+=",hostfwd=tcp:127.0.0.1:$p-:$p"; done
 
 rc=0
-timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg -nographic -no-reboot \
+# On a terminal (the demo), qemu must stay in the foreground process group:
+# otherwise its first read of the console stops it with SIGTTIN.
+fg=()
+[ -t 0 ] && fg=(--foreground)
+timeout "${fg[@]}" -k 5 "$timeout" qemu-system-x86_64 -accel tcg -nographic -no-reboot \
   -smp "$smp" -m "$mem" -kernel "$kernel" -initrd "$initrd" \
   -append "console=ttyS0 panic=-1 oops=panic loglevel=6 $append" \
   -netdev "$netdev" -device virtio-net-pci,netdev=n0 \

@@ -51,7 +51,7 @@ std::optional<Tick> LiveSource::next(std::chrono::milliseconds interval) {
   }
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
-  tick.sample = read_sample(loader_.skel(), last_ns_);
+  tick.sample = read_sample(loader_.skel());
   name_new_addresses(tick.sample);
   return tick;
 }

@@ -54,9 +54,8 @@ rw_instance_totals sum(const std::vector<rw_instance_totals>& per_cpu) {
 
 }  // namespace
 
-Sample read_sample(rcuwatch_bpf& skel, uint64_t time_ns) {
+Sample read_sample(rcuwatch_bpf& skel) {
   Sample s;
-  s.time_ns = time_ns;
 
   for_each_entry<rw_pending_key, rw_pending_val>(
       bpf_map__fd(skel.maps.pending),
@@ -93,6 +92,7 @@ Sample read_sample(rcuwatch_bpf& skel, uint64_t time_ns) {
     if (bpf_map_lookup_elem(stats_fd, &i, stat_cpu.data()) != 0) continue;
     for (uint64_t v : stat_cpu) s.stats[i] += v;
   }
+  s.time_ns = monotonic_ns();
   return s;
 }
 

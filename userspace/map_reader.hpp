@@ -9,7 +9,9 @@ struct rcuwatch_bpf;
 
 namespace rcuwatch {
 
-Sample read_sample(rcuwatch_bpf& skel, uint64_t time_ns);
+// Stamped with the time the reading ended, so that every kernel timestamp
+// in it (first enqueue, grace-period end) is at or before the sample time.
+Sample read_sample(rcuwatch_bpf& skel);
 
 // CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() uses.
 uint64_t monotonic_ns();

@@ -67,7 +67,7 @@ class BpfProgTest : public ::testing::Test {
     run(prog, {key_or_name, gp_seq, uint64_t(reinterpret_cast<uintptr_t>(ev))});
   }
 
-  Sample sample() { return read_sample(loader_->skel(), monotonic_ns()); }
+  Sample sample() { return read_sample(loader_->skel()); }
   std::vector<rw_event> events() {
     std::vector<rw_event> ev;
     ringbuf_->drain(ev);
