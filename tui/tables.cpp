@@ -41,7 +41,12 @@ std::string address_name(uint64_t address) { return fmt::format("{:#x}", address
 // The same words as `rcuwatch stat` (to_string, aggregator.cpp).
 const char* seq_state_label(SeqState state) { return to_string(state); }
 
-std::string seq_label(uint64_t seq) { return seq == 0 ? "expired" : std::to_string(seq); }
+// Signed, as the kernel prints gp_seq (rcu:rcu_grace_period's "%ld"): both
+// RCU's and SRCU's counters start just below the wrap, where unsigned values
+// have 20 digits.
+std::string seq_label(uint64_t seq) {
+  return seq == 0 ? "expired" : std::to_string(static_cast<int64_t>(seq));
+}
 
 // Per table: its rows in the snapshot, columns, a total order for ties, and
 // what the filter matches.

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -64,7 +65,13 @@ class BpfProgTest : public ::testing::Test {
     run("rcu_pending_process", {inst, uint64_t(cpu), seq, nr_radix, nr_list}, cpu);
   }
   void gp(const char* prog, uint64_t key_or_name, uint64_t gp_seq, const char* ev) {
-    run(prog, {key_or_name, gp_seq, uint64_t(reinterpret_cast<uintptr_t>(ev))});
+    // The program reads the event name with bpf_probe_read_user_str(): it
+    // must run in this process's context, so on this CPU (cpu -1), not from
+    // an IPI on another one; and on memory just written, as that read does
+    // not fault pages in.
+    char name[16] = {};
+    std::strncpy(name, ev, sizeof(name) - 1);
+    run(prog, {key_or_name, gp_seq, uint64_t(reinterpret_cast<uintptr_t>(name))}, -1);
   }
 
   Sample sample() { return read_sample(loader_->skel()); }

@@ -11,6 +11,8 @@ struct bpf_program;
 namespace rcuwatch::test {
 
 // Returns the program's return value; throws std::runtime_error on failure.
+// cpu < 0: on the calling CPU, in the calling process's context (needed when
+// the program reads user memory: on another CPU it runs from an IPI).
 uint32_t run_raw_tp(bpf_program* prog, const std::vector<uint64_t>& args, int cpu = 0);
 
 // Whether this process may load BPF programs (else tests print SKIPPED).

@@ -69,6 +69,8 @@ def dur(ns):
     s = ns // 10**9
     return f"{s // 60}m{s % 60:02}s" if s < 3600 else f"{s // 3600}h{s // 60 % 60:02}m"
 
+def seq_label(v):  # signed, as the kernel prints gp_seq
+    return "expired" if v == 0 else str(v - 2**64 if v >= 2**63 else v)
 def expect(what, got, want):
     if got != want:
         fails.append(what)
@@ -128,7 +130,7 @@ for i, (frame, s) in enumerate(zip(frames, snaps)):
     rows = lines[n + 4:]
     expect(f"frame {i} row count", len(rows), len(seqs))
     # Oldest first; rows of equal age may come in either order.
-    want_rows = sorted((q["instance"], "expired" if q["seq"] == 0 else str(q["seq"]),
+    want_rows = sorted((q["instance"], seq_label(q["seq"]),
                         dur(q["age_ns"]), str(q["objects"]), nbytes(q["bytes"]),
                         str(q["cpus"]), q["state"]) for q in seqs)
     got_rows = []
@@ -138,7 +140,7 @@ for i, (frame, s) in enumerate(zip(frames, snaps)):
         else: expect(f"frame {i} row format", r, "<a seq row>")
     expect(f"frame {i} rows", sorted(got_rows), want_rows)
     ages = [q["age_ns"] for q in seqs]
-    order = {(q["instance"], str(q["seq"]) if q["seq"] else "expired"): q["age_ns"] for q in seqs}
+    order = {(q["instance"], seq_label(q["seq"])): q["age_ns"] for q in seqs}
     got_ages = [order.get((g[0], g[1]), -1) for g in got_rows]
     expect(f"frame {i} oldest first", got_ages, sorted(got_ages, reverse=True))
 print(f"{'ok  ' if not fails else 'FAIL'} batch: {len(frames)} frames checked line by line"
@@ -165,6 +167,9 @@ wait_for() {
   done
 }
 line() { screen | sed -n "$1p"; }
+# escaped REGEX / not_escaped REGEX: the screen's escape codes (capture -e) match.
+escaped() { tmx capture-pane -e -p -t top | grep -qE -- "$1"; }
+not_escaped() { ! escaped "$1"; }
 # not_shown REGEX SECONDS: the screen does not show REGEX within SECONDS.
 not_shown() { ! wait_for "$1" "$2" >/dev/null; }
 # widest_line: the widest screen line in characters (the sparkline is UTF-8).
@@ -201,7 +206,7 @@ want_drops=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['losses'
 check "header: dropped events as recorded ($want_drops)" wait_for "^Dropped: $want_drops events" 1
 check "history sparkline shown" wait_for '^History \(' 1
 check "key line at the bottom" bash -c "[[ '$(line 40)' == 'q quit  h help'* ]]"
-check "colour by default" bash -c "tmux -L $sock capture-pane -e -p -t top | grep -q $'\e\\[[0-9;]*3[0-7]m'"
+check "colour by default" escaped $'\e\\[([0-9]+;)*3[0-7](;[0-9]+)*m'
 
 # Tables.
 keys c; check "c: per-CPU table" wait_for '^CPUs: (rows|no rows)' 3
@@ -281,8 +286,10 @@ check "q quits with status 0 and restores the terminal" restored 0
 
 # NO_COLOR: no colour escapes at all.
 start_top NO_COLOR=1
-check "NO_COLOR: no colours" bash -c "! tmux -L $sock capture-pane -e -p -t top | grep -q $'\e\\[[0-9;]*3[0-7]m'"
-check "NO_COLOR: still readable (reverse video bars)" bash -c "tmux -L $sock capture-pane -e -p -t top | grep -q $'\e\\[7m'"
+wait_for 'END OF RECORDING' 20 >/dev/null  # drawn, before looking at its escapes
+check "NO_COLOR: no colours" not_escaped $'\e\\[([0-9]+;)*3[0-7](;[0-9]+)*m'
+check "NO_COLOR: still readable (reverse video bars)" escaped $'\e\\[([0-9]+;)*7(;[0-9]+)*m'
+
 keys C-c
 check "Ctrl-C leaves and restores the terminal" restored 0
 
