@@ -26,8 +26,10 @@ step "unit, BPF, CLI and TUI tests"
 
 step "unit tests under ASan/UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRCUWATCH_SANITIZE=ON >/dev/null
-cmake --build build-asan -j"$jobs" --target rcuwatch_unit_tests
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/tests/rcuwatch_unit_tests --gtest_brief=1
+cmake --build build-asan -j"$jobs" --target rcuwatch_unit_tests tui_unit_tests
+for t in build-asan/tests/rcuwatch_unit_tests build-asan/tests/tui/tui_unit_tests; do
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "./$t" --gtest_brief=1
+done
 
 if [ "${SKIP_VM:-0}" = 1 ]; then
   echo "SKIPPED vm tests: SKIP_VM=1"
