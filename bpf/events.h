@@ -72,7 +72,8 @@ struct rw_gp_stats {
 	__u64 last_start_ns;
 	__u64 last_end_ns;
 	__u64 last_start_gp_seq;
-	__u64 last_end_gp_seq;   /* latest completed gp_seq: cookies <= this have elapsed */
+	__u64 last_end_gp_seq;   /* latest completed cookie: seqs <= this have elapsed (RCU: */
+	                         /* gp_seq_polled, from "endpoll", else gp_seq of "end") */
 	__u64 last_duration_ns;
 	__u64 duration_sum_ns;
 	__u64 duration_hist[RW_GP_HIST_BUCKETS]; /* bucket i: [2^i, 2^(i+1)) us; 0 also holds <1us */

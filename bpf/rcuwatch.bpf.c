@@ -321,13 +321,25 @@ static __always_inline __u32 log2_bucket(__u64 us)
 	return b;
 }
 
-/* Grace-period start/end for flavor @key (0: RCU, else the srcu_struct). */
+/* Wrap-safe a < b for grace-period sequence numbers (ULONG_CMP_LT). */
+static __always_inline bool seq_before(__u64 a, __u64 b)
+{
+	return (__s64)(a - b) < 0;
+}
+
+/*
+ * Grace-period events for flavor @key (0: RCU, else the srcu_struct):
+ * "start" and "end" count grace periods and time them; the gp_seq of "end"
+ * and of RCU's "endpoll" (our patch: rcu_state.gp_seq_polled completing,
+ * which expedited grace periods advance too) is the completed cookie that
+ * rcu_pending's seqs are compared against. Cookies only move forward.
+ */
 static __always_inline void grace_period(__u64 key, __u64 gp_seq, const char *gpevent)
 {
 	char ev[8] = {};
 	struct rw_gp_stats *g;
 	__u64 now = bpf_ktime_get_ns();
-	bool start, end;
+	bool start, end, endpoll;
 
 	stat_add(RW_STAT_EVENTS, 1);
 	/* Kernel string normally; a user string when driven by BPF_PROG_TEST_RUN. */
@@ -336,7 +348,9 @@ static __always_inline void grace_period(__u64 key, __u64 gp_seq, const char *gp
 		return;
 	start = ev[0] == 's' && ev[1] == 't' && ev[2] == 'a' && ev[3] == 'r' && ev[4] == 't' && !ev[5];
 	end = ev[0] == 'e' && ev[1] == 'n' && ev[2] == 'd' && !ev[3];
-	if (!start && !end)
+	endpoll = ev[0] == 'e' && ev[1] == 'n' && ev[2] == 'd' && ev[3] == 'p' && ev[4] == 'o' &&
+		  ev[5] == 'l' && ev[6] == 'l' && !ev[7];
+	if (!start && !end && !endpoll)
 		return; /* cpustart, cpuqs, ...: per-CPU detail we do not need */
 
 	g = bpf_map_lookup_elem(&grace_periods, &key);
@@ -354,9 +368,12 @@ static __always_inline void grace_period(__u64 key, __u64 gp_seq, const char *gp
 		emit(RW_EV_GP_START, bpf_get_smp_processor_id(), key, gp_seq, 0, 0, 0, 0, 0);
 		return;
 	}
+	if (!g->last_end_gp_seq || seq_before(g->last_end_gp_seq, gp_seq))
+		g->last_end_gp_seq = gp_seq;
+	if (endpoll)
+		return;
 	g->completed++;
 	g->last_end_ns = now;
-	g->last_end_gp_seq = gp_seq;
 	if (g->last_start_ns && g->last_start_ns <= now) {
 		__u64 d = now - g->last_start_ns;
 		__u32 b = log2_bucket(d / 1000);

@@ -322,6 +322,28 @@ TEST_F(BpfProgTest, RecordedScenarioReplaysToTheSameNumbers) {
   std::filesystem::remove(path);
 }
 
+// RCU's poll cookies follow gp_seq_polled, which expedited grace periods
+// advance too: "endpoll" (our patch) moves the completed cookie without
+// counting a grace period, and an older "end" never moves it back.
+TEST_F(BpfProgTest, PolledGracePeriodEndAdvancesTheCookieOnly) {
+  gp("rcu_grace_period", 0, 8, "start");
+  gp("rcu_grace_period", 0, 12, "end");
+  gp("rcu_grace_period", 0, 16, "endpoll");  // an expedited GP completed cookie 16
+  gp("rcu_grace_period", 0, 12, "end");      // a late "end" of the normal counter
+  enqueue(kInst, 0, 16, 64);
+  enqueue(kInst, 0, 20, 64);
+  Sample s = sample();
+  ASSERT_EQ(s.grace_periods.size(), 1u);
+  EXPECT_EQ(s.grace_periods[0].stats.last_end_gp_seq, 16u);
+  EXPECT_EQ(s.grace_periods[0].stats.completed, 2u);  // the two "end"s, not "endpoll"
+  Aggregator agg;
+  Snapshot snap = agg.update(Tick{events(), s}, SourceInfo{"test", "test", 2}, {});
+  std::map<uint64_t, SeqState> state;
+  for (const auto& q : snap.seqs) state[q.seq] = q.state;
+  EXPECT_EQ(state[16], SeqState::GracePeriodElapsed);
+  EXPECT_EQ(state[20], SeqState::WaitingForGracePeriod);
+}
+
 class BpfRingbufFullTest : public BpfProgTest {
  protected:
   void SetUp() override {
