@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "exporter_command.hpp"
+#include "report_command.hpp"
 #include "stat_command.hpp"
 #include "top.hpp"
 
@@ -113,6 +114,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000));
   add_source_flags(exporter_cmd, exporter.source, true);
 
+  rcuwatch::ReportCommandOptions report;
+  auto* report_cmd =
+      app.add_subcommand("report", "One-page diagnostic report of a recording, for bug reports");
+  report_cmd->add_option("file", report.source.replay_file, "Recording made by 'rcuwatch record'")
+      ->check(CLI::ExistingFile);
+  report_cmd->add_flag("--live", report.live, "Watch the live kernel for --duration instead of FILE");
+  report_cmd->add_option("--duration", report.duration_seconds, "--live: seconds to watch")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 86400.0));
+  report_cmd->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
+      ->check(CLI::Range(0.01, 3600.0));
+  report_cmd->add_option("--stranded-age", report.stranded_age_seconds,
+                         "Oldest pending age (s) from which memory counts as stranded")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  report_cmd->add_flag("--json", report.json, "The report as one JSON object");
+  add_source_flags(report_cmd, report.source, false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -137,6 +156,7 @@ int main(int argc, char** argv) {
     if (*record_cmd) return rcuwatch::run_stat(record, g_stop);
     if (*top_cmd) return rcuwatch::tui::run_top(top);
     if (*exporter_cmd) return rcuwatch::run_exporter(exporter, g_stop);
+    if (*report_cmd) return rcuwatch::run_report(report, g_stop);
   } catch (const rcuwatch::Error& e) {
     std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
     return e.exit_code();
