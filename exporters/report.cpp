@@ -6,7 +6,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "stat_format.hpp"
+#include "units.hpp"
 
 namespace rcuwatch {
 
@@ -301,16 +301,18 @@ Report ReportBuilder::finish() const {
 
 namespace {
 
-std::string at(uint64_t ns) { return ns ? "+" + human_duration_ns(ns) : "+0s"; }
+std::string at(uint64_t ns) { return ns ? "+" + format_duration_ns(ns) : "+0s"; }
+// A duration that can be 0 (format_duration_ns shows 0 as "-", for "none").
+std::string span(uint64_t ns) { return ns ? format_duration_ns(ns) : "0s"; }
 
 std::string signed_at(int64_t ns) {
-  return ns < 0 ? "-" + human_duration_ns(uint64_t(-ns)) : at(uint64_t(ns));
+  return ns < 0 ? "-" + format_duration_ns(uint64_t(-ns)) : at(uint64_t(ns));
 }
 
 std::string bucket(const DurationBucket& b) {
   if (!b.high_ns) return "-";
-  if (!b.low_ns) return "<" + human_duration_ns(b.high_ns);
-  return human_duration_ns(b.low_ns) + "-" + human_duration_ns(b.high_ns);
+  if (!b.low_ns) return "<" + format_duration_ns(b.high_ns);
+  return format_duration_ns(b.low_ns) + "-" + format_duration_ns(b.high_ns);
 }
 
 std::string cpu_list(const std::vector<uint32_t>& cpus) {
@@ -319,7 +321,7 @@ std::string cpu_list(const std::vector<uint32_t>& cpus) {
 }
 
 std::string objects_bytes(uint64_t objects, uint64_t bytes) {
-  return fmt::format("{} / {}", objects, human_bytes(double(bytes)));
+  return fmt::format("{} / {}", objects, format_bytes(bytes));
 }
 
 std::string loss_line(const Losses& l) {
@@ -355,28 +357,28 @@ std::string format_report(const Report& r) {
   const std::string interval =
       src.samples < 2 ? "-"
       : src.min_interval_ns / 1'000'000 == src.max_interval_ns / 1'000'000
-          ? human_duration_ns(src.max_interval_ns)
-          : human_duration_ns(src.min_interval_ns) + "-" + human_duration_ns(src.max_interval_ns);
+          ? format_duration_ns(src.max_interval_ns)
+          : format_duration_ns(src.min_interval_ns) + "-" + format_duration_ns(src.max_interval_ns);
   line(fmt::format(
       "Source:   kernel {}, {} CPUs, {} samples over {} (interval {}); times are from the "
       "first sample",
       src.kernel_release.empty() ? "?" : src.kernel_release, src.nr_cpus, src.samples,
-      human_duration_ns(src.span_ns), interval));
+      format_duration_ns(src.span_ns), interval));
   std::string top;
   if (!r.peak.top_instance.empty())
     top = fmt::format(", most in {} ({})", r.peak.top_instance,
-                      human_bytes(double(r.peak.top_instance_bytes)));
+                      format_bytes(r.peak.top_instance_bytes));
   line(fmt::format("Peak:     {} in {} objects at {}{}; most objects {} at {}",
-                   human_bytes(double(r.peak.bytes)), r.peak.objects, at(r.peak.at_ns), top,
+                   format_bytes(r.peak.bytes), r.peak.objects, at(r.peak.at_ns), top,
                    r.peak_objects, at(r.peak_objects_at_ns)));
-  line(fmt::format("Final:    {} in {} objects{}", human_bytes(double(r.final_bytes)),
+  line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes),
                    r.final_objects,
-                   r.final_objects ? ", oldest " + human_duration_ns(r.final_oldest_age_ns) : ""));
+                   r.final_objects ? ", oldest " + format_duration_ns(r.final_oldest_age_ns) : ""));
   line(fmt::format("Losses:   {}", loss_line(r.losses)));
 
   line("");
   line(fmt::format("Stranded episodes (oldest pending >= {}): {}{}",
-                   human_duration_ns(r.stranded_age_ns), r.episodes_total,
+                   format_duration_ns(r.stranded_age_ns), r.episodes_total,
                    r.episodes_total > r.episodes.size()
                        ? fmt::format(", the {} longest shown", r.episodes.size())
                        : ""));
@@ -385,10 +387,10 @@ std::string format_report(const Report& r) {
     line(
         fmt::format("  #{} {} to {} ({}{}): peak {} in {} objects at {}, oldest waited {} "
                     "(enqueued at {})",
-                    ++n, at(e.start_ns), at(e.end_ns), human_duration_ns(e.duration_ns),
+                    ++n, at(e.start_ns), at(e.end_ns), span(e.duration_ns),
                     e.ongoing ? ", still stranded at the end" : "",
-                    human_bytes(double(e.peak_bytes)), e.peak_objects, at(e.peak_at_ns),
-                    human_duration_ns(e.max_age_ns), signed_at(e.oldest_enqueued_ns)));
+                    format_bytes(e.peak_bytes), e.peak_objects, at(e.peak_at_ns),
+                    format_duration_ns(e.max_age_ns), signed_at(e.oldest_enqueued_ns)));
     line(fmt::format("     {}: {}", to_string(e.state),
                      e.state == SeqState::GracePeriodElapsed
                          ? "the grace periods had ended; processing the objects was slow, not RCU"
@@ -401,7 +403,7 @@ std::string format_report(const Report& r) {
     for (const auto& i : e.instances)
       line(fmt::format("     {:<{}} {:<5} {:<{}} stranded peak {:>10}  {}", i.name, name_w,
                        to_string(i.flavor), i.grace_period, gp_w,
-                       human_bytes(double(i.peak_stranded_bytes)), to_string(i.state)));
+                       format_bytes(i.peak_stranded_bytes), to_string(i.state)));
   }
 
   line("");
@@ -420,8 +422,8 @@ std::string format_report(const Report& r) {
         objects_bytes(i.enqueued_objects, i.enqueued_bytes),
         objects_bytes(i.processed_objects, i.processed_bytes),
         objects_bytes(i.dequeued_objects, i.dequeued_bytes),
-        human_bytes(double(i.peak_pending_bytes)), i.peak_pending_bytes ? at(i.peak_at_ns) : "-",
-        i.max_seq_age_ns ? human_duration_ns(i.max_seq_age_ns) : "-", cpu_list(i.max_age_cpus)));
+        format_bytes(i.peak_pending_bytes), i.peak_pending_bytes ? at(i.peak_at_ns) : "-",
+        i.max_seq_age_ns ? format_duration_ns(i.max_seq_age_ns) : "-", cpu_list(i.max_age_cpus)));
 
   line("");
   line(
@@ -435,10 +437,10 @@ std::string format_report(const Report& r) {
   for (const auto& g : r.grace_periods)
     line(gp_row(
         g.name, gp_w, to_string(g.flavor), g.completed, fmt::format("{:.1f}", g.per_sec),
-        g.histogram_count ? human_duration_ns(g.mean_duration_ns) : "-", bucket(g.p50),
-        bucket(g.p99), bucket(g.max), human_duration_ns(g.longest_gap_ns),
+        g.histogram_count ? format_duration_ns(g.mean_duration_ns) : "-", bucket(g.p50),
+        bucket(g.p99), bucket(g.max), format_duration_ns(g.longest_gap_ns),
         fmt::format("{}{}",
-                    g.completed ? "last ended " + human_duration_ns(g.since_last_end_ns) + " before"
+                    g.completed ? "last ended " + format_duration_ns(g.since_last_end_ns) + " before"
                                 : "none ended",
                     g.in_progress ? ", one in progress" : "")));
   return out;

@@ -2,32 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
+#include "units.hpp"
 
 namespace rcuwatch {
-
-std::string human_bytes(double bytes) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  const bool neg = bytes < 0;
-  double v = std::fabs(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  return u == 0 ? fmt::format("{}{:.0f} B", neg ? "-" : "", v)
-                : fmt::format("{}{:.1f} {}", neg ? "-" : "", v, units[u]);
-}
-
-std::string human_duration_ns(uint64_t ns) {
-  if (ns < 1'000'000) return fmt::format("{}us", ns / 1000);
-  if (ns < 1'000'000'000) return fmt::format("{}ms", ns / 1'000'000);
-  double s = double(ns) / 1e9;
-  if (s < 60) return fmt::format("{:.1f}s", s);
-  uint64_t whole = uint64_t(s);
-  if (whole < 3600) return fmt::format("{}m{:02}s", whole / 60, whole % 60);
-  return fmt::format("{}h{:02}m", whole / 3600, (whole % 3600) / 60);
-}
 
 std::string stat_header() {
   return fmt::format("{:>8} {:>12} {:>10} {:>8} {:>9} {:>9} {:>9} {:>6} {:>8} {:>6} {:>6}",
@@ -44,9 +21,9 @@ std::string stat_line(const Snapshot& s) {
   }
   return fmt::format("{:>8.1f} {:>12} {:>10} {:>8} {:>9.0f} {:>9.0f} {:>9.0f} {:>6.1f} {:>8} {:>6} {:>6}",
                      double(s.time_ns) / 1e9, s.totals.pending_bytes, s.totals.pending_objects,
-                     human_duration_ns(s.totals.oldest_age_ns), s.totals.enqueued_objects.per_sec,
+                     format_duration_ns(s.totals.oldest_age_ns), s.totals.enqueued_objects.per_sec,
                      s.totals.processed_objects.per_sec, s.totals.dequeued_objects.per_sec, gps,
-                     human_duration_ns(gp_last), s.totals.list_objects,
+                     format_duration_ns(gp_last), s.totals.list_objects,
                      s.losses.ringbuf_drops);
 }
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "format.hpp"
+#include "units.hpp"
 
 namespace rcuwatch::tui {
 

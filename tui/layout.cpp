@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#include "format.hpp"
+#include "units.hpp"
 #include "tables.hpp"
 
 namespace rcuwatch::tui {

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "format.hpp"
+#include "units.hpp"
 
 namespace rcuwatch::tui {
 

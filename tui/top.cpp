@@ -11,7 +11,7 @@
 
 #include "batch.hpp"
 #include "error.hpp"
-#include "format.hpp"
+#include "units.hpp"
 #include "header.hpp"
 #include "history.hpp"
 #include "layout.hpp"

@@ -91,7 +91,7 @@ srcu = {g["name"]: g for g in r["grace_periods"]}["rpl_srcu"]
 expect_in("rpl_srcu longest gap s", srcu["longest_gap_ns"] / 1e9, 7.5, 8.5)
 expect("rpl_srcu gp durations bucketed", srcu["duration_bucketed"], True)
 txt = open(f"{d}/demo.txt").read()
-for want in ["Stranded episodes (oldest pending >= 1.0s): 1", "none completed during the episode",
+for want in ["Stranded episodes (oldest pending >= 1.00s): 1", "none completed during the episode",
              "waiting-gp", "rpl_srcu_kvfree", "kernel 6.12.117"]:
     expect(f"text has {want!r}", want in txt, True)
 expect("text has no warning", "WARNING" in txt, False)

@@ -5,17 +5,6 @@
 namespace rcuwatch {
 namespace {
 
-TEST(StatFormat, HumanUnits) {
-  EXPECT_EQ(human_bytes(0), "0 B");
-  EXPECT_EQ(human_bytes(1023), "1023 B");
-  EXPECT_EQ(human_bytes(1536), "1.5 KiB");
-  EXPECT_EQ(human_bytes(-3.0 * 1024 * 1024), "-3.0 MiB");
-  EXPECT_EQ(human_duration_ns(1500), "1us");
-  EXPECT_EQ(human_duration_ns(850'000'000), "850ms");
-  EXPECT_EQ(human_duration_ns(12'300'000'000), "12.3s");
-  EXPECT_EQ(human_duration_ns(245'000'000'000), "4m05s");
-}
-
 TEST(StatFormat, LineAndJsonCarryTheSnapshot) {
   Snapshot s;
   s.time_ns = 12'500'000'000;

@@ -1,4 +1,4 @@
-#include "format.hpp"
+#include "units.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace rcuwatch::tui {
+namespace rcuwatch {
 
 namespace {
 
@@ -85,4 +85,4 @@ std::string format_percent(double fraction) {
   return fmt::format("{:.0f}%", std::min(fraction, 1.0) * 100);
 }
 
-}  // namespace rcuwatch::tui
+}  // namespace rcuwatch

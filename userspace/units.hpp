@@ -1,11 +1,11 @@
-// Human units for the view: bytes in KiB/MiB/GiB, counts, rates, ages.
-// Pure functions so the header and the tables read the same everywhere.
+// Human units for every view (top, stat, report): bytes in KiB/MiB/GiB,
+// counts, rates, ages. Pure functions, so all views read the same.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace rcuwatch::tui {
+namespace rcuwatch {
 
 // "0 B", "512 B", "1.50 KiB", "12.3 MiB", "123 MiB"; negative values keep
 // their sign (pending bytes can dip below zero when objects were untracked).
@@ -30,4 +30,4 @@ std::string format_seconds(double seconds);
 // Fraction 0..1 as "45%"; empty for a negative (unknown) fraction.
 std::string format_percent(double fraction);
 
-}  // namespace rcuwatch::tui
+}  // namespace rcuwatch

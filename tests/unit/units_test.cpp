@@ -1,8 +1,8 @@
-#include "format.hpp"
+#include "units.hpp"
 
 #include <gtest/gtest.h>
 
-namespace rcuwatch::tui {
+namespace rcuwatch {
 namespace {
 
 TEST(FormatBytes, UsesBinaryUnitsWithThreeSignificantDigits) {
@@ -64,4 +64,4 @@ TEST(FormatPercent, IsEmptyForALiveSource) {
 }
 
 }  // namespace
-}  // namespace rcuwatch::tui
+}  // namespace rcuwatch
