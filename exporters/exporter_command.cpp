@@ -33,14 +33,22 @@ constexpr const char* kIndexHtml =
 
 const char* reason(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 500: return "Internal Server Error";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Error";
   }
 }
 
@@ -91,7 +99,8 @@ class MetricsServer {
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
     server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+      if (req.method == "GET" || req.method == "HEAD")
+        return httplib::Server::HandlerResponse::Unhandled;
       res.status = 405;
       res.set_header("Allow", "GET, HEAD");
       res.set_content("405 Method Not Allowed: only GET\n", "text/plain; charset=utf-8");
@@ -105,8 +114,8 @@ class MetricsServer {
     });
     // 404 (no route), 400 (request cpp-httplib could not parse), 413...: a
     // plain-text body naming the status, unless a handler wrote one.
-    server_.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request&, httplib::Response& res) {
+    server_.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
           res.set_content(fmt::format("{} {}\n", res.status, reason(res.status)),
                           "text/plain; charset=utf-8");
@@ -169,9 +178,10 @@ class MetricsServer {
 int run_exporter(const ExporterOptions& o, const std::atomic<bool>& stop) {
   const auto address = parse_listen_address(o.listen);
   if (!address)
-    throw Error(fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
-                            o.listen),
-                kExitUsage);
+    throw Error(
+        fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
+                    o.listen),
+        kExitUsage);
   auto source = open_source(o.source);
 
   LatestSnapshot latest;

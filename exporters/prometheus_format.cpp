@@ -96,25 +96,29 @@ void instance_metrics(const Snapshot& s, Names& names, std::vector<Family>& out)
                   {"flavor", to_string(i.flavor)},
                   {"mode", to_string(i.mode)}};
   };
-  Family pending_bytes("rcuwatch_pending_bytes", "gauge",
-                       "Bytes queued in rcu_pending, waiting for a grace period or to be processed.");
+  Family pending_bytes(
+      "rcuwatch_pending_bytes", "gauge",
+      "Bytes queued in rcu_pending, waiting for a grace period or to be processed.");
   Family pending_objects("rcuwatch_pending_objects", "gauge", "Objects queued in rcu_pending.");
   Family oldest("rcuwatch_oldest_pending_age_seconds", "gauge",
                 "Age of the oldest object still pending (0 when none is).");
   Family enq_objs("rcuwatch_enqueued_objects_total", "counter", "Objects enqueued.");
   Family enq_bytes("rcuwatch_enqueued_bytes_total", "counter", "Bytes enqueued.");
-  Family proc_objs("rcuwatch_processed_objects_total", "counter",
-                   "Objects processed (freed or handed to the process function) after their grace period.");
+  Family proc_objs(
+      "rcuwatch_processed_objects_total", "counter",
+      "Objects processed (freed or handed to the process function) after their grace period.");
   Family proc_bytes("rcuwatch_processed_bytes_total", "counter", "Bytes processed.");
-  Family deq_objs("rcuwatch_dequeued_objects_total", "counter",
-                  "Objects taken back out of rcu_pending before being processed (rcu_pending_dequeue).");
+  Family deq_objs(
+      "rcuwatch_dequeued_objects_total", "counter",
+      "Objects taken back out of rcu_pending before being processed (rcu_pending_dequeue).");
   Family deq_bytes("rcuwatch_dequeued_bytes_total", "counter", "Bytes dequeued.");
   Family immediate("rcuwatch_immediate_objects_total", "counter",
                    "Objects enqueued after their grace period had already elapsed: never pending.");
   Family list("rcuwatch_list_fallback_objects_total", "counter",
               "Objects enqueued on the list fallback (radix tree allocation failed).");
-  Family untracked("rcuwatch_untracked_objects_total", "counter",
-                   "Objects seen leaving but never seen enqueued (attached late, or the pending map was full).");
+  Family untracked(
+      "rcuwatch_untracked_objects_total", "counter",
+      "Objects seen leaving but never seen enqueued (attached late, or the pending map was full).");
   for (const auto& i : s.instances) {
     const Labels l = labels(i);
     pending_bytes.add(l, i.pending_bytes);
@@ -154,9 +158,11 @@ void cpu_metrics(const Snapshot& s, std::vector<Family>& out) {
 
 void seq_metrics(const Snapshot& s, const Names& names, const PrometheusOptions& o,
                  std::vector<Family>& out) {
-  Family bytes("rcuwatch_seq_pending_bytes", "gauge",
-               "Bytes pending per grace-period cookie (seq), for the oldest seqs only (--max-seq-series).");
-  Family objects("rcuwatch_seq_pending_objects", "gauge", "Objects pending per seq, oldest seqs only.");
+  Family bytes(
+      "rcuwatch_seq_pending_bytes", "gauge",
+      "Bytes pending per grace-period cookie (seq), for the oldest seqs only (--max-seq-series).");
+  Family objects("rcuwatch_seq_pending_objects", "gauge",
+                 "Objects pending per seq, oldest seqs only.");
   Family age("rcuwatch_seq_age_seconds", "gauge",
              "Age of the seq's first enqueued object, oldest seqs only.");
   Family shown("rcuwatch_seq_series", "gauge",
@@ -184,8 +190,9 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
   auto names = unique_names(
       s.grace_periods, [](const GracePeriodStats& g) -> const std::string& { return g.name; },
       [](const GracePeriodStats& g) { return g.key; });
-  Family completed("rcuwatch_grace_periods_completed_total", "counter",
-                   "Grace periods seen ending (rcu:rcu_grace_period, rcu:srcu_grace_period \"end\").");
+  Family completed(
+      "rcuwatch_grace_periods_completed_total", "counter",
+      "Grace periods seen ending (rcu:rcu_grace_period, rcu:srcu_grace_period \"end\").");
   Family last("rcuwatch_grace_period_last_duration_seconds", "gauge",
               "Duration of the last grace period whose start was seen.");
   Family since("rcuwatch_seconds_since_last_grace_period", "gauge",
@@ -229,7 +236,8 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
   Family build("rcuwatch_build_info", "gauge", "rcuwatch version, value 1.");
   build.add({{"version", st.version}}, uint64_t(1));
   out.push_back(std::move(build));
-  Family scrapes("rcuwatch_scrapes_total", "counter", "Requests of /metrics served, this one included.");
+  Family scrapes("rcuwatch_scrapes_total", "counter",
+                 "Requests of /metrics served, this one included.");
   scrapes.add({}, st.scrapes);
   out.push_back(std::move(scrapes));
   Family snapshots("rcuwatch_snapshots_total", "counter", "Intervals aggregated since start.");
@@ -237,7 +245,8 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
   out.push_back(std::move(snapshots));
   if (!s) return;
 
-  Family source("rcuwatch_source_info", "gauge", "Where the data comes from (live kernel or a recording), value 1.");
+  Family source("rcuwatch_source_info", "gauge",
+                "Where the data comes from (live kernel or a recording), value 1.");
   source.add({{"source", s->source}}, uint64_t(1));
   Family ended("rcuwatch_source_ended", "gauge",
                "1 when the recording has ended: the last snapshot is served from then on.");
@@ -248,7 +257,8 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
                "Wall-clock time (Unix) when the served snapshot was taken.");
   stamp.add({}, st.snapshot_unix_seconds);
   Family drops("rcuwatch_ringbuf_dropped_events_total", "counter",
-               "Lifecycle events lost because the ring buffer was full (object and byte counts stay exact).");
+               "Lifecycle events lost because the ring buffer was full (object and byte counts "
+               "stay exact).");
   drops.add({}, s->losses.ringbuf_drops);
   Family full("rcuwatch_pending_map_full_objects_total", "counter",
               "Objects counted per instance but not per seq: the BPF pending map was full.");
@@ -256,12 +266,15 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
   Family mismatch("rcuwatch_process_mismatch_total", "counter",
                   "Processed batches whose object count differed from what rcuwatch tracked.");
   mismatch.add({}, s->losses.process_mismatch);
-  Family fallbacks("rcuwatch_list_fallback_seqs_total", "counter",
-                   "Seqs opened on the list fallback (from ring-buffer events: see dropped events).");
+  Family fallbacks(
+      "rcuwatch_list_fallback_seqs_total", "counter",
+      "Seqs opened on the list fallback (from ring-buffer events: see dropped events).");
   fallbacks.add({}, s->totals.list_fallbacks);
-  Family events("rcuwatch_bpf_events_total", "counter", "Tracepoint hits handled by the BPF programs.");
+  Family events("rcuwatch_bpf_events_total", "counter",
+                "Tracepoint hits handled by the BPF programs.");
   events.add({}, s->losses.events);
-  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events})
+  for (auto* f :
+       {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events})
     out.push_back(std::move(*f));
 }
 
@@ -288,9 +301,13 @@ std::string prometheus_label_value(std::string_view v) {
       out += char(c);
     } else {
       // A well-formed UTF-8 sequence is copied whole; anything else is U+FFFD.
-      size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+                   : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4
+                                            : 0;
       bool ok = len && i + len <= v.size();
-      for (size_t k = 1; ok && k < len; k++) ok = (static_cast<unsigned char>(v[i + k]) & 0xc0) == 0x80;
+      for (size_t k = 1; ok && k < len; k++)
+        ok = (static_cast<unsigned char>(v[i + k]) & 0xc0) == 0x80;
       if (ok && len == 3) {  // no overlongs, no surrogates
         const auto c1 = static_cast<unsigned char>(v[i + 1]);
         ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);

@@ -371,8 +371,7 @@ std::string format_report(const Report& r) {
   line(fmt::format("Peak:     {} in {} objects at {}{}; most objects {} at {}",
                    format_bytes(r.peak.bytes), r.peak.objects, at(r.peak.at_ns), top,
                    r.peak_objects, at(r.peak_objects_at_ns)));
-  line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes),
-                   r.final_objects,
+  line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes), r.final_objects,
                    r.final_objects ? ", oldest " + format_duration_ns(r.final_oldest_age_ns) : ""));
   line(fmt::format("Losses:   {}", loss_line(r.losses)));
 
@@ -384,13 +383,12 @@ std::string format_report(const Report& r) {
                        : ""));
   int n = 0;
   for (const auto& e : r.episodes) {
-    line(
-        fmt::format("  #{} {} to {} ({}{}): peak {} in {} objects at {}, oldest waited {} "
-                    "(enqueued at {})",
-                    ++n, at(e.start_ns), at(e.end_ns), span(e.duration_ns),
-                    e.ongoing ? ", still stranded at the end" : "",
-                    format_bytes(e.peak_bytes), e.peak_objects, at(e.peak_at_ns),
-                    format_duration_ns(e.max_age_ns), signed_at(e.oldest_enqueued_ns)));
+    line(fmt::format(
+        "  #{} {} to {} ({}{}): peak {} in {} objects at {}, oldest waited {} "
+        "(enqueued at {})",
+        ++n, at(e.start_ns), at(e.end_ns), span(e.duration_ns),
+        e.ongoing ? ", still stranded at the end" : "", format_bytes(e.peak_bytes), e.peak_objects,
+        at(e.peak_at_ns), format_duration_ns(e.max_age_ns), signed_at(e.oldest_enqueued_ns)));
     line(fmt::format("     {}: {}", to_string(e.state),
                      e.state == SeqState::GracePeriodElapsed
                          ? "the grace periods had ended; processing the objects was slow, not RCU"
@@ -421,8 +419,8 @@ std::string format_report(const Report& r) {
         i.name, name_w, to_string(i.flavor), to_string(i.mode), i.grace_period, gp_w,
         objects_bytes(i.enqueued_objects, i.enqueued_bytes),
         objects_bytes(i.processed_objects, i.processed_bytes),
-        objects_bytes(i.dequeued_objects, i.dequeued_bytes),
-        format_bytes(i.peak_pending_bytes), i.peak_pending_bytes ? at(i.peak_at_ns) : "-",
+        objects_bytes(i.dequeued_objects, i.dequeued_bytes), format_bytes(i.peak_pending_bytes),
+        i.peak_pending_bytes ? at(i.peak_at_ns) : "-",
         i.max_seq_age_ns ? format_duration_ns(i.max_seq_age_ns) : "-", cpu_list(i.max_age_cpus)));
 
   line("");
@@ -435,14 +433,14 @@ std::string format_report(const Report& r) {
   line(gp_row("GRACE PERIOD", gp_w, "FLAV", "COMPLETED", "RATE/s", "MEAN", "P50", "P99", "MAX",
               "LONGEST GAP", "AT THE LAST SAMPLE"));
   for (const auto& g : r.grace_periods)
-    line(gp_row(
-        g.name, gp_w, to_string(g.flavor), g.completed, fmt::format("{:.1f}", g.per_sec),
-        g.histogram_count ? format_duration_ns(g.mean_duration_ns) : "-", bucket(g.p50),
-        bucket(g.p99), bucket(g.max), format_duration_ns(g.longest_gap_ns),
-        fmt::format("{}{}",
-                    g.completed ? "last ended " + format_duration_ns(g.since_last_end_ns) + " before"
-                                : "none ended",
-                    g.in_progress ? ", one in progress" : "")));
+    line(gp_row(g.name, gp_w, to_string(g.flavor), g.completed, fmt::format("{:.1f}", g.per_sec),
+                g.histogram_count ? format_duration_ns(g.mean_duration_ns) : "-", bucket(g.p50),
+                bucket(g.p99), bucket(g.max), format_duration_ns(g.longest_gap_ns),
+                fmt::format("{}{}",
+                            g.completed ? "last ended " + format_duration_ns(g.since_last_end_ns) +
+                                              " before"
+                                        : "none ended",
+                            g.in_progress ? ", one in progress" : "")));
   return out;
 }
 

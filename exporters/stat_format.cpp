@@ -19,17 +19,19 @@ std::string stat_line(const Snapshot& s) {
     gps += g.completed.per_sec;
     gp_last = std::max(gp_last, g.last_duration_ns);
   }
-  return fmt::format("{:>8.1f} {:>12} {:>10} {:>8} {:>9.0f} {:>9.0f} {:>9.0f} {:>6.1f} {:>8} {:>6} {:>6}",
-                     double(s.time_ns) / 1e9, s.totals.pending_bytes, s.totals.pending_objects,
-                     format_duration_ns(s.totals.oldest_age_ns), s.totals.enqueued_objects.per_sec,
-                     s.totals.processed_objects.per_sec, s.totals.dequeued_objects.per_sec, gps,
-                     format_duration_ns(gp_last), s.totals.list_objects,
-                     s.losses.ringbuf_drops);
+  return fmt::format(
+      "{:>8.1f} {:>12} {:>10} {:>8} {:>9.0f} {:>9.0f} {:>9.0f} {:>6.1f} {:>8} {:>6} {:>6}",
+      double(s.time_ns) / 1e9, s.totals.pending_bytes, s.totals.pending_objects,
+      format_duration_ns(s.totals.oldest_age_ns), s.totals.enqueued_objects.per_sec,
+      s.totals.processed_objects.per_sec, s.totals.dequeued_objects.per_sec, gps,
+      format_duration_ns(gp_last), s.totals.list_objects, s.losses.ringbuf_drops);
 }
 
 namespace {
 
-nlohmann::json counter_json(const Counter& c) { return {{"total", c.total}, {"per_sec", c.per_sec}}; }
+nlohmann::json counter_json(const Counter& c) {
+  return {{"total", c.total}, {"per_sec", c.per_sec}};
+}
 
 }  // namespace
 

@@ -6,8 +6,8 @@
 #include <array>
 #include <utility>
 
-#include "units.hpp"
 #include "tables.hpp"
+#include "units.hpp"
 
 namespace rcuwatch::tui {
 

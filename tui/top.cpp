@@ -11,7 +11,6 @@
 
 #include "batch.hpp"
 #include "error.hpp"
-#include "units.hpp"
 #include "header.hpp"
 #include "history.hpp"
 #include "layout.hpp"
@@ -20,6 +19,7 @@
 #include "screen.hpp"
 #include "signals.hpp"
 #include "snapshot_feed.hpp"
+#include "units.hpp"
 
 namespace rcuwatch::tui {
 

@@ -11,16 +11,22 @@ namespace rcuwatch {
 const char* to_string(Flavor f) { return f == Flavor::Rcu ? "rcu" : "srcu"; }
 const char* to_string(Mode m) {
   switch (m) {
-    case Mode::Kvfree: return "kvfree";
-    case Mode::CallRcu: return "call_rcu";
-    default: return "process";
+    case Mode::Kvfree:
+      return "kvfree";
+    case Mode::CallRcu:
+      return "call_rcu";
+    default:
+      return "process";
   }
 }
 const char* to_string(SeqState s) {
   switch (s) {
-    case SeqState::WaitingForGracePeriod: return "waiting-gp";
-    case SeqState::GracePeriodElapsed: return "gp-elapsed";
-    default: return "expired-list";
+    case SeqState::WaitingForGracePeriod:
+      return "waiting-gp";
+    case SeqState::GracePeriodElapsed:
+      return "gp-elapsed";
+    default:
+      return "expired-list";
   }
 }
 
@@ -229,12 +235,12 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
     t.oldest_age_ns = std::max(t.oldest_age_ns, ir.oldest_age_ns);
     snap.instances.push_back(std::move(ir));
   }
-  std::stable_sort(snap.instances.begin(), snap.instances.end(),
-                   [](const InstanceRow& a, const InstanceRow& b) {
-                     return a.pending_bytes > b.pending_bytes;
-                   });
+  std::stable_sort(
+      snap.instances.begin(), snap.instances.end(),
+      [](const InstanceRow& a, const InstanceRow& b) { return a.pending_bytes > b.pending_bytes; });
 
-  t.enqueued_objects = counter(sum_now.enqueued_objects, sum_prev.enqueued_objects, secs, have_prev_);
+  t.enqueued_objects =
+      counter(sum_now.enqueued_objects, sum_prev.enqueued_objects, secs, have_prev_);
   t.enqueued_bytes = counter(sum_now.enqueued_bytes, sum_prev.enqueued_bytes, secs, have_prev_);
   t.processed_objects =
       counter(sum_now.processed_objects, sum_prev.processed_objects, secs, have_prev_);

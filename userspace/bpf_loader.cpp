@@ -21,7 +21,7 @@ const std::vector<Hook>& hooks() {
       {"rcu_pending_dequeue", "rcu_pending", true},
       {"rcu_pending_list_expired", "rcu_pending", true},
       {"rcu_pending_process", "rcu_pending", true},
-      {"rcu_grace_period", "rcu", false},  // needs CONFIG_RCU_TRACE
+      {"rcu_grace_period", "rcu", false},   // needs CONFIG_RCU_TRACE
       {"srcu_grace_period", "rcu", false},  // added by our patch
   };
   return all;
@@ -142,8 +142,8 @@ void BpfLoader::attach() {
         throw Error("cannot attach to " + hook.system + ":" + hook.tracepoint + ": " +
                         std::strerror(err) + libbpf_explanation(),
                     err == ENOENT ? kExitNoHooks : kExitFailure);
-      spdlog::warn("{}:{} not attached ({}): grace-period statistics are incomplete",
-                   hook.system, hook.tracepoint, std::strerror(err));
+      spdlog::warn("{}:{} not attached ({}): grace-period statistics are incomplete", hook.system,
+                   hook.tracepoint, std::strerror(err));
       missing_.push_back(hook.system + ":" + hook.tracepoint);
       continue;
     }
@@ -152,8 +152,10 @@ void BpfLoader::attach() {
   }
   for (const auto& m : missing_)
     if (m.rfind("rcu:", 0) == 0)
-      spdlog::warn("{} is missing (needs CONFIG_RCU_TRACE and our patch): grace-period "
-                   "statistics for that flavor are unavailable", m);
+      spdlog::warn(
+          "{} is missing (needs CONFIG_RCU_TRACE and our patch): grace-period "
+          "statistics for that flavor are unavailable",
+          m);
 }
 
 }  // namespace rcuwatch

@@ -1,8 +1,8 @@
 // rcuwatch: memory held in rcu_pending, live. Command-line entry point:
 // parses flags (CLI11) and hands off to a command; errors end as one line.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -35,13 +35,15 @@ void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_fl
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
+  CLI::App app{
+      "rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Debug logging (libbpf's log included)");
 
   rcuwatch::StatOptions stat;
-  auto* stat_cmd = app.add_subcommand("stat", "One line (or JSON object) per interval, like vmstat");
+  auto* stat_cmd =
+      app.add_subcommand("stat", "One line (or JSON object) per interval, like vmstat");
   stat_cmd->add_option("-i,--interval", stat.interval_seconds, "Seconds between lines")
       ->check(CLI::Range(0.01, 3600.0));
   stat_cmd->add_option("-n,--count", stat.count, "Number of lines, then exit")
@@ -64,13 +66,14 @@ int main(int argc, char** argv) {
 
   rcuwatch::StatOptions record;
   auto* record_cmd = app.add_subcommand("record", "Record the live kernel to a file for replay");
-  record_cmd->add_option("-o,--output", record.source.record_file, "Recording to write")->required();
+  record_cmd->add_option("-o,--output", record.source.record_file, "Recording to write")
+      ->required();
   record_cmd->add_option("-i,--interval", record.interval_seconds, "Seconds between samples")
       ->check(CLI::Range(0.01, 3600.0));
   record_cmd->add_option("-n,--count", record.count, "Samples to record (default: until SIGINT)")
       ->check(CLI::PositiveNumber);
-  record_cmd->add_flag("--stat", [&](int64_t) { record.quiet = false; },
-                       "Also print stat lines while recording");
+  record_cmd->add_flag(
+      "--stat", [&](int64_t) { record.quiet = false; }, "Also print stat lines while recording");
   record.quiet = true;
   add_source_flags(record_cmd, record.source, false);
 
@@ -87,7 +90,8 @@ int main(int argc, char** argv) {
   top_cmd->add_flag("--reverse", top.reverse, "Reverse the sort order");
   top_cmd->add_option("--filter", top.filter, "Show only rows containing TEXT");
   top_cmd->add_flag("--no-color", top.no_color, "No colour (NO_COLOR does the same)");
-  top_cmd->add_option("--warn-bytes", top.warn_bytes, "Pending bytes shown as a warning (e.g. 16MiB)")
+  top_cmd
+      ->add_option("--warn-bytes", top.warn_bytes, "Pending bytes shown as a warning (e.g. 16MiB)")
       ->transform(CLI::AsSizeValue(false));
   top_cmd->add_option("--crit-bytes", top.crit_bytes, "Pending bytes shown as critical")
       ->transform(CLI::AsSizeValue(false));
@@ -108,8 +112,9 @@ int main(int argc, char** argv) {
       });
   exporter_cmd->add_option("-i,--interval", exporter.interval_seconds, "Seconds between snapshots")
       ->check(CLI::Range(0.01, 3600.0));
-  exporter_cmd->add_option("--max-seq-series", exporter.max_seq_series,
-                           "Per-seq series for at most this many seqs, the oldest")
+  exporter_cmd
+      ->add_option("--max-seq-series", exporter.max_seq_series,
+                   "Per-seq series for at most this many seqs, the oldest")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
   add_source_flags(exporter_cmd, exporter.source, true);
@@ -119,14 +124,17 @@ int main(int argc, char** argv) {
       app.add_subcommand("report", "One-page diagnostic report of a recording, for bug reports");
   report_cmd->add_option("file", report.source.replay_file, "Recording made by 'rcuwatch record'")
       ->check(CLI::ExistingFile);
-  report_cmd->add_flag("--live", report.live, "Watch the live kernel for --duration instead of FILE");
+  report_cmd->add_flag("--live", report.live,
+                       "Watch the live kernel for --duration instead of FILE");
   report_cmd->add_option("--duration", report.duration_seconds, "--live: seconds to watch")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 86400.0));
-  report_cmd->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
+  report_cmd
+      ->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
       ->check(CLI::Range(0.01, 3600.0));
-  report_cmd->add_option("--stranded-age", report.stranded_age_seconds,
-                         "Oldest pending age (s) from which memory counts as stranded")
+  report_cmd
+      ->add_option("--stranded-age", report.stranded_age_seconds,
+                   "Oldest pending age (s) from which memory counts as stranded")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   report_cmd->add_flag("--json", report.json, "The report as one JSON object");

@@ -58,8 +58,9 @@ Sample read_sample(rcuwatch_bpf& skel) {
   Sample s;
 
   for_each_entry<rw_pending_key, rw_pending_val>(
-      bpf_map__fd(skel.maps.pending),
-      [&](const rw_pending_key& k, const rw_pending_val& v) { s.pending.push_back({k, v}); });
+      bpf_map__fd(skel.maps.pending), [&](const rw_pending_key& k, const rw_pending_val& v) {
+        s.pending.push_back({k, v});
+      });
 
   std::map<uint64_t, rw_instance_info> infos;
   for_each_entry<uint64_t, rw_instance_info>(
@@ -82,9 +83,10 @@ Sample read_sample(rcuwatch_bpf& skel) {
     prev = &key;
   }
 
-  for_each_entry<uint64_t, rw_gp_stats>(
-      bpf_map__fd(skel.maps.grace_periods),
-      [&](uint64_t k, const rw_gp_stats& v) { s.grace_periods.push_back({k, v}); });
+  for_each_entry<uint64_t, rw_gp_stats>(bpf_map__fd(skel.maps.grace_periods),
+                                        [&](uint64_t k, const rw_gp_stats& v) {
+                                          s.grace_periods.push_back({k, v});
+                                        });
 
   int stats_fd = bpf_map__fd(skel.maps.stats);
   auto stat_cpu = percpu_buffer<uint64_t>();

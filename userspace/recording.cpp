@@ -2,9 +2,9 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 #include <zlib.h>
+#include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <type_traits>
@@ -119,10 +119,10 @@ void RecordingWriter::write_record(uint32_t type, const std::string& payload) {
 
 void RecordingWriter::write_tick(const Tick& t) {
   Out o;
-  o.buf.reserve(64 + t.events.size() * sizeof(rw_event) +
-                t.sample.pending.size() * sizeof(PendingEntry) +
-                t.sample.instances.size() * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) +
-                t.sample.grace_periods.size() * (8 + sizeof(rw_gp_stats)));
+  o.buf.reserve(
+      64 + t.events.size() * sizeof(rw_event) + t.sample.pending.size() * sizeof(PendingEntry) +
+      t.sample.instances.size() * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) +
+      t.sample.grace_periods.size() * (8 + sizeof(rw_gp_stats)));
   o.put(t.sample.time_ns);
   o.put(t.sample.stats);
   o.put_all(t.events);
@@ -153,8 +153,8 @@ RecordingReader::RecordingReader(const std::string& path)
   in_.seekg(0);
 
   auto fail = [&](uint64_t at, const std::string& what) -> Error {
-    return Error(fmt::format("{}: not a valid rcuwatch recording at byte offset {}: {}", path, at,
-                             what));
+    return Error(
+        fmt::format("{}: not a valid rcuwatch recording at byte offset {}: {}", path, at, what));
   };
   std::string head(sizeof(kMagic) + 12, '\0');
   if (!in_.read(head.data(), std::streamsize(head.size())))
@@ -165,11 +165,11 @@ RecordingReader::RecordingReader(const std::string& path)
   uint32_t json_len;
   std::memcpy(&json_len, head.data() + 16, 4);
   if (header_.format_version != kRecordingVersion)
-    throw fail(8, fmt::format("format version {} (this rcuwatch reads {})",
-                              header_.format_version, kRecordingVersion));
+    throw fail(8, fmt::format("format version {} (this rcuwatch reads {})", header_.format_version,
+                              kRecordingVersion));
   if (header_.abi_version != RW_ABI_VERSION)
-    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads {})",
-                               header_.abi_version, RW_ABI_VERSION));
+    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads {})", header_.abi_version,
+                               RW_ABI_VERSION));
   if (json_len > size_) throw fail(16, fmt::format("header length {} beyond the file", json_len));
   std::string json(json_len, '\0');
   uint32_t stored_crc = 0;
@@ -196,9 +196,9 @@ std::optional<Record> RecordingReader::next() {
   if (offset_ == size_) return std::nullopt;
   const uint64_t start = offset_;
   auto truncated = [&](const char* what) {
-    return Error(fmt::format(
-        "{}: truncated at byte offset {} ({}; {} complete bytes before it were read)", path_,
-        size_, what, start));
+    return Error(
+        fmt::format("{}: truncated at byte offset {} ({}; {} complete bytes before it were read)",
+                    path_, size_, what, start));
   };
   char hdr[8];
   if (size_ - offset_ < sizeof(hdr)) throw truncated("partial record header");
@@ -207,8 +207,8 @@ std::optional<Record> RecordingReader::next() {
   std::memcpy(&type, hdr, 4);
   std::memcpy(&len, hdr + 4, 4);
   if (type != kRecordTick && type != kRecordNames)
-    throw Error(fmt::format("{}: corrupt record at byte offset {}: unknown type {}", path_, start,
-                            type));
+    throw Error(
+        fmt::format("{}: corrupt record at byte offset {}: unknown type {}", path_, start, type));
   if (len > kMaxPayload)
     throw Error(fmt::format("{}: corrupt record at byte offset {}: length {} too large", path_,
                             start, len));
@@ -220,8 +220,8 @@ std::optional<Record> RecordingReader::next() {
   in_.read(reinterpret_cast<char*>(&stored_crc), 4);
   if (!in_) throw truncated("read failed");
   if (crc(payload, crc(rec)) != stored_crc)
-    throw Error(fmt::format("{}: corrupt record at byte offset {}: checksum mismatch", path_,
-                            start));
+    throw Error(
+        fmt::format("{}: corrupt record at byte offset {}: checksum mismatch", path_, start));
   offset_ += sizeof(hdr) + len + 4;
 
   In in{payload, 0, start + sizeof(hdr), path_};
@@ -268,17 +268,18 @@ std::optional<Record> RecordingReader::next() {
 
 RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& path)
     : inner_(std::move(inner)),
-      writer_(path, [&] {
-        RecordingHeader h;
-        h.kernel_release = inner_->info().kernel_release;
-        h.nr_cpus = inner_->info().nr_cpus;
-        h.start_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr)));
-        char host[256] = {};
-        gethostname(host, sizeof(host) - 1);
-        h.hostname = host;
-        h.names = inner_->names();
-        return h;
-      }()),
+      writer_(path,
+              [&] {
+                RecordingHeader h;
+                h.kernel_release = inner_->info().kernel_release;
+                h.nr_cpus = inner_->info().nr_cpus;
+                h.start_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr)));
+                char host[256] = {};
+                gethostname(host, sizeof(host) - 1);
+                h.hostname = host;
+                h.names = inner_->names();
+                return h;
+              }()),
       written_(inner_->names()) {}
 
 std::optional<Tick> RecordingTee::next(std::chrono::milliseconds interval) {

@@ -4,8 +4,7 @@
 
 namespace rcuwatch {
 
-ReplaySource::ReplaySource(const std::string& path, double speed)
-    : reader_(path), speed_(speed) {
+ReplaySource::ReplaySource(const std::string& path, double speed) : reader_(path), speed_(speed) {
   info_.description = "replay " + path;
   info_.kernel_release = reader_.header().kernel_release;
   info_.nr_cpus = reader_.header().nr_cpus;
@@ -26,8 +25,8 @@ std::optional<Tick> ReplaySource::next(std::chrono::milliseconds) {
     }
     Tick tick = std::move(std::get<Tick>(*record));
     if (speed_ > 0 && prev_tick_ns_ && tick.sample.time_ns > prev_tick_ns_) {
-      auto recorded = std::chrono::nanoseconds(
-          uint64_t(double(tick.sample.time_ns - prev_tick_ns_) / speed_));
+      auto recorded =
+          std::chrono::nanoseconds(uint64_t(double(tick.sample.time_ns - prev_tick_ns_) / speed_));
       std::this_thread::sleep_until(prev_wall_ + recorded);
     }
     prev_tick_ns_ = tick.sample.time_ns;

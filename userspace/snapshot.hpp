@@ -111,18 +111,18 @@ struct Losses {
 };
 
 struct Snapshot {
-  uint64_t time_ns = 0;      // monotonic time of the sample (kernel clock)
-  uint64_t interval_ns = 0;  // since the previous snapshot
-  uint64_t index = 0;        // 0 for the first snapshot
-  std::string source;        // "live 6.12.117" or "replay FILE"
+  uint64_t time_ns = 0;         // monotonic time of the sample (kernel clock)
+  uint64_t interval_ns = 0;     // since the previous snapshot
+  uint64_t index = 0;           // 0 for the first snapshot
+  std::string source;           // "live 6.12.117" or "replay FILE"
   double source_progress = -1;  // replay: fraction of the file read; -1 live
   uint32_t nr_cpus = 0;
   Totals totals;
   Losses losses;
-  std::vector<InstanceRow> instances;   // sorted by pending bytes, descending
-  std::vector<CpuRow> cpus;             // every CPU, by cpu number
-  std::vector<SeqSummary> seqs;         // per instance x seq, oldest first
-  std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq
+  std::vector<InstanceRow> instances;  // sorted by pending bytes, descending
+  std::vector<CpuRow> cpus;            // every CPU, by cpu number
+  std::vector<SeqSummary> seqs;        // per instance x seq, oldest first
+  std::vector<SeqRow> seq_cpus;        // per instance x cpu x seq
   std::vector<GracePeriodStats> grace_periods;
 };
 

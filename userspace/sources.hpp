@@ -10,9 +10,9 @@
 namespace rcuwatch {
 
 struct SourceOptions {
-  std::string replay_file;    // empty: the live kernel
-  double replay_speed = 0;    // 0: as fast as possible; 1: recorded speed; 2: twice that
-  std::string record_file;    // live only: also record to this file
+  std::string replay_file;               // empty: the live kernel
+  double replay_speed = 0;               // 0: as fast as possible; 1: recorded speed; 2: twice that
+  std::string record_file;               // live only: also record to this file
   uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
 };
 

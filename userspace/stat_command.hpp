@@ -12,8 +12,8 @@ struct StatOptions {
   double interval_seconds = 1.0;  // -i
   long count = -1;                // -n, -1: until the source ends or a signal
   bool json = false;
-  bool final_only = false;        // print only the last snapshot
-  bool quiet = false;             // record: no output
+  bool final_only = false;  // print only the last snapshot
+  bool quiet = false;       // record: no output
   SourceOptions source;
 };
 

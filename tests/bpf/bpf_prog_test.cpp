@@ -17,9 +17,9 @@
 #include "aggregator.hpp"
 #include "bpf_loader.hpp"
 #include "map_reader.hpp"
+#include "rcuwatch.skel.h"
 #include "recording.hpp"
 #include "replay_source.hpp"
-#include "rcuwatch.skel.h"
 #include "ringbuf_reader.hpp"
 #include "test_run.hpp"
 
@@ -54,12 +54,12 @@ class BpfProgTest : public ::testing::Test {
   }
   void enqueue(uint64_t inst, int cpu, uint64_t seq, uint64_t bytes, int where = RW_WHERE_RADIX,
                uint64_t srcu = 0, uint64_t fn = kFn) {
-    run("rcu_pending_enqueue", {inst, srcu, fn, uint64_t(cpu), seq, 0xffff8880aaaa0000ull, bytes,
-                                uint64_t(where)}, cpu);
+    run("rcu_pending_enqueue",
+        {inst, srcu, fn, uint64_t(cpu), seq, 0xffff8880aaaa0000ull, bytes, uint64_t(where)}, cpu);
   }
   void dequeue(uint64_t inst, int cpu, uint64_t seq, uint64_t bytes, int where, int on_cpu) {
-    run("rcu_pending_dequeue", {inst, uint64_t(cpu), seq, 0xffff8880aaaa0000ull, bytes,
-                                uint64_t(where)}, on_cpu);
+    run("rcu_pending_dequeue",
+        {inst, uint64_t(cpu), seq, 0xffff8880aaaa0000ull, bytes, uint64_t(where)}, on_cpu);
   }
   void process(uint64_t inst, int cpu, uint64_t seq, uint64_t nr_radix, uint64_t nr_list) {
     run("rcu_pending_process", {inst, uint64_t(cpu), seq, nr_radix, nr_list}, cpu);
@@ -223,8 +223,8 @@ TEST_F(BpfProgTest, GracePeriodsAndSeqStates) {
   gp("rcu_grace_period", 0, 8, "cpuqs");  // ignored
   gp("rcu_grace_period", 0, 12, "end");
   gp("srcu_grace_period", kSrcu, 5, "start");
-  enqueue(kInst, 0, 12, 64);             // RCU, cookie 12: elapsed
-  enqueue(kInst, 0, 16, 64);             // RCU, cookie 16: waiting
+  enqueue(kInst, 0, 12, 64);                                            // RCU, cookie 12: elapsed
+  enqueue(kInst, 0, 16, 64);                                            // RCU, cookie 16: waiting
   enqueue(kInst2, 1, 8, 64, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);  // SRCU GP still running
 
   Sample s = sample();
@@ -284,7 +284,8 @@ TEST_F(BpfProgTest, RecordedScenarioReplaysToTheSameNumbers) {
     enqueue(kInst, 0, 100, 4096);
     enqueue(kInst, 1, 100, 32);
     enqueue(kInst, 1, 100, 32);
-    for (int i = 0; i < 4; i++) enqueue(kInst2, 1, 8, 1000, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);
+    for (int i = 0; i < 4; i++)
+      enqueue(kInst2, 1, 8, 1000, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);
     tick();
     // Interval 2: the RCU grace period ends; seq 100 is processed (one
     // object dequeued first); a new object waits for seq 104.
@@ -309,7 +310,8 @@ TEST_F(BpfProgTest, RecordedScenarioReplaysToTheSameNumbers) {
   ReplaySource replay(path, 0);
   Aggregator agg;
   std::vector<Snapshot> replayed;
-  while (auto t = replay.next(std::chrono::milliseconds(0))) replayed.push_back(agg.update(*t, replay));
+  while (auto t = replay.next(std::chrono::milliseconds(0)))
+    replayed.push_back(agg.update(*t, replay));
   ASSERT_EQ(replayed.size(), live.size());
   for (size_t i = 0; i < live.size(); i++) {
     EXPECT_EQ(replayed[i].totals.pending_bytes, live[i].totals.pending_bytes);
@@ -372,8 +374,9 @@ class RunReport : public ::testing::Environment {
   void TearDown() override {
     uint64_t total = 0;
     for (const auto& [p, n] : runs()) total += n;
-    std::printf("BPF_PROG_TEST_RUN: %zu distinct programs executed %llu times in the running kernel:",
-                runs().size(), (unsigned long long)total);
+    std::printf(
+        "BPF_PROG_TEST_RUN: %zu distinct programs executed %llu times in the running kernel:",
+        runs().size(), (unsigned long long)total);
     for (const auto& [p, n] : runs()) std::printf(" %s=%llu", p.c_str(), (unsigned long long)n);
     std::printf("\n");
   }

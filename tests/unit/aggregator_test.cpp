@@ -119,8 +119,8 @@ TEST(Aggregator, SeqComparisonSurvivesWrap) {
   t.sample.grace_periods = {rcu};
   Snapshot s = agg.update(t, info(), {});
   for (const auto& q : s.seqs)
-    EXPECT_EQ(q.state, q.seq == near_wrap ? SeqState::GracePeriodElapsed
-                                          : SeqState::WaitingForGracePeriod);
+    EXPECT_EQ(q.state,
+              q.seq == near_wrap ? SeqState::GracePeriodElapsed : SeqState::WaitingForGracePeriod);
 }
 
 TEST(Aggregator, ListFallbacksCountedFromLifecycleEvents) {

@@ -30,7 +30,8 @@ TEST(Kallsyms, NamesInstancesAndFlavors) {
   EXPECT_EQ(instance_name(0xffffffffc0002000, RW_PROCESS_KVFREE, k), "rpl_rcu_kvfree");
   EXPECT_EQ(instance_name(0xffff888000001000, 0xffffffff81234560, k), "bcachefs btree key cache");
   EXPECT_EQ(instance_name(0xffff888000001000, 0xffffffffc0001000, k), "rpl_process_fn");
-  EXPECT_EQ(instance_name(0xffff888000001000, RW_PROCESS_CALL_RCU, k), "call_rcu@0xffff888000001000");
+  EXPECT_EQ(instance_name(0xffff888000001000, RW_PROCESS_CALL_RCU, k),
+            "call_rcu@0xffff888000001000");
   EXPECT_EQ(instance_name(0xffff888000001000, 0x1234, k), "rcu_pending@0xffff888000001000");
   EXPECT_EQ(flavor_name(0, k), "rcu");
   EXPECT_EQ(flavor_name(0xffffffffc0003000, k), "rpl_srcu");

@@ -53,7 +53,9 @@ Snapshot one_instance() {
 TEST(PrometheusFormat, ExactTextOfASnapshot) {
   const Snapshot s = one_instance();
   const ExporterStatus status{"1.2.3", 7, 1700000000.25, true};
-  EXPECT_EQ(prometheus_text(&s, status, PrometheusOptions{}), R"txt(# HELP rcuwatch_pending_bytes Bytes queued in rcu_pending, waiting for a grace period or to be processed.
+  EXPECT_EQ(
+      prometheus_text(&s, status, PrometheusOptions{}),
+      R"txt(# HELP rcuwatch_pending_bytes Bytes queued in rcu_pending, waiting for a grace period or to be processed.
 # TYPE rcuwatch_pending_bytes gauge
 rcuwatch_pending_bytes{rcu_pending="bch2_btree_node_free",flavor="srcu",mode="process"} 4096
 # HELP rcuwatch_pending_objects Objects queued in rcu_pending.
@@ -174,7 +176,8 @@ TEST(PrometheusFormat, HistogramBucketsAreCumulativeWithSumAndCount) {
   g.completed.total = 9;  // one end whose start was not seen: not in the histogram
   g.last_duration_ns = 3'000;
   g.since_last_end_ns = 2'000'000'000;
-  g.duration_sum_ns = 1'000 + 3'000 + 3'500 + 100'000'000 + 100'000'000 + 100'000'000 + 5'000'000'000'000ull;
+  g.duration_sum_ns =
+      1'000 + 3'000 + 3'500 + 100'000'000 + 100'000'000 + 100'000'000 + 5'000'000'000'000ull;
   g.duration_hist_us_log2[0] = 1;   // [0, 2) us: 1 us
   g.duration_hist_us_log2[1] = 2;   // [2, 4) us: 3 us, 3.5 us
   g.duration_hist_us_log2[16] = 3;  // [65536, 131072) us: 100 ms x3
@@ -183,24 +186,42 @@ TEST(PrometheusFormat, HistogramBucketsAreCumulativeWithSumAndCount) {
   const std::string text = prometheus_text(&s, ExporterStatus{}, PrometheusOptions{});
   const auto buckets = lines_starting(text, "rcuwatch_grace_period_duration_seconds_bucket");
   ASSERT_EQ(buckets.size(), 32u);  // 31 finite `le` + "+Inf"
-  EXPECT_EQ(buckets[0], "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"2e-06\"} 1");
-  EXPECT_EQ(buckets[1], "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"4e-06\"} 3");
-  EXPECT_EQ(buckets[15], "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"0.065536\"} 3");
-  EXPECT_EQ(buckets[16], "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"0.131072\"} 6");
-  EXPECT_EQ(buckets[30], "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"2147.483648\"} 6");
-  EXPECT_EQ(buckets[31], "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"+Inf\"} 7");
-  EXPECT_EQ(lines_starting(text, "rcuwatch_grace_period_duration_seconds_sum"),
-            std::vector<std::string>{"rcuwatch_grace_period_duration_seconds_sum{flavor=\"rcu\",name=\"rcu\"} 5000.3000075"});
+  EXPECT_EQ(
+      buckets[0],
+      "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"2e-06\"} 1");
+  EXPECT_EQ(
+      buckets[1],
+      "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"4e-06\"} 3");
+  EXPECT_EQ(buckets[15],
+            "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"0."
+            "065536\"} 3");
+  EXPECT_EQ(buckets[16],
+            "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"0."
+            "131072\"} 6");
+  EXPECT_EQ(buckets[30],
+            "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"2147."
+            "483648\"} 6");
+  EXPECT_EQ(
+      buckets[31],
+      "rcuwatch_grace_period_duration_seconds_bucket{flavor=\"rcu\",name=\"rcu\",le=\"+Inf\"} 7");
+  EXPECT_EQ(
+      lines_starting(text, "rcuwatch_grace_period_duration_seconds_sum"),
+      std::vector<std::string>{
+          "rcuwatch_grace_period_duration_seconds_sum{flavor=\"rcu\",name=\"rcu\"} 5000.3000075"});
   EXPECT_EQ(lines_starting(text, "rcuwatch_grace_period_duration_seconds_count"),
-            std::vector<std::string>{"rcuwatch_grace_period_duration_seconds_count{flavor=\"rcu\",name=\"rcu\"} 7"});
+            std::vector<std::string>{
+                "rcuwatch_grace_period_duration_seconds_count{flavor=\"rcu\",name=\"rcu\"} 7"});
   EXPECT_EQ(lines_starting(text, "# TYPE rcuwatch_grace_period_duration_seconds "),
             std::vector<std::string>{"# TYPE rcuwatch_grace_period_duration_seconds histogram"});
   EXPECT_EQ(lines_starting(text, "rcuwatch_grace_periods_completed_total"),
-            std::vector<std::string>{"rcuwatch_grace_periods_completed_total{flavor=\"rcu\",name=\"rcu\"} 9"});
+            std::vector<std::string>{
+                "rcuwatch_grace_periods_completed_total{flavor=\"rcu\",name=\"rcu\"} 9"});
   EXPECT_EQ(lines_starting(text, "rcuwatch_grace_period_last_duration_seconds{"),
-            std::vector<std::string>{"rcuwatch_grace_period_last_duration_seconds{flavor=\"rcu\",name=\"rcu\"} 3e-06"});
+            std::vector<std::string>{
+                "rcuwatch_grace_period_last_duration_seconds{flavor=\"rcu\",name=\"rcu\"} 3e-06"});
   EXPECT_EQ(lines_starting(text, "rcuwatch_seconds_since_last_grace_period{"),
-            std::vector<std::string>{"rcuwatch_seconds_since_last_grace_period{flavor=\"rcu\",name=\"rcu\"} 2"});
+            std::vector<std::string>{
+                "rcuwatch_seconds_since_last_grace_period{flavor=\"rcu\",name=\"rcu\"} 2"});
   // Cumulative: never decreasing.
   uint64_t prev = 0;
   for (const auto& b : buckets) {
@@ -218,7 +239,8 @@ TEST(PrometheusFormat, NoTimeSinceAGracePeriodThatNeverEnded) {
   s.grace_periods.push_back(g);
   const std::string text = prometheus_text(&s, ExporterStatus{}, PrometheusOptions{});
   EXPECT_EQ(text.find("rcuwatch_seconds_since_last_grace_period"), std::string::npos);
-  EXPECT_NE(text.find("rcuwatch_grace_period_in_progress{flavor=\"rcu\",name=\"rcu\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_grace_period_in_progress{flavor=\"rcu\",name=\"rcu\"} 1\n"),
+            std::string::npos);
 }
 
 TEST(PrometheusFormat, LabelValuesAreEscaped) {
@@ -228,10 +250,14 @@ TEST(PrometheusFormat, LabelValuesAreEscaped) {
   EXPECT_EQ(prometheus_label_value("a\nb"), "a\\nb");
   EXPECT_EQ(prometheus_label_value("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
             "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // valid UTF-8 kept
-  EXPECT_EQ(prometheus_label_value("a\xff" "b"), "a\xef\xbf\xbd" "b");     // invalid byte
-  EXPECT_EQ(prometheus_label_value("a\xc3"), "a\xef\xbf\xbd");             // truncated sequence
+  EXPECT_EQ(prometheus_label_value("a\xff"
+                                   "b"),
+            "a\xef\xbf\xbd"
+            "b");                                                             // invalid byte
+  EXPECT_EQ(prometheus_label_value("a\xc3"), "a\xef\xbf\xbd");                // truncated sequence
   EXPECT_EQ(prometheus_label_value("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
-  EXPECT_EQ(prometheus_label_value("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+  EXPECT_EQ(prometheus_label_value("\xed\xa0\x80"),
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
 
   Snapshot s;
   InstanceRow i;
@@ -240,10 +266,12 @@ TEST(PrometheusFormat, LabelValuesAreEscaped) {
   s.instances.push_back(i);
   s.source = "replay /tmp/a \"b\".rwrec";
   const std::string text = prometheus_text(&s, ExporterStatus{}, PrometheusOptions{});
-  EXPECT_NE(text.find("rcuwatch_pending_bytes{rcu_pending=\"we\\\"ird\\\\na\\nme\",flavor=\"rcu\",mode=\"process\"} 0\n"),
+  EXPECT_NE(text.find("rcuwatch_pending_bytes{rcu_pending=\"we\\\"ird\\\\na\\nme\",flavor=\"rcu\","
+                      "mode=\"process\"} 0\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("rcuwatch_source_info{source=\"replay /tmp/a \\\"b\\\".rwrec\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_source_info{source=\"replay /tmp/a \\\"b\\\".rwrec\"} 1\n"),
+            std::string::npos);
 }
 
 TEST(PrometheusFormat, DuplicateNamesStayDistinctSeries) {
@@ -259,11 +287,14 @@ TEST(PrometheusFormat, DuplicateNamesStayDistinctSeries) {
   other.name = "unique";
   s.instances.push_back(other);
   const std::string text = prometheus_text(&s, ExporterStatus{}, PrometheusOptions{});
-  EXPECT_EQ(lines_starting(text, "rcuwatch_pending_objects{"),
-            (std::vector<std::string>{
-                "rcuwatch_pending_objects{rcu_pending=\"shared_process_fn@0xa0\",flavor=\"rcu\",mode=\"process\"} 0",
-                "rcuwatch_pending_objects{rcu_pending=\"shared_process_fn@0xb0\",flavor=\"rcu\",mode=\"process\"} 0",
-                "rcuwatch_pending_objects{rcu_pending=\"unique\",flavor=\"rcu\",mode=\"process\"} 0"}));
+  EXPECT_EQ(
+      lines_starting(text, "rcuwatch_pending_objects{"),
+      (std::vector<std::string>{
+          "rcuwatch_pending_objects{rcu_pending=\"shared_process_fn@0xa0\",flavor=\"rcu\",mode="
+          "\"process\"} 0",
+          "rcuwatch_pending_objects{rcu_pending=\"shared_process_fn@0xb0\",flavor=\"rcu\",mode="
+          "\"process\"} 0",
+          "rcuwatch_pending_objects{rcu_pending=\"unique\",flavor=\"rcu\",mode=\"process\"} 0"}));
 }
 
 TEST(PrometheusFormat, SeqSeriesAreBoundedToTheOldest) {
@@ -274,15 +305,19 @@ TEST(PrometheusFormat, SeqSeriesAreBoundedToTheOldest) {
   PrometheusOptions o;
   o.max_seq_series = 3;
   const std::string text = prometheus_text(&s, ExporterStatus{}, o);
-  EXPECT_EQ(lines_starting(text, "rcuwatch_seq_pending_bytes{"),
-            (std::vector<std::string>{
-                "rcuwatch_seq_pending_bytes{rcu_pending=\"inst\",seq=\"1\",state=\"waiting-gp\"} 8",
-                "rcuwatch_seq_pending_bytes{rcu_pending=\"inst\",seq=\"2\",state=\"waiting-gp\"} 8",
-                "rcuwatch_seq_pending_bytes{rcu_pending=\"inst\",seq=\"3\",state=\"waiting-gp\"} 8"}));
-  EXPECT_NE(text.find("rcuwatch_seq_series{what=\"pending\"} 50\nrcuwatch_seq_series{what=\"exported\"} 3\n"),
-            std::string::npos);
+  EXPECT_EQ(
+      lines_starting(text, "rcuwatch_seq_pending_bytes{"),
+      (std::vector<std::string>{
+          "rcuwatch_seq_pending_bytes{rcu_pending=\"inst\",seq=\"1\",state=\"waiting-gp\"} 8",
+          "rcuwatch_seq_pending_bytes{rcu_pending=\"inst\",seq=\"2\",state=\"waiting-gp\"} 8",
+          "rcuwatch_seq_pending_bytes{rcu_pending=\"inst\",seq=\"3\",state=\"waiting-gp\"} 8"}));
+  EXPECT_NE(
+      text.find(
+          "rcuwatch_seq_series{what=\"pending\"} 50\nrcuwatch_seq_series{what=\"exported\"} 3\n"),
+      std::string::npos);
   o.max_seq_series = 0;
-  EXPECT_TRUE(lines_starting(prometheus_text(&s, ExporterStatus{}, o), "rcuwatch_seq_pending").empty());
+  EXPECT_TRUE(
+      lines_starting(prometheus_text(&s, ExporterStatus{}, o), "rcuwatch_seq_pending").empty());
 }
 
 TEST(PrometheusFormat, Values) {

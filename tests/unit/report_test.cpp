@@ -291,8 +291,8 @@ TEST(Report, TextAndJsonCarryTheReport) {
   Report r = run(scenario());
   const std::string text = format_report(r);
   for (const char* want : {"kernel 6.12.0", "4 CPUs", "6 samples over 5.00s", "Peak:     11.8 KiB",
-                           "Stranded episodes (oldest pending >= 1.00s): 2", "+2.00s to +4.00s (2.00s)",
-                           "(0s, still stranded at the end)",
+                           "Stranded episodes (oldest pending >= 1.00s): 2",
+                           "+2.00s to +4.00s (2.00s)", "(0s, still stranded at the end)",
                            "grace period my_srcu (srcu): none completed during the episode",
                            "still stranded at the end", "inst_srcu", "bucketed"})
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
