@@ -41,7 +41,8 @@ if [ ! -f "$kout/done" ]; then
   if ! cmp -s "$work/.rcuwatch-applied.patch" "$patch_file"; then
     log "applying $(basename "$patch_file")"
     stage=$(mktemp -d "$cache/stage.XXXXXX")
-    files=$(cat "$patch_file" "$work/.rcuwatch-applied.patch" 2>/dev/null |
+    # Files the new patch or the one applied before (if any) touch.
+    files=$(cat "$patch_file" $([ -f "$work/.rcuwatch-applied.patch" ] && echo "$work/.rcuwatch-applied.patch") |
       sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' | sort -u)
     for f in $files; do
       mkdir -p "$stage/$(dirname "$f")"
