@@ -9,7 +9,7 @@ build=(cmake g++ clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils patch
   qemu-system-x86 busybox-static)
-test=(tmux prometheus curl)
+test=(tmux prometheus curl python3)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   kernel) pkgs=("${kernel[@]}") ;;
