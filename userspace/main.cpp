@@ -30,6 +30,19 @@ void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_fl
   cmd->add_option("--max-pending-entries", so.max_pending_entries,
                   "Live: entries of the BPF map of pending (instance, cpu, seq)")
       ->check(CLI::Range(64u, 1u << 24));
+  cmd->add_option_function<std::string>(
+      "--instance",
+      [&so](const std::string& addr) {
+        size_t end = 0;
+        try {
+          so.instance_filter = std::stoull(addr, &end, 16);
+        } catch (const std::exception&) {
+          end = 0;
+        }
+        if (end == 0 || end != addr.size() || so.instance_filter == 0)
+          throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
+      },
+      "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ std::unique_ptr<Source> open_source(const SourceOptions& options) {
   } else {
     LoaderOptions lo;
     lo.max_pending_entries = options.max_pending_entries;
+    lo.instance_filter = options.instance_filter;
     source = std::make_unique<LiveSource>(lo);
   }
   if (!options.record_file.empty())

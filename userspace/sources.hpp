@@ -14,6 +14,7 @@ struct SourceOptions {
   double replay_speed = 0;               // 0: as fast as possible; 1: recorded speed; 2: twice that
   std::string record_file;               // live only: also record to this file
   uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
+  uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
 };
 
 std::unique_ptr<Source> open_source(const SourceOptions& options);

@@ -44,6 +44,7 @@ class BpfProgTest : public ::testing::Test {
     LoaderOptions o;
     o.load_all_programs = true;  // the host kernel has no rcu_pending hooks
     o.ringbuf_bytes = ringbuf_bytes_;
+    o.instance_filter = instance_filter_;
     loader_ = std::make_unique<BpfLoader>(o);
     ringbuf_ = std::make_unique<RingbufReader>(bpf_map__fd(loader_->skel().maps.events));
   }
@@ -94,6 +95,7 @@ class BpfProgTest : public ::testing::Test {
   }
 
   uint32_t ringbuf_bytes_ = 256 * 1024;
+  uint64_t instance_filter_ = 0;
   std::unique_ptr<BpfLoader> loader_;
   std::unique_ptr<RingbufReader> ringbuf_;
 };
@@ -344,6 +346,26 @@ TEST_F(BpfProgTest, PolledGracePeriodEndAdvancesTheCookieOnly) {
   for (const auto& q : snap.seqs) state[q.seq] = q.state;
   EXPECT_EQ(state[16], SeqState::GracePeriodElapsed);
   EXPECT_EQ(state[20], SeqState::WaitingForGracePeriod);
+}
+
+class BpfInstanceFilterTest : public BpfProgTest {
+ protected:
+  void SetUp() override {
+    instance_filter_ = kInst2;  // rodata, set before load (rcuwatch --instance)
+    BpfProgTest::SetUp();
+  }
+};
+
+TEST_F(BpfInstanceFilterTest, OnlyTheChosenInstanceIsAccounted) {
+  enqueue(kInst, 0, 100, 64);
+  enqueue(kInst2, 1, 8, 1000, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);
+  process(kInst, 0, 100, 1, 0);
+  Sample s = sample();
+  ASSERT_EQ(s.pending.size(), 1u);
+  EXPECT_EQ(s.pending[0].key.instance, kInst2);
+  ASSERT_EQ(s.instances.size(), 1u);
+  EXPECT_EQ(s.instances[0].instance, kInst2);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
 }
 
 class BpfRingbufFullTest : public BpfProgTest {

@@ -19,6 +19,7 @@ check "unknown flag" 64 "error:" "$rw" stat --bogus
 check "bad interval" 64 "error:" "$rw" stat -i -3
 check "no subcommand" 64 "error:" "$rw"
 check "missing recording" 64 "error:" "$rw" replay "$tmp/nope.rwrec"
+check "bad --instance" 64 "is not a hex kernel address" "$rw" stat --instance zz
 
 printf 'definitely not a recording' >"$tmp/garbage.rwrec"
 check "garbage recording" 1 "byte offset 0: bad magic" "$rw" replay "$tmp/garbage.rwrec"
