@@ -8,6 +8,7 @@ mismatch.
 usage: check_e2e.py OUT_DIR REPLAY_JSON
 """
 import json
+import re
 import sys
 
 out, replay_path = sys.argv[1], sys.argv[2]
@@ -150,7 +151,49 @@ for name in ("rpl_srcu_call_rcu", "rpl_srcu_process"):
     w = inst(last, name)
     check(f"{name} back to 0", w["pending_bytes"] == 0, f"{w['pending_bytes']} bytes")
 
-# 4. The recording replayed on the host ends on the same numbers.
+# 4. The other live views of the same run: the Prometheus exporter scraped
+# at quiescence, and `rcuwatch report --live` over the whole run.
+print("\n== rcuwatch exporter, scraped in the guest at quiescence")
+metrics = {}
+try:
+    for line in open(f"{out}/metrics.txt"):
+        m = re.match(r'^(\w+)\{([^}]*)\} (\S+)$', line)
+        if m:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+            metrics[(m.group(1), labels.get("rcu_pending"))] = float(m.group(3))
+except FileNotFoundError:
+    pass
+check("exporter scraped", bool(metrics), f"{len(metrics)} labelled series")
+for name, rows in sorted(final_truth.items()):
+    g = rows["total"]
+    for metric, want in (("rcuwatch_enqueued_bytes_total", g["enq_bytes"]),
+                         ("rcuwatch_dequeued_bytes_total", g["deq_bytes"]),
+                         ("rcuwatch_processed_objects_total", g["proc_objs"]),
+                         ("rcuwatch_pending_bytes", 0)):
+        got = metrics.get((metric, name))
+        check(f"exporter {metric}{{{name}}}", got == want, f"exporter {got}, truth {want}")
+
+print("\n== rcuwatch report --live over the run")
+try:
+    rep = json.load(open(f"{out}/report-live.json"))
+except (FileNotFoundError, json.JSONDecodeError) as e:
+    rep = None
+    check("live report written", False, str(e))
+if rep:
+    eps = rep["episodes"]
+    check("one stranded episode", len(eps) == 1, f"{len(eps)} episodes")
+    if eps:
+        e = eps[0]
+        names = sorted(i["name"] for i in e["instances"])
+        check("episode on the SRCU instances", names and all(n.startswith("rpl_srcu_") for n in names), str(names))
+        check("episode waits for its grace period", e["state"] == "waiting-gp", e["state"])
+        check("episode's flavor completed no grace period",
+              [g["completed"] for g in e["grace_periods"] if g["flavor"] == "srcu"] == [0], str(e["grace_periods"]))
+        check("episode lasts about the 5 s hold", 3e9 <= e["duration_ns"] <= 8e9, f"{e['duration_ns'] / 1e9:.2f} s")
+    check("live report lost nothing", rep["losses"]["untracked_objects"] == 0
+          and rep["losses"]["ringbuf_drops"] == 0, str(rep["losses"]))
+
+# 5. The recording replayed on the host ends on the same numbers.
 print("\n== replay of the guest's recording on the host")
 replayed = json.loads(open(replay_path).read().strip().splitlines()[-1])
 for key in ("totals", "instances", "grace_periods", "losses"):

@@ -13,6 +13,13 @@ truth() { echo "T $(now) $1" >> $OUT/truth.txt; cat $D/stats >> $OUT/truth.txt; 
 insmod /lib/modules/rcu_pending_load.ko rate=0 || exit 10
 rcuwatch stat -i 0.5 --json --record $OUT/run.rwrec > $OUT/stat.jsonl 2> $OUT/rcuwatch.err &
 rw=$!
+# Two more views on the same live kernel, each with its own BPF programs:
+# the Prometheus exporter (scraped at quiescence) and a live report window
+# that spans the whole run.
+rcuwatch exporter --listen 127.0.0.1:9640 -i 0.5 2> $OUT/exporter.err &
+exp=$!
+rcuwatch report --live --duration 18 -i 0.5 --json > $OUT/report-live.json 2> $OUT/report.err &
+rep=$!
 # Start the load only once rcuwatch is attached (its first snapshot is out):
 # objects enqueued before would be "untracked" and the totals would differ.
 for i in $(seq 1 300); do
@@ -21,6 +28,11 @@ for i in $(seq 1 300); do
   sleep 0.1
 done
 [ -s $OUT/stat.jsonl ] || { echo "rcuwatch did not start in 30 s"; exit 12; }
+for i in $(seq 1 300); do
+  wget -q -O /dev/null http://127.0.0.1:9640/metrics 2>/dev/null && break
+  sleep 0.1
+done
+sleep 1  # the live report attaches as the exporter does
 
 echo "phase steady: all six instances, slab and vmalloc sizes, 20% dequeued"
 echo 0x3f > $D/instances; echo 32 > $D/min_bytes; echo 16384 > $D/max_bytes
@@ -39,6 +51,10 @@ echo "phase quiesce"
 echo 1 > $D/quiesce || echo "quiesce failed"
 sleep 3
 truth quiescent
+sleep 1  # the exporter's next snapshot is after quiescence
+wget -q -O $OUT/metrics.txt http://127.0.0.1:9640/metrics || echo "scraping the exporter failed"
 kill -INT $rw; wait $rw; echo "rcuwatch exit $?" >> $OUT/rcuwatch.err
+kill -TERM $exp; wait $exp; echo "exporter exit $?" >> $OUT/exporter.err
+wait $rep; echo "report exit $?" >> $OUT/report.err
 echo "rcuwatch wrote $(wc -l < $OUT/stat.jsonl) snapshots; stderr:"; cat $OUT/rcuwatch.err
 exit 0
