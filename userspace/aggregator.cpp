@@ -50,12 +50,6 @@ Mode mode_of(uint64_t process) {
   return Mode::Process;
 }
 
-int64_t pending_bytes(const Sample& s) {
-  int64_t b = 0;
-  for (const auto& p : s.pending) b += p.val.bytes;
-  return b;
-}
-
 }  // namespace
 
 Snapshot Aggregator::update(const Tick& tick, const Source& source) {
@@ -251,7 +245,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   t.list_objects = sum_now.list_objects;
   t.list_fallbacks = list_fallbacks_;
   if (have_prev_ && secs > 0)
-    t.pending_bytes_per_sec = double(t.pending_bytes - pending_bytes(prev_)) / secs;
+    t.pending_bytes_per_sec = double(t.pending_bytes - prev_.pending_bytes) / secs;
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
@@ -259,7 +253,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.losses.events = s.stats[RW_STAT_EVENTS];
   snap.losses.untracked_objects = sum_now.untracked_objects;
 
-  prev_ = s;
+  prev_ = {s.time_ns, s.instances, s.grace_periods, t.pending_bytes};
   have_prev_ = true;
   return snap;
 }

@@ -1,5 +1,6 @@
-// Turns Ticks into Snapshots. Holds only what the next snapshot needs (the
-// previous sample, for rates): memory is bounded by live seqs, not events.
+// Turns Ticks into Snapshots. Holds only what the next snapshot needs for
+// rates (the previous counters, not its pending entries): memory is bounded
+// by live seqs, not events.
 #pragma once
 
 #include "sample.hpp"
@@ -17,8 +18,15 @@ class Aggregator {
                   double progress = -1);
 
  private:
+  // What rates are computed against: the previous sample's counters.
+  struct Previous {
+    uint64_t time_ns = 0;
+    std::vector<InstanceEntry> instances;
+    std::vector<GpEntry> grace_periods;
+    int64_t pending_bytes = 0;
+  };
   bool have_prev_ = false;
-  Sample prev_;
+  Previous prev_;
   uint64_t index_ = 0;
   uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
 };
