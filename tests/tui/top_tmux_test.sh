@@ -156,22 +156,26 @@ check "batch -n 2 prints $want frames (got $frames)" test "$frames" -eq "$want"
 # --- 2. interactive, in tmux --------------------------------------------------
 screen() { tmx capture-pane -p -t top; }
 # wait_for REGEX [SECONDS]: until the screen shows REGEX.
-wait_for() {
-  local deadline=$((SECONDS + ${2:-10}))
-  until screen | grep -qE -- "$1"; do
+# screen_until shows|hides REGEX SECONDS: waits until the screen shows (or
+# stops showing) REGEX; prints the screen and fails after SECONDS. A key is
+# answered after tmux delivers it, so checks poll rather than look once.
+screen_until() {
+  local deadline=$((SECONDS + $3))
+  while { screen | grep -qE -- "$2"; [ $? = "$([ "$1" = shows ] && echo 1 || echo 0)" ]; }; do
     if ((SECONDS >= deadline)); then
-      echo "---- screen (waiting for /$1/) ----"; screen; echo "----"
+      echo "---- screen ($1 /$2/ expected) ----"; screen; echo "----"
       return 1
     fi
     sleep 0.1
   done
 }
+wait_for() { screen_until shows "$1" "${2:-10}"; }
 line() { screen | sed -n "$1p"; }
 # escaped REGEX / not_escaped REGEX: the screen's escape codes (capture -e) match.
 escaped() { tmx capture-pane -e -p -t top | grep -qE -- "$1"; }
 not_escaped() { ! escaped "$1"; }
-# not_shown REGEX SECONDS: the screen does not show REGEX within SECONDS.
-not_shown() { ! wait_for "$1" "$2" >/dev/null; }
+# gone REGEX SECONDS: the screen stops showing REGEX within SECONDS.
+gone() { screen_until hides "$1" "$2"; }
 # widest_line: the widest screen line in characters (the sparkline is UTF-8).
 widest_line() { screen | python3 -c 'import sys; print(max((len(l.rstrip("\n")) for l in sys.stdin), default=0))'; }
 keys() { tmx send-keys -t top "$@"; }
@@ -238,7 +242,7 @@ fi
 
 # Pause, interval, help.
 keys Space; check "space pauses" wait_for 'PAUSED' 3
-keys Space; check "space resumes" not_shown PAUSED 1
+keys Space; check "space resumes" gone PAUSED 3
 keys +; check "+ changes the interval (replay says it keeps its own)" wait_for '^Interval 2s applies to live sampling' 3
 keys -; check "- changes the interval back" wait_for '^Interval 1s applies' 3
 keys d; check "d prompts for the interval" wait_for '^Interval in seconds' 3
