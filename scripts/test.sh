@@ -15,7 +15,7 @@ step "dependencies"
 scripts/install-deps.sh all
 
 step "build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCUWATCH_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 
 step "unit, BPF, CLI and TUI tests"
@@ -25,7 +25,7 @@ step "unit, BPF, CLI and TUI tests"
 ./build/tests/rcuwatch_bpf_tests --gtest_brief=1 | grep -E 'BPF_PROG_TEST_RUN|ring buffer full|PASSED|FAILED'
 
 step "unit tests under ASan/UBSan"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRCUWATCH_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRCUWATCH_SANITIZE=ON -DRCUWATCH_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs" --target rcuwatch_unit_tests tui_unit_tests
 for t in build-asan/tests/rcuwatch_unit_tests build-asan/tests/tui/tui_unit_tests; do
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "./$t" --gtest_brief=1
