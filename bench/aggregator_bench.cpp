@@ -30,7 +30,7 @@ void advance(Tick& tick) { tick.sample.time_ns += 1'000'000'000; }
 
 void BM_AggregatorUpdate(benchmark::State& state) {
   Tick tick = make_tick(shape(state));
-  const SourceInfo info{"bench", "bench", 256};
+  const SourceInfo info{"bench", "bench", 256, {}};
   const SymbolNames names;
   Aggregator agg;
   benchmark::DoNotOptimize(

@@ -4,8 +4,8 @@
  * BPF_PROG_TEST_RUN exactly like rcuwatch's programs. Its cost is what every
  * program pays anyway (the run-time accounting, the call, the syscall), so
  * "enqueue is N x the empty program" is a ratio that survives a noisy host.
- * The tracepoint does not exist: raw_tp programs load regardless
- * (shared/platform.md) and are never attached here.
+ * The tracepoint does not exist: a raw_tp program loads regardless (the
+ * name is only resolved at attach time), and this one is never attached.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

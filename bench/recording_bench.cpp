@@ -81,7 +81,7 @@ struct Fixture {
     // page-faulted anew on every tick when it runs alone, and the ratio
     // depends on the --benchmark_filter.
     Aggregator agg;
-    benchmark::DoNotOptimize(agg.update(tick, SourceInfo{"bench", "bench", 256}, header.names));
+    benchmark::DoNotOptimize(agg.update(tick, SourceInfo{"bench", "bench", 256, {}}, header.names));
   }
 
   void set_throughput(benchmark::State& state) const {

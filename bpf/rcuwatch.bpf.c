@@ -26,7 +26,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set before load (rodata). */
 const volatile __u64 instance_filter = 0; /* only this struct rcu_pending *, 0 = all */
-const volatile bool emit_seq_events = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -128,7 +127,7 @@ static __always_inline struct rw_pending_val *pending_get(struct rw_pending_key 
 	if (v)
 		return v;
 	init.first_enqueue_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&pending, key, &init, BPF_NOEXIST) == 0 && emit_seq_events)
+	if (bpf_map_update_elem(&pending, key, &init, BPF_NOEXIST) == 0)
 		emit(RW_EV_SEQ_OPEN, key->cpu, key->instance, key->seq, key->where, 0, 0, 0, 0);
 	v = bpf_map_lookup_elem(&pending, key);
 	if (!v)
@@ -260,9 +259,7 @@ int BPF_PROG(rcu_pending_list_expired, void *pending_ptr, int cpu, unsigned long
 		if (moved.first_enqueue_ns && moved.first_enqueue_ns < v->first_enqueue_ns)
 			v->first_enqueue_ns = moved.first_enqueue_ns;
 	}
-	if (emit_seq_events)
-		emit(RW_EV_LIST_EXPIRED, cpu, instance, seq, RW_WHERE_LIST, 0, nr, moved.objects,
-		     moved.bytes);
+	emit(RW_EV_LIST_EXPIRED, cpu, instance, seq, RW_WHERE_LIST, 0, nr, moved.objects, moved.bytes);
 	return 0;
 }
 
@@ -302,9 +299,8 @@ int BPF_PROG(rcu_pending_process, void *pending_ptr, int cpu, unsigned long seq,
 		if ((__s64)(nr_radix + nr_list) > tracked)
 			t->untracked_objects += nr_radix + nr_list - tracked;
 	}
-	if (emit_seq_events)
-		emit(RW_EV_SEQ_PROCESS, cpu, instance, seq, RW_WHERE_RADIX, nr_radix, nr_list,
-		     tracked, radix.bytes + list.bytes);
+	emit(RW_EV_SEQ_PROCESS, cpu, instance, seq, RW_WHERE_RADIX, nr_radix, nr_list, tracked,
+	     radix.bytes + list.bytes);
 	return 0;
 }
 

@@ -13,9 +13,9 @@
 #include <mutex>
 #include <thread>
 
-#include "aggregator.hpp"
 #include "error.hpp"
 #include "prometheus_format.hpp"
+#include "snapshot_stream.hpp"
 
 #ifndef RCUWATCH_VERSION
 #define RCUWATCH_VERSION "unknown"
@@ -175,14 +175,14 @@ class MetricsServer {
 
 }  // namespace
 
-int run_exporter(const ExporterOptions& o, const std::atomic<bool>& stop) {
+int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
   const auto address = parse_listen_address(o.listen);
   if (!address)
     throw Error(
         fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
                     o.listen),
         kExitUsage);
-  auto source = open_source(o.source);
+  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
 
   LatestSnapshot latest;
   std::atomic<uint64_t> scrapes{0};
@@ -197,23 +197,18 @@ int run_exporter(const ExporterOptions& o, const std::atomic<bool>& stop) {
     return prometheus_text(v.snapshot.get(), status, format);
   });
   spdlog::info("serving http://{}/metrics from {}", MetricsServer::display(*address),
-               source->info().description);
+               stream.source().info().description);
 
-  Aggregator aggregator;
-  const auto interval = std::chrono::milliseconds(long(o.interval_seconds * 1000));
-  bool ended = false;
-  while (!stop && !server.failed()) {
-    if (!ended) {
-      std::optional<Tick> tick = source->next(interval);
-      if (tick) {
-        latest.publish(aggregator.update(*tick, *source));
-        continue;
-      }
-      ended = true;
-      latest.mark_ended();
-      spdlog::info("the recording ended; serving its last snapshot until stopped");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (auto snap = stream.next()) {
+    latest.publish(std::move(*snap));
+    if (server.failed()) break;
+  }
+  stream.rethrow_error();
+  if (!stop.requested() && !server.failed()) {
+    latest.mark_ended();
+    spdlog::info("the recording ended; serving its last snapshot until stopped");
+    while (!server.failed() && !stop.requested())
+      stop.sleep_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
   }
   if (server.failed()) throw Error("the HTTP server stopped unexpectedly");
   return kExitOk;

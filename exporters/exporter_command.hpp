@@ -3,13 +3,13 @@
 // Prometheus text format (prometheus_format.hpp).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "sources.hpp"
+#include "stop.hpp"
 
 namespace rcuwatch {
 
@@ -32,6 +32,6 @@ struct ExporterOptions {
 // Serves until `stop` (SIGINT/SIGTERM). A replay that ends keeps its last
 // snapshot served. Throws rcuwatch::Error: usage (bad address), failure
 // (cannot listen, source error) or no hooks (from open_source).
-int run_exporter(const ExporterOptions& options, const std::atomic<bool>& stop);
+int run_exporter(const ExporterOptions& options, const StopFlag& stop);
 
 }  // namespace rcuwatch

@@ -102,16 +102,25 @@ void instance_metrics(const Snapshot& s, Names& names, std::vector<Family>& out)
   Family pending_objects("rcuwatch_pending_objects", "gauge", "Objects queued in rcu_pending.");
   Family oldest("rcuwatch_oldest_pending_age_seconds", "gauge",
                 "Age of the oldest object still pending (0 when none is).");
-  Family enq_objs("rcuwatch_enqueued_objects_total", "counter", "Objects enqueued.");
-  Family enq_bytes("rcuwatch_enqueued_bytes_total", "counter", "Bytes enqueued.");
-  Family proc_objs(
-      "rcuwatch_processed_objects_total", "counter",
-      "Objects processed (freed or handed to the process function) after their grace period.");
-  Family proc_bytes("rcuwatch_processed_bytes_total", "counter", "Bytes processed.");
-  Family deq_objs(
-      "rcuwatch_dequeued_objects_total", "counter",
-      "Objects taken back out of rcu_pending before being processed (rcu_pending_dequeue).");
-  Family deq_bytes("rcuwatch_dequeued_bytes_total", "counter", "Bytes dequeued.");
+  // Per door of rcu_pending (for_each_flow's order): objects, then bytes.
+  struct DoorHelp {
+    const char* objects;
+    const char* bytes;
+  };
+  const std::map<std::string, DoorHelp> door_help = {
+      {"enqueued", {"Objects enqueued.", "Bytes enqueued."}},
+      {"processed",
+       {"Objects processed (freed or handed to the process function) after their grace period.",
+        "Bytes processed."}},
+      {"dequeued",
+       {"Objects taken back out of rcu_pending before being processed (rcu_pending_dequeue).",
+        "Bytes dequeued."}}};
+  std::vector<Family> flows;
+  for (const char* door : kFlowNames) {
+    const DoorHelp& help = door_help.at(door);
+    flows.emplace_back(fmt::format("rcuwatch_{}_objects_total", door), "counter", help.objects);
+    flows.emplace_back(fmt::format("rcuwatch_{}_bytes_total", door), "counter", help.bytes);
+  }
   Family immediate("rcuwatch_immediate_objects_total", "counter",
                    "Objects enqueued after their grace period had already elapsed: never pending.");
   Family list("rcuwatch_list_fallback_objects_total", "counter",
@@ -124,19 +133,18 @@ void instance_metrics(const Snapshot& s, Names& names, std::vector<Family>& out)
     pending_bytes.add(l, i.pending_bytes);
     pending_objects.add(l, i.pending_objects);
     oldest.add({{kInstanceLabel, names[i.instance]}}, seconds(i.oldest_age_ns));
-    enq_objs.add(l, i.enqueued_objects.total);
-    enq_bytes.add(l, i.enqueued_bytes.total);
-    proc_objs.add(l, i.processed_objects.total);
-    proc_bytes.add(l, i.processed_bytes.total);
-    deq_objs.add(l, i.dequeued_objects.total);
-    deq_bytes.add(l, i.dequeued_bytes.total);
+    size_t f = 0;
+    for_each_flow(i, [&](const char*, const Flow& flow) {
+      flows[f++].add(l, flow.objects.total);
+      flows[f++].add(l, flow.bytes.total);
+    });
     immediate.add(l, i.immediate_objects);
     list.add(l, i.list_objects);
     untracked.add(l, i.untracked_objects);
   }
-  for (auto* f : {&pending_bytes, &pending_objects, &oldest, &enq_objs, &enq_bytes, &proc_objs,
-                  &proc_bytes, &deq_objs, &deq_bytes, &immediate, &list, &untracked})
-    out.push_back(std::move(*f));
+  for (auto* f : {&pending_bytes, &pending_objects, &oldest}) out.push_back(std::move(*f));
+  for (auto& f : flows) out.push_back(std::move(f));
+  for (auto* f : {&immediate, &list, &untracked}) out.push_back(std::move(*f));
 }
 
 void cpu_metrics(const Snapshot& s, std::vector<Family>& out) {
@@ -215,18 +223,18 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
     // _count is the buckets' sum, not completed: an end whose start was not
     // seen (attached mid grace period) has no duration.
     uint64_t cumulative = 0;
-    const auto& h = g.duration_hist_us_log2;
+    const auto& h = g.durations.counts;
     for (size_t i = 0; i + 1 < h.size(); i++) {
       cumulative += h[i];
       Labels b = l;
-      b.emplace_back("le", prometheus_value(std::ldexp(1.0, int(i) + 1) / 1e6));
+      b.emplace_back("le", prometheus_value(DurationHistogram::upper_bound_seconds(i)));
       hist.add(b, cumulative, "_bucket");
     }
     cumulative += h.back();
     Labels inf = l;
     inf.emplace_back("le", "+Inf");
     hist.add(inf, cumulative, "_bucket");
-    hist.add(l, seconds(g.duration_sum_ns), "_sum");
+    hist.add(l, seconds(g.durations.sum_ns), "_sum");
     hist.add(l, cumulative, "_count");
   }
   for (auto* f : {&completed, &last, &since, &in_progress, &hist}) out.push_back(std::move(*f));
@@ -273,8 +281,15 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
   Family events("rcuwatch_bpf_events_total", "counter",
                 "Tracepoint hits handled by the BPF programs.");
   events.add({}, s->losses.events);
-  for (auto* f :
-       {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events})
+  Family attach("rcuwatch_attach_info", "gauge",
+                "How rcuwatch is attached to the kernel (mode), value 1.");
+  if (!s->attachment.mode.empty()) attach.add({{"mode", s->attachment.mode}}, uint64_t(1));
+  Family hooks("rcuwatch_hook_attached", "gauge",
+               "1 for each kernel hook attached, 0 for each the kernel lacks or refused.");
+  for (const auto& h : s->attachment.attached) hooks.add({{"hook", h}}, uint64_t(1));
+  for (const auto& h : s->attachment.missing) hooks.add({{"hook", h}}, uint64_t(0));
+  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events,
+                  &attach, &hooks})
     out.push_back(std::move(*f));
 }
 

@@ -3,16 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <tuple>
-
-#include "units.hpp"
 
 namespace rcuwatch {
 
 namespace {
-
-constexpr uint64_t kUs = 1000;
 
 size_t state_index(SeqState s) { return static_cast<size_t>(s); }
 
@@ -34,27 +29,9 @@ void keep_episode(Report& r, Episode e, size_t max) {
   r.episodes.erase(shortest);
 }
 
+Amount amount(const Flow& f) { return {f.objects.total, f.bytes.total}; }
+
 }  // namespace
-
-bool any_loss(const Losses& l) {
-  return l.ringbuf_drops || l.pending_map_full || l.process_mismatch || l.untracked_objects;
-}
-
-DurationBucket histogram_percentile(const std::array<uint64_t, 32>& hist, double p) {
-  uint64_t count = 0;
-  for (uint64_t c : hist) count += c;
-  if (!count) return {};
-  const uint64_t rank = std::max<uint64_t>(1, uint64_t(std::ceil(p * double(count))));
-  uint64_t cumulative = 0;
-  size_t i = 0;
-  for (; i < hist.size(); i++) {
-    cumulative += hist[i];
-    if (cumulative >= rank) break;
-  }
-  i = std::min(i, hist.size() - 1);
-  // bpf/rcuwatch.bpf.c log2_bucket(): bucket i is [2^i, 2^(i+1)) us, bucket 0 also < 1 us.
-  return {i == 0 ? 0 : (uint64_t(1) << i) * kUs, (uint64_t(2) << i) * kUs};
-}
 
 ReportBuilder::ReportBuilder(ReportOptions options) : options_(options) {
   report_.stranded_age_ns = options_.stranded_age_ns;
@@ -121,12 +98,9 @@ void ReportBuilder::add(const Snapshot& s) {
     r.name = i.name;
     r.flavor = i.flavor;
     r.mode = i.mode;
-    r.enqueued_objects = i.enqueued_objects.total;
-    r.enqueued_bytes = i.enqueued_bytes.total;
-    r.processed_objects = i.processed_objects.total;
-    r.processed_bytes = i.processed_bytes.total;
-    r.dequeued_objects = i.dequeued_objects.total;
-    r.dequeued_bytes = i.dequeued_bytes.total;
+    r.enqueued = amount(i.enqueued);
+    r.processed = amount(i.processed);
+    r.dequeued = amount(i.dequeued);
     r.list_objects = i.list_objects;
     r.untracked_objects = i.untracked_objects;
     r.final_pending_bytes = i.pending_bytes;
@@ -284,270 +258,17 @@ Report ReportBuilder::finish() const {
                                 : 0;
     if (r.source.span_ns)
       out.per_sec = double(out.completed_in_span) / (double(r.source.span_ns) / 1e9);
-    for (uint64_t c : g.duration_hist_us_log2) out.histogram_count += c;
-    if (out.histogram_count) out.mean_duration_ns = g.duration_sum_ns / out.histogram_count;
-    out.p50 = histogram_percentile(g.duration_hist_us_log2, 0.50);
-    out.p99 = histogram_percentile(g.duration_hist_us_log2, 0.99);
-    out.max = histogram_percentile(g.duration_hist_us_log2, 1.0);
+    out.histogram_count = g.durations.count();
+    if (out.histogram_count) out.mean_duration_ns = g.durations.sum_ns / out.histogram_count;
+    out.p50 = g.durations.percentile(0.50);
+    out.p99 = g.durations.percentile(0.99);
+    out.max = g.durations.percentile(1.0);
     out.longest_gap_ns = acc.longest_gap_ns;
     out.since_last_end_ns = g.since_last_end_ns;
     out.in_progress = g.in_progress;
     r.grace_periods.push_back(std::move(out));
   }
   return r;  // grace periods by key: RCU (0) first
-}
-
-// ---------------------------------------------------------------- text
-
-namespace {
-
-std::string at(uint64_t ns) { return ns ? "+" + format_duration_ns(ns) : "+0s"; }
-// A duration that can be 0 (format_duration_ns shows 0 as "-", for "none").
-std::string span(uint64_t ns) { return ns ? format_duration_ns(ns) : "0s"; }
-
-std::string signed_at(int64_t ns) {
-  return ns < 0 ? "-" + format_duration_ns(uint64_t(-ns)) : at(uint64_t(ns));
-}
-
-std::string bucket(const DurationBucket& b) {
-  if (!b.high_ns) return "-";
-  if (!b.low_ns) return "<" + format_duration_ns(b.high_ns);
-  return format_duration_ns(b.low_ns) + "-" + format_duration_ns(b.high_ns);
-}
-
-std::string cpu_list(const std::vector<uint32_t>& cpus) {
-  if (cpus.empty()) return "-";
-  return fmt::format("{}", fmt::join(cpus, ","));
-}
-
-std::string objects_bytes(uint64_t objects, uint64_t bytes) {
-  return fmt::format("{} / {}", objects, format_bytes(bytes));
-}
-
-std::string loss_line(const Losses& l) {
-  return fmt::format(
-      "{} ring-buffer drops, {} untracked objects, {} process mismatches, {} objects not per seq "
-      "(map full)",
-      l.ringbuf_drops, l.untracked_objects, l.process_mismatch, l.pending_map_full);
-}
-
-}  // namespace
-
-std::string format_report(const Report& r) {
-  std::string out;
-  auto line = [&out](const std::string& s) {
-    out += s;
-    out += '\n';
-  };
-  size_t name_w = 8, gp_w = 12;
-  for (const auto& i : r.instances) {
-    name_w = std::max(name_w, i.name.size());
-    gp_w = std::max(gp_w, i.grace_period.size());
-  }
-  for (const auto& g : r.grace_periods) gp_w = std::max(gp_w, g.name.size());
-  const ReportSource& src = r.source;
-  line(fmt::format("rcuwatch report: {}", src.description));
-  if (!src.error.empty())
-    line(fmt::format("WARNING: input ended early ({}); this covers the {} samples before",
-                     src.error, src.samples));
-  if (any_loss(r.losses))
-    line(fmt::format("WARNING: rcuwatch lost data: {}; counts below may be inexact (see Losses)",
-                     loss_line(r.losses)));
-  line("");
-  const std::string interval =
-      src.samples < 2 ? "-"
-      : src.min_interval_ns / 1'000'000 == src.max_interval_ns / 1'000'000
-          ? format_duration_ns(src.max_interval_ns)
-          : format_duration_ns(src.min_interval_ns) + "-" + format_duration_ns(src.max_interval_ns);
-  line(fmt::format(
-      "Source:   kernel {}, {} CPUs, {} samples over {} (interval {}); times are from the "
-      "first sample",
-      src.kernel_release.empty() ? "?" : src.kernel_release, src.nr_cpus, src.samples,
-      format_duration_ns(src.span_ns), interval));
-  std::string top;
-  if (!r.peak.top_instance.empty())
-    top = fmt::format(", most in {} ({})", r.peak.top_instance,
-                      format_bytes(r.peak.top_instance_bytes));
-  line(fmt::format("Peak:     {} in {} objects at {}{}; most objects {} at {}",
-                   format_bytes(r.peak.bytes), r.peak.objects, at(r.peak.at_ns), top,
-                   r.peak_objects, at(r.peak_objects_at_ns)));
-  line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes), r.final_objects,
-                   r.final_objects ? ", oldest " + format_duration_ns(r.final_oldest_age_ns) : ""));
-  line(fmt::format("Losses:   {}", loss_line(r.losses)));
-
-  line("");
-  line(fmt::format("Stranded episodes (oldest pending >= {}): {}{}",
-                   format_duration_ns(r.stranded_age_ns), r.episodes_total,
-                   r.episodes_total > r.episodes.size()
-                       ? fmt::format(", the {} longest shown", r.episodes.size())
-                       : ""));
-  int n = 0;
-  for (const auto& e : r.episodes) {
-    line(fmt::format(
-        "  #{} {} to {} ({}{}): peak {} in {} objects at {}, oldest waited {} "
-        "(enqueued at {})",
-        ++n, at(e.start_ns), at(e.end_ns), span(e.duration_ns),
-        e.ongoing ? ", still stranded at the end" : "", format_bytes(e.peak_bytes), e.peak_objects,
-        at(e.peak_at_ns), format_duration_ns(e.max_age_ns), signed_at(e.oldest_enqueued_ns)));
-    line(fmt::format("     {}: {}", to_string(e.state),
-                     e.state == SeqState::GracePeriodElapsed
-                         ? "the grace periods had ended; processing the objects was slow, not RCU"
-                     : e.state == SeqState::Expired ? "objects on the expired list"
-                                                    : "the seqs' grace period had not completed"));
-    for (const auto& g : e.grace_periods)
-      line(fmt::format("     grace period {} ({}): {}", g.name, to_string(g.flavor),
-                       g.completed ? fmt::format("{} completed during the episode", g.completed)
-                                   : std::string("none completed during the episode")));
-    for (const auto& i : e.instances)
-      line(fmt::format("     {:<{}} {:<5} {:<{}} stranded peak {:>10}  {}", i.name, name_w,
-                       to_string(i.flavor), i.grace_period, gp_w,
-                       format_bytes(i.peak_stranded_bytes), to_string(i.state)));
-  }
-
-  line("");
-  line(
-      "Instances (objects / bytes since rcuwatch attached; MAX AGE: the longest a seq waited, on "
-      "CPUS)");
-  const auto instance_row = [&](auto&&... cols) {
-    return fmt::format("{:<{}} {:<5} {:<8} {:<{}} {:>18} {:>18} {:>18} {:>10} {:>8} {:>8} {}",
-                       cols...);
-  };
-  line(instance_row("INSTANCE", name_w, "FLAV", "MODE", "GRACE PERIOD", gp_w, "ENQUEUED",
-                    "PROCESSED", "DEQUEUED", "PEAK", "PEAK AT", "MAX AGE", "CPUS"));
-  for (const auto& i : r.instances)
-    line(instance_row(
-        i.name, name_w, to_string(i.flavor), to_string(i.mode), i.grace_period, gp_w,
-        objects_bytes(i.enqueued_objects, i.enqueued_bytes),
-        objects_bytes(i.processed_objects, i.processed_bytes),
-        objects_bytes(i.dequeued_objects, i.dequeued_bytes), format_bytes(i.peak_pending_bytes),
-        i.peak_pending_bytes ? at(i.peak_at_ns) : "-",
-        i.max_seq_age_ns ? format_duration_ns(i.max_seq_age_ns) : "-", cpu_list(i.max_age_cpus)));
-
-  line("");
-  line(
-      "Grace periods (since rcuwatch attached; P50/P99/MAX are bucketed: the log2 histogram bucket "
-      "holding them)");
-  const auto gp_row = [&](auto&&... cols) {
-    return fmt::format("{:<{}} {:<5} {:>9} {:>7} {:>7} {:>13} {:>13} {:>13} {:>11} {}", cols...);
-  };
-  line(gp_row("GRACE PERIOD", gp_w, "FLAV", "COMPLETED", "RATE/s", "MEAN", "P50", "P99", "MAX",
-              "LONGEST GAP", "AT THE LAST SAMPLE"));
-  for (const auto& g : r.grace_periods)
-    line(gp_row(g.name, gp_w, to_string(g.flavor), g.completed, fmt::format("{:.1f}", g.per_sec),
-                g.histogram_count ? format_duration_ns(g.mean_duration_ns) : "-", bucket(g.p50),
-                bucket(g.p99), bucket(g.max), format_duration_ns(g.longest_gap_ns),
-                fmt::format("{}{}",
-                            g.completed ? "last ended " + format_duration_ns(g.since_last_end_ns) +
-                                              " before"
-                                        : "none ended",
-                            g.in_progress ? ", one in progress" : "")));
-  return out;
-}
-
-// ---------------------------------------------------------------- JSON
-
-namespace {
-
-nlohmann::json bucket_json(const DurationBucket& b) {
-  return {{"low_ns", b.low_ns}, {"high_ns", b.high_ns}};
-}
-
-}  // namespace
-
-nlohmann::json to_json(const Report& r) {
-  using nlohmann::json;
-  json j;
-  const ReportSource& src = r.source;
-  j["source"] = {{"description", src.description},
-                 {"kernel_release", src.kernel_release},
-                 {"nr_cpus", src.nr_cpus},
-                 {"first_sample_ns", src.first_sample_ns},
-                 {"span_ns", src.span_ns},
-                 {"samples", src.samples},
-                 {"min_interval_ns", src.min_interval_ns},
-                 {"max_interval_ns", src.max_interval_ns}};
-  if (!src.error.empty()) j["source"]["error"] = src.error;
-  j["stranded_age_ns"] = r.stranded_age_ns;
-  j["peak"] = {{"bytes", r.peak.bytes},
-               {"objects", r.peak.objects},
-               {"at_ns", r.peak.at_ns},
-               {"top_instance", r.peak.top_instance},
-               {"top_instance_bytes", r.peak.top_instance_bytes}};
-  j["peak_objects"] = {{"objects", r.peak_objects}, {"at_ns", r.peak_objects_at_ns}};
-  j["final"] = {{"bytes", r.final_bytes},
-                {"objects", r.final_objects},
-                {"oldest_age_ns", r.final_oldest_age_ns}};
-  j["instances"] = json::array();
-  for (const auto& i : r.instances)
-    j["instances"].push_back({{"instance", fmt::format("{:#x}", i.instance)},
-                              {"name", i.name},
-                              {"flavor", to_string(i.flavor)},
-                              {"grace_period", i.grace_period},
-                              {"mode", to_string(i.mode)},
-                              {"enqueued_objects", i.enqueued_objects},
-                              {"enqueued_bytes", i.enqueued_bytes},
-                              {"processed_objects", i.processed_objects},
-                              {"processed_bytes", i.processed_bytes},
-                              {"dequeued_objects", i.dequeued_objects},
-                              {"dequeued_bytes", i.dequeued_bytes},
-                              {"list_objects", i.list_objects},
-                              {"untracked_objects", i.untracked_objects},
-                              {"peak_pending_bytes", i.peak_pending_bytes},
-                              {"peak_at_ns", i.peak_at_ns},
-                              {"final_pending_bytes", i.final_pending_bytes},
-                              {"max_seq_age_ns", i.max_seq_age_ns},
-                              {"max_age_seq", i.max_age_seq},
-                              {"max_age_at_ns", i.max_age_at_ns},
-                              {"max_age_cpus", i.max_age_cpus}});
-  j["episodes_total"] = r.episodes_total;
-  j["episodes"] = json::array();
-  for (const auto& e : r.episodes) {
-    json ei = json::array();
-    for (const auto& i : e.instances)
-      ei.push_back({{"name", i.name},
-                    {"flavor", to_string(i.flavor)},
-                    {"grace_period", i.grace_period},
-                    {"peak_stranded_bytes", i.peak_stranded_bytes},
-                    {"state", to_string(i.state)}});
-    json eg = json::array();
-    for (const auto& g : e.grace_periods)
-      eg.push_back({{"name", g.name}, {"flavor", to_string(g.flavor)}, {"completed", g.completed}});
-    j["episodes"].push_back({{"start_ns", e.start_ns},
-                             {"end_ns", e.end_ns},
-                             {"duration_ns", e.duration_ns},
-                             {"ongoing", e.ongoing},
-                             {"oldest_enqueued_ns", e.oldest_enqueued_ns},
-                             {"max_age_ns", e.max_age_ns},
-                             {"peak_bytes", e.peak_bytes},
-                             {"peak_objects", e.peak_objects},
-                             {"peak_at_ns", e.peak_at_ns},
-                             {"state", to_string(e.state)},
-                             {"instances", ei},
-                             {"grace_periods", eg}});
-  }
-  j["grace_periods"] = json::array();
-  for (const auto& g : r.grace_periods)
-    j["grace_periods"].push_back({{"name", g.name},
-                                  {"flavor", to_string(g.flavor)},
-                                  {"completed", g.completed},
-                                  {"completed_in_span", g.completed_in_span},
-                                  {"per_sec", g.per_sec},
-                                  {"histogram_count", g.histogram_count},
-                                  {"mean_duration_ns", g.mean_duration_ns},
-                                  {"duration_bucketed", true},
-                                  {"p50_ns", bucket_json(g.p50)},
-                                  {"p99_ns", bucket_json(g.p99)},
-                                  {"max_ns", bucket_json(g.max)},
-                                  {"longest_gap_ns", g.longest_gap_ns},
-                                  {"since_last_end_ns", g.since_last_end_ns},
-                                  {"in_progress", g.in_progress}});
-  j["losses"] = {{"any", any_loss(r.losses)},
-                 {"ringbuf_drops", r.losses.ringbuf_drops},
-                 {"untracked_objects", r.losses.untracked_objects},
-                 {"process_mismatch", r.losses.process_mismatch},
-                 {"pending_map_full", r.losses.pending_map_full},
-                 {"events", r.losses.events}};
-  return j;
 }
 
 }  // namespace rcuwatch

@@ -1,7 +1,8 @@
-// `rcuwatch report`: one page for a bug report, built from a stream of
-// Snapshots. ReportBuilder keeps running aggregates only (per instance, per
-// grace-period flavor, the open stranded episode), never the snapshots, so
-// its memory is bounded by instances and flavors, not by the recording.
+// `rcuwatch report`: the model of one page for a bug report, built from a
+// stream of Snapshots; report_text.hpp and report_json.hpp render it.
+// ReportBuilder keeps running aggregates only (per instance, per grace-period
+// flavor, the open stranded episode), never the snapshots, so its memory is
+// bounded by instances and flavors, not by the recording.
 //
 // Times in a Report are nanoseconds since the first sample. Counts (objects,
 // bytes, grace periods) are the BPF lifetime counters at the last sample,
@@ -12,7 +13,6 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,10 +26,10 @@ struct ReportOptions {
   size_t max_episodes = 64;                  // the longest are kept, the rest counted
 };
 
-// Where a grace-period duration falls in the log2 histogram: [low_ns, high_ns).
-struct DurationBucket {
-  uint64_t low_ns = 0;
-  uint64_t high_ns = 0;
+// Objects and bytes since rcuwatch attached.
+struct Amount {
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
 };
 
 struct ReportSource {
@@ -58,9 +58,7 @@ struct ReportInstance {
   Flavor flavor = Flavor::Rcu;
   std::string grace_period;  // name of its flavor ("rcu" or the srcu_struct)
   Mode mode = Mode::Process;
-  uint64_t enqueued_objects = 0, enqueued_bytes = 0;
-  uint64_t processed_objects = 0, processed_bytes = 0;
-  uint64_t dequeued_objects = 0, dequeued_bytes = 0;
+  Amount enqueued, processed, dequeued;
   uint64_t list_objects = 0, untracked_objects = 0;
   int64_t peak_pending_bytes = 0;
   uint64_t peak_at_ns = 0;
@@ -130,12 +128,6 @@ struct Report {
   Losses losses;  // at the last sample
 };
 
-bool any_loss(const Losses& l);
-
-// Percentile p (0..1] of a log2-microsecond duration histogram (bpf/events.h:
-// bucket i holds [2^i, 2^(i+1)) us, bucket 0 also < 1 us). Empty: {0, 0}.
-DurationBucket histogram_percentile(const std::array<uint64_t, 32>& hist_us_log2, double p);
-
 class ReportBuilder {
  public:
   explicit ReportBuilder(ReportOptions options = {});
@@ -179,8 +171,5 @@ class ReportBuilder {
   std::map<uint64_t, GpAcc> grace_periods_;
   std::optional<OpenEpisode> open_;
 };
-
-std::string format_report(const Report& r);
-nlohmann::json to_json(const Report& r);
 
 }  // namespace rcuwatch

@@ -5,51 +5,43 @@
 #include <chrono>
 #include <cstdio>
 
-#include "aggregator.hpp"
 #include "error.hpp"
 #include "report.hpp"
+#include "report_json.hpp"
+#include "report_text.hpp"
+#include "snapshot_stream.hpp"
 
 namespace rcuwatch {
 
-int run_report(const ReportCommandOptions& o, const std::atomic<bool>& stop) {
+int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
   if (o.live == !o.source.replay_file.empty())
     throw Error("report needs a recording FILE or --live, not both", kExitUsage);
-  auto source = open_source(o.source);
+  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
   ReportOptions ro;
   ro.stranded_age_ns = uint64_t(o.stranded_age_seconds * 1e9);
   ReportBuilder builder(ro);
-  builder.set_source(source->info().description, source->info().kernel_release);
-  Aggregator aggregator;
-  const auto interval = std::chrono::milliseconds(long(o.interval_seconds * 1000));
+  builder.set_source(stream.source().info().description, stream.source().info().kernel_release);
   const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(long(o.duration_seconds * 1000));
-  auto print = [&] {
-    const Report r = builder.finish();
-    if (o.json)
-      fmt::print("{}\n", to_json(r).dump());
-    else
-      fmt::print("{}", format_report(r));
-    std::fflush(stdout);
-  };
-  bool any = false;
-  while (!stop && (!o.live || std::chrono::steady_clock::now() < deadline)) {
-    std::optional<Tick> tick;
-    try {
-      tick = source->next(interval);
-    } catch (const Error& e) {
-      if (any) {  // the records before the bad one still make a report
-        builder.set_error(e.what());
-        print();
-      }
-      throw;
-    }
-    if (!tick) break;
-    builder.add(aggregator.update(*tick, *source));
-    any = true;
+      std::chrono::steady_clock::now() + interval_from_seconds(o.duration_seconds);
+  while (!o.live || std::chrono::steady_clock::now() < deadline) {
+    auto snap = stream.next();
+    if (!snap) break;
+    builder.add(*snap);
   }
-  if (!any) throw Error("no samples to report on");
-  print();
-  return 0;
+  if (stream.produced() == 0) {
+    stream.rethrow_error();
+    throw Error("no samples to report on");
+  }
+  // The records before a bad one still make a report; the error follows it.
+  if (stream.failed()) builder.set_error(stream.error_message());
+  const Report r = builder.finish();
+  if (o.json)
+    fmt::print("{}\n", to_json(r).dump());
+  else
+    fmt::print("{}", format_report(r));
+  std::fflush(stdout);
+  stream.rethrow_error();
+  return kExitOk;
 }
 
 }  // namespace rcuwatch

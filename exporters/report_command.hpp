@@ -1,11 +1,10 @@
 // `rcuwatch report`: a recording (or the live kernel for a while) through
 // the aggregator into a ReportBuilder, then one page of text or one JSON
-// object (report.hpp).
+// object (report_text.hpp, report_json.hpp).
 #pragma once
 
-#include <atomic>
-
 #include "sources.hpp"
+#include "stop.hpp"
 
 namespace rcuwatch {
 
@@ -21,6 +20,6 @@ struct ReportCommandOptions {
 // Throws rcuwatch::Error: usage (neither or both of FILE and --live), or
 // what the source throws. A recording that ends in a bad record still gets
 // its report of the records before it, then the error.
-int run_report(const ReportCommandOptions& options, const std::atomic<bool>& stop);
+int run_report(const ReportCommandOptions& options, const StopFlag& stop);
 
 }  // namespace rcuwatch

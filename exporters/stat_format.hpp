@@ -1,7 +1,7 @@
-// `rcuwatch stat`: one line (vmstat style) or one JSON object per snapshot.
+// `rcuwatch stat`: one line per snapshot, vmstat style (`--json` prints
+// snapshot_json.hpp's object instead).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "snapshot.hpp"
@@ -11,6 +11,5 @@ namespace rcuwatch {
 // Column headings for stat_line().
 std::string stat_header();
 std::string stat_line(const Snapshot& s);
-nlohmann::json to_json(const Snapshot& s);
 
 }  // namespace rcuwatch

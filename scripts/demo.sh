@@ -17,7 +17,7 @@ scripts/install-deps.sh all
 echo "[demo] building rcuwatch" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target rcuwatch >/dev/null
-rw=$here/build/userspace/rcuwatch
+rw=$here/build/cli/rcuwatch
 
 if grep -qs '^rcu_pending:rcu_pending_enqueue$' /sys/kernel/tracing/available_events ||
    [ -d /sys/kernel/debug/tracing/events/rcu_pending ]; then

@@ -16,7 +16,7 @@ sh /demo-load.sh || exit 1
 rcuwatch record -o \$OUT/recording.rwrec -i $interval -n $count
 JOB
 initrd=$("$here/scripts/make-initramfs.sh" --module "$kdir/rcu_pending_load.ko" \
-  --add "$here/build/userspace/rcuwatch:/usr/sbin/rcuwatch" \
+  --add "$here/build/cli/rcuwatch:/usr/sbin/rcuwatch" \
   --add "$here/scripts/guest-demo-load.sh:/demo-load.sh" --run "$tmp/job.sh" | tail -1)
 "$here/scripts/run-vm.sh" --kernel "$kdir/bzImage" --initrd "$initrd" --out "$tmp/out" \
   --timeout $((secs * 4 + 120)) > "$tmp/console.log" 2>&1 || { tail -30 "$tmp/console.log"; exit 1; }

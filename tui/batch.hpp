@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "source.hpp"
+#include "snapshot_stream.hpp"
 #include "thresholds.hpp"
 #include "top.hpp"
 #include "view_state.hpp"
@@ -13,7 +13,7 @@ namespace rcuwatch::tui {
 // Each frame: the header lines, a blank line, the table title, column
 // header and every row; frames are separated by one blank line and each
 // starts with "rcuwatch top - ".
-int run_batch(Source& source, const TopOptions& options, const ViewState& view,
-              const Thresholds& thresholds, std::ostream& out);
+int run_batch(SnapshotStream& stream, const ViewState& view, const Thresholds& thresholds,
+              std::ostream& out);
 
 }  // namespace rcuwatch::tui

@@ -15,6 +15,7 @@ Line title_line(const Snapshot& s, const HeaderContext& context) {
   line.add("rcuwatch top - " + context.clock, Style::Title);
   const bool replay = s.source_progress >= 0;
   std::string source = s.source;
+  if (!s.attachment.mode.empty()) source += " via " + s.attachment.mode;
   if (replay) source += " " + format_percent(s.source_progress);
   // A replay steps through the recorded intervals; -d paces live sampling.
   const std::string interval = replay ? format_duration_ns(s.interval_ns) + " recorded"
@@ -45,9 +46,9 @@ Line flow_line(const Snapshot& s) {
   line.add("Objects/s: ", Style::Label);
   line.add(fmt::format(
       "enqueued {} ({}), processed {} ({}), dequeued {} ({})",
-      format_count(t.enqueued_objects.per_sec), format_bytes_per_sec(t.enqueued_bytes.per_sec),
-      format_count(t.processed_objects.per_sec), format_bytes_per_sec(t.processed_bytes.per_sec),
-      format_count(t.dequeued_objects.per_sec), format_bytes_per_sec(t.dequeued_bytes.per_sec)));
+      format_count(t.enqueued.objects.per_sec), format_bytes_per_sec(t.enqueued.bytes.per_sec),
+      format_count(t.processed.objects.per_sec), format_bytes_per_sec(t.processed.bytes.per_sec),
+      format_count(t.dequeued.objects.per_sec), format_bytes_per_sec(t.dequeued.bytes.per_sec)));
   return line;
 }
 
@@ -64,6 +65,16 @@ Line grace_period_line(const GracePeriodStats& gp, const Thresholds& thresholds)
              style_for(age_severity(gp.since_last_end_ns, thresholds)));
   }
   if (gp.in_progress) line.add(", one in progress");
+  return line;
+}
+
+// Only when something could not attach: what is missing limits what the
+// other lines can show (no rcu:rcu_grace_period, no RCU grace periods).
+Line hooks_line(const Attachment& a) {
+  Line line;
+  line.add("Hooks: ", Style::Label);
+  line.add(fmt::format("{} attached, ", a.attached.size()));
+  line.add(fmt::format("missing {}", fmt::join(a.missing, ", ")), Style::Warn);
   return line;
 }
 
@@ -96,6 +107,7 @@ std::vector<Line> header_lines(const Snapshot& snapshot, const HeaderContext& co
   if (gps.empty()) lines.push_back(Line{}.add("GP: ", Style::Label).add("none seen yet"));
   if (gps.size() > shown)
     lines.back().add(fmt::format("  (+{} more flavors)", gps.size() - shown), Style::Dim);
+  if (!snapshot.attachment.missing.empty()) lines.push_back(hooks_line(snapshot.attachment));
   lines.push_back(losses_line(snapshot.losses));
   return lines;
 }

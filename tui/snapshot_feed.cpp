@@ -5,8 +5,6 @@
 
 #include <csignal>
 
-#include "aggregator.hpp"
-
 namespace rcuwatch::tui {
 
 namespace {
@@ -31,49 +29,46 @@ class BlockedSignals {
 
 }  // namespace
 
-SnapshotFeed::SnapshotFeed(std::unique_ptr<Source> source, long iterations,
-                           std::chrono::milliseconds interval)
-    : source_(std::move(source)),
-      replay_(source_->progress() >= 0),
-      iterations_(iterations),
+SnapshotFeed::SnapshotFeed(std::unique_ptr<Source> source, long iterations, Interval interval)
+    : stream_(std::move(source), interval, stop_, iterations),
+      replay_(stream_.source().progress() >= 0),
       interval_(interval) {
   BlockedSignals blocked;  // inherited by the new thread only for its lifetime
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
 SnapshotFeed::~SnapshotFeed() {
+  stop_.request();
   thread_.request_stop();
   resumed_.notify_all();
 }
 
 void SnapshotFeed::run(std::stop_token stop) {
-  Aggregator aggregator;
-  long produced = 0;
-  try {
-    while (!stop.stop_requested() && (iterations_ < 0 || produced < iterations_)) {
-      std::chrono::milliseconds interval;
-      {
-        std::unique_lock lock(mutex_);
-        if (replay_) resumed_.wait(lock, stop, [this] { return !paused_; });
-        if (stop.stop_requested()) return;
-        interval = interval_;
-      }
-      std::optional<Tick> tick = source_->next(interval);
-      if (!tick) break;
-      auto snapshot = std::make_shared<const Snapshot>(aggregator.update(*tick, *source_));
-      ++produced;
-      std::lock_guard lock(mutex_);
-      auto& history = pending_.history;
-      if (history.size() == history_capacity_) history.erase(history.begin());
-      history.push_back({snapshot->time_ns, snapshot->totals.pending_bytes});
-      pending_.latest = std::move(snapshot);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (replay_) resumed_.wait(lock, stop, [this] { return !paused_; });
+      if (stop.stop_requested()) return;
+      stream_.set_interval(interval_);
     }
-  } catch (...) {
-    spdlog::debug("source thread stopped by an error");
+    std::optional<Snapshot> snap = stream_.next();
+    if (!snap) break;
+    auto snapshot = std::make_shared<const Snapshot>(std::move(*snap));
     std::lock_guard lock(mutex_);
-    error_ = std::current_exception();
+    auto& history = pending_.history;
+    if (history.size() == history_capacity_) history.erase(history.begin());
+    history.push_back({snapshot->time_ns, snapshot->totals.pending_bytes});
+    pending_.latest = std::move(snapshot);
   }
   std::lock_guard lock(mutex_);
+  if (stream_.failed()) {
+    spdlog::debug("source thread stopped by an error");
+    try {
+      stream_.rethrow_error();
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
   finished_ = true;
 }
 
@@ -83,7 +78,7 @@ SnapshotFeed::Update SnapshotFeed::take() {
   return std::exchange(pending_, Update{});
 }
 
-void SnapshotFeed::set_interval(std::chrono::milliseconds interval) {
+void SnapshotFeed::set_interval(Interval interval) {
   std::lock_guard lock(mutex_);
   interval_ = interval;
 }

@@ -1,10 +1,9 @@
-// Reads the source on a thread of its own, so keys are answered at once
-// while a live source waits out its interval. The source and the
-// aggregator live on that thread only; the screen thread takes immutable
-// Snapshots (and the history points of every interval) from here.
+// Reads the snapshot stream on a thread of its own, so keys are answered at
+// once while a live source waits out its interval. The stream lives on that
+// thread only; the screen thread takes immutable Snapshots (and the history
+// points of every interval) from here.
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -14,15 +13,17 @@
 
 #include "history.hpp"
 #include "snapshot.hpp"
+#include "snapshot_stream.hpp"
 #include "source.hpp"
+#include "stop.hpp"
 
 namespace rcuwatch::tui {
 
 class SnapshotFeed {
  public:
   // `iterations` < 0: until the source ends or the feed is destroyed.
-  SnapshotFeed(std::unique_ptr<Source> source, long iterations, std::chrono::milliseconds interval);
-  ~SnapshotFeed();  // stops the thread (after the source's current wait)
+  SnapshotFeed(std::unique_ptr<Source> source, long iterations, Interval interval);
+  ~SnapshotFeed();  // stops the thread, cutting the source's current wait short
   SnapshotFeed(const SnapshotFeed&) = delete;
   SnapshotFeed& operator=(const SnapshotFeed&) = delete;
 
@@ -34,7 +35,7 @@ class SnapshotFeed {
   // rcuwatch::Error from the source) on the caller's thread.
   Update take();
 
-  void set_interval(std::chrono::milliseconds interval);
+  void set_interval(Interval interval);
   // Paused, a replay stops reading (nothing is skipped); a live source keeps
   // sampling so counters and history stay whole.
   void set_paused(bool paused);
@@ -44,13 +45,13 @@ class SnapshotFeed {
  private:
   void run(std::stop_token stop);
 
-  std::unique_ptr<Source> source_;
+  StopFlag stop_;  // cuts the stream's waits short when the feed goes away
+  SnapshotStream stream_;
   const bool replay_;
-  const long iterations_;
 
   mutable std::mutex mutex_;
   std::condition_variable_any resumed_;
-  std::chrono::milliseconds interval_;
+  Interval interval_;
   bool paused_ = false;
   bool finished_ = false;
   std::exception_ptr error_;

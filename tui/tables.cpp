@@ -174,31 +174,31 @@ struct Table<InstanceRow> {
        [](const InstanceRow& r, const Thresholds& t) { return age_cell(r.oldest_age_ns, t); }},
       {"ENQ/s", 8, false, true,
        [](const InstanceRow& a, const InstanceRow& b) {
-         return compare(a.enqueued_objects.per_sec, b.enqueued_objects.per_sec);
+         return compare(a.enqueued.objects.per_sec, b.enqueued.objects.per_sec);
        },
        [](const InstanceRow& r, const Thresholds&) {
-         return plain_cell(format_count(r.enqueued_objects.per_sec));
+         return plain_cell(format_count(r.enqueued.objects.per_sec));
        }},
       {"PROC/s", 8, false, true,
        [](const InstanceRow& a, const InstanceRow& b) {
-         return compare(a.processed_objects.per_sec, b.processed_objects.per_sec);
+         return compare(a.processed.objects.per_sec, b.processed.objects.per_sec);
        },
        [](const InstanceRow& r, const Thresholds&) {
-         return plain_cell(format_count(r.processed_objects.per_sec));
+         return plain_cell(format_count(r.processed.objects.per_sec));
        }},
       {"DEQ/s", 8, false, true,
        [](const InstanceRow& a, const InstanceRow& b) {
-         return compare(a.dequeued_objects.per_sec, b.dequeued_objects.per_sec);
+         return compare(a.dequeued.objects.per_sec, b.dequeued.objects.per_sec);
        },
        [](const InstanceRow& r, const Thresholds&) {
-         return plain_cell(format_count(r.dequeued_objects.per_sec));
+         return plain_cell(format_count(r.dequeued.objects.per_sec));
        }},
       {"PROC B/s", 11, false, true,
        [](const InstanceRow& a, const InstanceRow& b) {
-         return compare(a.processed_bytes.per_sec, b.processed_bytes.per_sec);
+         return compare(a.processed.bytes.per_sec, b.processed.bytes.per_sec);
        },
        [](const InstanceRow& r, const Thresholds&) {
-         return plain_cell(format_bytes_per_sec(r.processed_bytes.per_sec));
+         return plain_cell(format_bytes_per_sec(r.processed.bytes.per_sec));
        }},
       {"LIST", 7, false, true,
        [](const InstanceRow& a, const InstanceRow& b) {

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cmath>
 #include <ctime>
 #include <iostream>
 
@@ -17,7 +16,6 @@
 #include "log_capture.hpp"
 #include "options.hpp"
 #include "screen.hpp"
-#include "signals.hpp"
 #include "snapshot_feed.hpp"
 #include "units.hpp"
 
@@ -29,18 +27,14 @@ namespace {
 // screen, and of a signal ending the loop.
 constexpr std::chrono::milliseconds kKeyTimeout{100};
 
-std::chrono::milliseconds to_interval(double seconds) {
-  return std::chrono::milliseconds{std::llround(seconds * 1000)};
-}
-
 int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, ViewState view,
-                    const Thresholds& thresholds) {
-  TerminationSignals signals;
+                    const Thresholds& thresholds, const StopFlag& stop) {
   // Destroyed in reverse: the feed's thread stops, the terminal is given
   // back, then captured log lines reach stderr.
   LogCapture log;
   Screen screen(color_wanted(options.no_color));
-  SnapshotFeed feed(std::move(source), options.iterations, to_interval(view.delay_seconds));
+  SnapshotFeed feed(std::move(source), options.iterations,
+                    interval_from_seconds(view.delay_seconds));
   PendingHistory history;
   std::shared_ptr<const Snapshot> shown;
   uint64_t first_time_ns = 0;
@@ -50,8 +44,8 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
   const bool replay = !options.source.replay_file.empty();
 
   while (!view.quit) {
-    if (int signo = signals.received()) {
-      spdlog::debug("rcuwatch top: signal {}, leaving", signo);
+    if (stop.requested()) {
+      spdlog::debug("rcuwatch top: signal {}, leaving", stop_signal());
       break;
     }
     // Read finished before taking, so the last snapshot is never missed.
@@ -91,7 +85,7 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
     const ViewState before = view;
     handle_key(view, *key, page_rows);
     if (view.delay_seconds != before.delay_seconds) {
-      feed.set_interval(to_interval(view.delay_seconds));
+      feed.set_interval(interval_from_seconds(view.delay_seconds));
       if (replay)
         view.message = "Interval " + format_seconds(view.delay_seconds) +
                        " applies to live sampling; a replay keeps the recorded intervals";
@@ -104,14 +98,18 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
 
 }  // namespace
 
-int run_top(const TopOptions& options) {
+int run_top(const TopOptions& options, const StopFlag& stop) {
   // Bad options and an unopenable source are reported before the terminal
   // is taken, as plain one-line errors.
   const Thresholds thresholds = thresholds_from(options);
   const ViewState view = view_state_from(options);
   std::unique_ptr<Source> source = open_source(options.source);
-  if (options.batch) return run_batch(*source, options, view, thresholds, std::cout);
-  return run_interactive(std::move(source), options, view, thresholds);
+  if (options.batch) {
+    SnapshotStream stream(std::move(source), interval_from_seconds(view.delay_seconds), stop,
+                          options.iterations);
+    return run_batch(stream, view, thresholds, std::cout);
+  }
+  return run_interactive(std::move(source), options, view, thresholds, stop);
 }
 
 }  // namespace rcuwatch::tui

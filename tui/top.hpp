@@ -1,4 +1,4 @@
-// `rcuwatch top`: the live top-style view. Entry point called by main.cpp
+// `rcuwatch top`: the live top-style view. Entry point called by cli/main.cpp
 // after it parsed the command line.
 #pragma once
 
@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sources.hpp"
+#include "stop.hpp"
 
 namespace rcuwatch::tui {
 
@@ -29,6 +30,7 @@ struct TopOptions {
 };
 
 // Returns the process exit code. Throws rcuwatch::Error for bad input.
-int run_top(const TopOptions& options);
+// Ends when `stop` is requested (SIGINT, SIGTERM, SIGHUP), `q`, or -n.
+int run_top(const TopOptions& options, const StopFlag& stop);
 
 }  // namespace rcuwatch::tui

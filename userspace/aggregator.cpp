@@ -3,32 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
 #include <tuple>
 
 namespace rcuwatch {
-
-const char* to_string(Flavor f) { return f == Flavor::Rcu ? "rcu" : "srcu"; }
-const char* to_string(Mode m) {
-  switch (m) {
-    case Mode::Kvfree:
-      return "kvfree";
-    case Mode::CallRcu:
-      return "call_rcu";
-    default:
-      return "process";
-  }
-}
-const char* to_string(SeqState s) {
-  switch (s) {
-    case SeqState::WaitingForGracePeriod:
-      return "waiting-gp";
-    case SeqState::GracePeriodElapsed:
-      return "gp-elapsed";
-    default:
-      return "expired-list";
-  }
-}
 
 namespace {
 
@@ -40,6 +17,18 @@ Counter counter(uint64_t now, uint64_t before, double seconds, bool have_prev) {
   c.total = now;
   if (have_prev && seconds > 0 && now >= before) c.per_sec = double(now - before) / seconds;
   return c;
+}
+
+// The three flows of a row from BPF lifetime counters, now and one interval ago.
+template <typename Row>
+void set_flows(Row& row, const rw_instance_totals& now, const rw_instance_totals& before,
+               double secs, bool have_prev) {
+  row.enqueued.objects = counter(now.enqueued_objects, before.enqueued_objects, secs, have_prev);
+  row.enqueued.bytes = counter(now.enqueued_bytes, before.enqueued_bytes, secs, have_prev);
+  row.processed.objects = counter(now.processed_objects, before.processed_objects, secs, have_prev);
+  row.processed.bytes = counter(now.processed_bytes, before.processed_bytes, secs, have_prev);
+  row.dequeued.objects = counter(now.dequeued_objects, before.dequeued_objects, secs, have_prev);
+  row.dequeued.bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, have_prev);
 }
 
 uint64_t age(uint64_t now, uint64_t then) { return then && then <= now ? now - then : 0; }
@@ -67,55 +56,77 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.source = info.description;
   snap.source_progress = progress;
   snap.nr_cpus = info.nr_cpus;
-
-  auto name_of = [&](uint64_t addr) {
-    auto it = names.find(addr);
-    return it != names.end() ? it->second : fmt::format("{:#x}", addr);
-  };
+  snap.attachment = info.attachment;
+  const Input in{s, names, secs};
 
   for (const auto& e : tick.events)
     if (e.type == RW_EV_SEQ_OPEN && e.where == RW_WHERE_LIST) list_fallbacks_++;
 
-  // Grace periods first: seq states depend on them.
-  std::map<uint64_t, const rw_gp_stats*> gp_by_key;
+  const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
+  seq_rows(in, gp, snap);
+  flows(in, pending_breakdown(in, snap), snap);
+
+  snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
+  snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
+  snap.losses.process_mismatch = s.stats[RW_STAT_PROCESS_MISMATCH];
+  snap.losses.events = s.stats[RW_STAT_EVENTS];
+
+  prev_ = {s.time_ns, s.instances, s.grace_periods, snap.totals.pending_bytes};
+  have_prev_ = true;
+  return snap;
+}
+
+std::string Aggregator::Input::name_of(uint64_t addr) const {
+  auto it = names.find(addr);
+  return it != names.end() ? it->second : fmt::format("{:#x}", addr);
+}
+
+// Per flavor: completions, their rate, the latest completed cookie, and the
+// durations. Returns the raw stats by flavor key, for seq states.
+Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) const {
+  const Sample& s = in.sample;
+  GpByKey by_key;
   std::map<uint64_t, const rw_gp_stats*> prev_gp;
   for (const auto& g : prev_.grace_periods) prev_gp[g.key] = &g.stats;
   for (const auto& g : s.grace_periods) {
-    gp_by_key[g.key] = &g.stats;
+    by_key[g.key] = &g.stats;
     GracePeriodStats gs;
     gs.key = g.key;
     gs.flavor = g.key ? Flavor::Srcu : Flavor::Rcu;
-    gs.name = g.key ? name_of(g.key) : "rcu";
+    gs.name = g.key ? in.name_of(g.key) : "rcu";
     auto p = prev_gp.find(g.key);
-    gs.completed = counter(g.stats.completed, p != prev_gp.end() ? p->second->completed : 0, secs,
-                           have_prev_ && p != prev_gp.end());
+    const bool hp = have_prev_ && p != prev_gp.end();
+    gs.completed = counter(g.stats.completed, hp ? p->second->completed : 0, in.secs, hp);
     gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
     gs.last_duration_ns = g.stats.last_duration_ns;
-    gs.duration_sum_ns = g.stats.duration_sum_ns;
     gs.since_last_end_ns = age(s.time_ns, g.stats.last_end_ns);
     gs.in_progress = g.stats.started > g.stats.completed;
     std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
-              gs.duration_hist_us_log2.begin());
+              gs.durations.counts.begin());
+    gs.durations.sum_ns = g.stats.duration_sum_ns;
     snap.grace_periods.push_back(std::move(gs));
   }
+  return by_key;
+}
 
-  std::map<uint64_t, const InstanceEntry*> inst_by_addr;
-  for (const auto& i : s.instances) inst_by_addr[i.instance] = &i;
+// Per instance x cpu x seq, radix and list of one seq merged: the entries
+// sorted by (instance, seq, expired, cpu), neighbours merged. Seq summaries
+// are then runs of rows, and instances runs of summaries, so the whole
+// breakdown is one sort plus linear passes (no per-row maps or strings: this
+// is the per-interval hot path at 256 CPUs x many seqs).
+void Aggregator::seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const {
+  const Sample& s = in.sample;
+  std::map<uint64_t, uint64_t> flavor_of;  // instance -> srcu_struct (0: RCU)
+  for (const auto& i : s.instances) flavor_of[i.instance] = i.info.srcu;
   auto state_of = [&](uint64_t instance, uint64_t seq, uint32_t where) {
     if (where == RW_WHERE_EXPIRED) return SeqState::Expired;
-    auto i = inst_by_addr.find(instance);
-    uint64_t flavor = i != inst_by_addr.end() ? i->second->info.srcu : 0;
-    auto g = gp_by_key.find(flavor);
-    if (g != gp_by_key.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, seq))
+    auto f = flavor_of.find(instance);
+    auto g = gp.find(f != flavor_of.end() ? f->second : 0);
+    if (g != gp.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, seq))
       return SeqState::GracePeriodElapsed;
     return SeqState::WaitingForGracePeriod;
   };
 
-  // Per instance x cpu x seq, radix and list of one seq merged: sort the
-  // entries by (instance, seq, expired, cpu) and merge neighbours. Seq
-  // summaries are then runs of rows, and instances runs of summaries, so
-  // the whole breakdown is one sort plus linear passes (no per-row maps or
-  // strings: this is the per-interval hot path at 256 CPUs x many seqs).
   struct Keyed {
     uint64_t instance, seq;
     bool expired;
@@ -147,14 +158,19 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
     }
     snap.seq_cpus.push_back(r);
   }
+}
 
-  uint32_t nr_cpus = info.nr_cpus;
+// Per CPU, per seq and per instance sums of the seq rows. Returns the
+// instance rows with their pending figures; flows() completes them.
+std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
+                                                              Snapshot& snap) const {
+  uint32_t nr_cpus = snap.nr_cpus;
   for (const auto& r : snap.seq_cpus) nr_cpus = std::max(nr_cpus, r.cpu + 1);
   snap.nr_cpus = nr_cpus;
   snap.cpus.resize(nr_cpus);
   for (uint32_t c = 0; c < nr_cpus; c++) snap.cpus[c].cpu = c;
 
-  std::map<uint64_t, InstanceRow> inst_rows;
+  std::map<uint64_t, InstanceRow> rows;
   InstanceRow* cur = nullptr;
   for (const auto& r : snap.seq_cpus) {
     CpuRow& c = snap.cpus[r.cpu];
@@ -168,7 +184,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
         snap.seqs.back().seq != r.seq || (snap.seqs.back().state == SeqState::Expired) != expired) {
       SeqSummary q;
       q.instance = r.instance;
-      q.instance_name = cur && cur->instance == r.instance ? cur->name : name_of(r.instance);
+      q.instance_name = cur && cur->instance == r.instance ? cur->name : in.name_of(r.instance);
       q.seq = r.seq;
       q.state = r.state;
       snap.seqs.push_back(std::move(q));
@@ -180,7 +196,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
     q.cpus++;
 
     if (!cur || cur->instance != r.instance) {
-      cur = &inst_rows[r.instance];
+      cur = &rows[r.instance];
       cur->instance = r.instance;
       cur->name = q.instance_name;
     }
@@ -190,15 +206,22 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   }
   std::stable_sort(snap.seqs.begin(), snap.seqs.end(),
                    [](const SeqSummary& a, const SeqSummary& b) { return a.age_ns > b.age_ns; });
+  return rows;
+}
 
+// Per instance: what is known of it and its flows; then the totals over
+// instances, pending figures included.
+void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
+                       Snapshot& snap) const {
+  const Sample& s = in.sample;
+  const double secs = in.secs;
   std::map<uint64_t, const InstanceEntry*> prev_inst;
   for (const auto& i : prev_.instances) prev_inst[i.instance] = &i;
-  Totals& t = snap.totals;
   rw_instance_totals sum_now{}, sum_prev{};
   for (const auto& i : s.instances) {
-    InstanceRow& row = inst_rows[i.instance];
+    InstanceRow& row = rows[i.instance];
     row.instance = i.instance;
-    row.name = name_of(i.instance);
+    row.name = in.name_of(i.instance);
     row.srcu = i.info.srcu;
     row.flavor = i.info.srcu ? Flavor::Srcu : Flavor::Rcu;
     row.process = i.info.process;
@@ -206,56 +229,35 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
     auto p = prev_inst.find(i.instance);
     const bool hp = have_prev_ && p != prev_inst.end();
     const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
-    const rw_instance_totals& now = i.totals;
-    row.enqueued_objects = counter(now.enqueued_objects, before.enqueued_objects, secs, hp);
-    row.enqueued_bytes = counter(now.enqueued_bytes, before.enqueued_bytes, secs, hp);
-    row.processed_objects = counter(now.processed_objects, before.processed_objects, secs, hp);
-    row.processed_bytes = counter(now.processed_bytes, before.processed_bytes, secs, hp);
-    row.dequeued_objects = counter(now.dequeued_objects, before.dequeued_objects, secs, hp);
-    row.dequeued_bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, hp);
-    row.immediate_objects = now.immediate_objects;
-    row.list_objects = now.list_objects;
-    row.untracked_objects = now.untracked_objects;
-    accumulate(sum_now, now);
+    set_flows(row, i.totals, before, secs, hp);
+    row.immediate_objects = i.totals.immediate_objects;
+    row.list_objects = i.totals.list_objects;
+    row.untracked_objects = i.totals.untracked_objects;
+    accumulate(sum_now, i.totals);
     accumulate(sum_prev, before);
   }
-  for (auto& [addr, ir] : inst_rows) {
-    if (ir.name.empty()) {  // pending entries of an instance the totals map lacks
-      ir.instance = addr;
-      ir.name = name_of(addr);
+
+  Totals& t = snap.totals;
+  for (auto& [addr, row] : rows) {
+    if (row.name.empty()) {  // pending entries of an instance the totals map lacks
+      row.instance = addr;
+      row.name = in.name_of(addr);
     }
-    t.pending_objects += ir.pending_objects;
-    t.pending_bytes += ir.pending_bytes;
-    t.oldest_age_ns = std::max(t.oldest_age_ns, ir.oldest_age_ns);
-    snap.instances.push_back(std::move(ir));
+    t.pending_objects += row.pending_objects;
+    t.pending_bytes += row.pending_bytes;
+    t.oldest_age_ns = std::max(t.oldest_age_ns, row.oldest_age_ns);
+    snap.instances.push_back(std::move(row));
   }
   std::stable_sort(
       snap.instances.begin(), snap.instances.end(),
       [](const InstanceRow& a, const InstanceRow& b) { return a.pending_bytes > b.pending_bytes; });
 
-  t.enqueued_objects =
-      counter(sum_now.enqueued_objects, sum_prev.enqueued_objects, secs, have_prev_);
-  t.enqueued_bytes = counter(sum_now.enqueued_bytes, sum_prev.enqueued_bytes, secs, have_prev_);
-  t.processed_objects =
-      counter(sum_now.processed_objects, sum_prev.processed_objects, secs, have_prev_);
-  t.processed_bytes = counter(sum_now.processed_bytes, sum_prev.processed_bytes, secs, have_prev_);
-  t.dequeued_objects =
-      counter(sum_now.dequeued_objects, sum_prev.dequeued_objects, secs, have_prev_);
-  t.dequeued_bytes = counter(sum_now.dequeued_bytes, sum_prev.dequeued_bytes, secs, have_prev_);
+  set_flows(t, sum_now, sum_prev, secs, have_prev_);
   t.list_objects = sum_now.list_objects;
   t.list_fallbacks = list_fallbacks_;
   if (have_prev_ && secs > 0)
     t.pending_bytes_per_sec = double(t.pending_bytes - prev_.pending_bytes) / secs;
-
-  snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
-  snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
-  snap.losses.process_mismatch = s.stats[RW_STAT_PROCESS_MISMATCH];
-  snap.losses.events = s.stats[RW_STAT_EVENTS];
   snap.losses.untracked_objects = sum_now.untracked_objects;
-
-  prev_ = {s.time_ns, s.instances, s.grace_periods, t.pending_bytes};
-  have_prev_ = true;
-  return snap;
 }
 
 }  // namespace rcuwatch

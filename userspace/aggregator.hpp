@@ -3,6 +3,8 @@
 // by live seqs, not events.
 #pragma once
 
+#include <map>
+
 #include "sample.hpp"
 #include "snapshot.hpp"
 #include "source.hpp"
@@ -25,6 +27,20 @@ class Aggregator {
     std::vector<GpEntry> grace_periods;
     int64_t pending_bytes = 0;
   };
+  // What every phase of update() reads.
+  struct Input {
+    const Sample& sample;
+    const SymbolNames& names;
+    double secs;  // since the previous sample, 0 for the first
+    std::string name_of(uint64_t addr) const;
+  };
+  // The phases of update(), in order; each fills its part of the Snapshot.
+  using GpByKey = std::map<uint64_t, const rw_gp_stats*>;
+  GpByKey grace_periods(const Input& in, Snapshot& snap) const;
+  void seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const;
+  std::map<uint64_t, InstanceRow> pending_breakdown(const Input& in, Snapshot& snap) const;
+  void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) const;
+
   bool have_prev_ = false;
   Previous prev_;
   uint64_t index_ = 0;

@@ -95,7 +95,6 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
                 libbpf_explanation());
 
   skel_->rodata->instance_filter = options.instance_filter;
-  skel_->rodata->emit_seq_events = options.emit_seq_events;
   bpf_map__set_max_entries(skel_->maps.pending, options.max_pending_entries);
   bpf_map__set_max_entries(skel_->maps.events, options.ringbuf_bytes);
 

@@ -16,7 +16,6 @@ struct LoaderOptions {
   uint32_t max_pending_entries = 65536;
   uint32_t ringbuf_bytes = 256 * 1024;  // power of two, >= page size
   uint64_t instance_filter = 0;
-  bool emit_seq_events = true;
   // Load every program even if its hook is missing (tests drive them with
   // BPF_PROG_TEST_RUN); otherwise programs without a hook are not loaded.
   bool load_all_programs = false;
@@ -48,8 +47,9 @@ class BpfLoader {
 
   rcuwatch_bpf& skel() { return *skel_; }
   bpf_program* program(const std::string& name) const;
-  std::vector<std::string> attached() const { return attached_; }
-  std::vector<std::string> missing() const { return missing_; }
+  // "system:name" of the hooks attached, and of those the kernel lacks or refused.
+  const std::vector<std::string>& attached() const { return attached_; }
+  const std::vector<std::string>& missing() const { return missing_; }
 
  private:
   struct SkelDeleter {

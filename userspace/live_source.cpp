@@ -27,6 +27,7 @@ LiveSource::LiveSource(const LoaderOptions& options)
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
+  info_.attachment = {"tracepoint", loader_.attached(), loader_.missing()};
   last_ns_ = monotonic_ns();
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
 }
@@ -42,10 +43,11 @@ void LiveSource::name_new_addresses(const Sample& s) {
     if (g.key && !names_.count(g.key)) names_[g.key] = flavor_name(g.key, kallsyms_);
 }
 
-std::optional<Tick> LiveSource::next(std::chrono::milliseconds interval) {
+std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   Tick tick;
   const uint64_t deadline = last_ns_ + uint64_t(interval.count()) * 1'000'000ull;
   for (uint64_t now = monotonic_ns(); now < deadline; now = monotonic_ns()) {
+    if (stop.requested()) return std::nullopt;
     int wait_ms = int(std::min<uint64_t>((deadline - now + 999'999) / 1'000'000, 100));
     ringbuf_.poll(wait_ms, tick.events);
   }

@@ -15,7 +15,7 @@ class LiveSource : public Source {
  public:
   explicit LiveSource(const LoaderOptions& options);
   const SourceInfo& info() const override { return info_; }
-  std::optional<Tick> next(std::chrono::milliseconds interval) override;
+  std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return names_; }
 
  private:

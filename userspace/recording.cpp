@@ -88,7 +88,11 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
                          {"nr_cpus", h.nr_cpus},
                          {"start_time", h.start_time},
                          {"hostname", h.hostname},
-                         {"names", nlohmann::json::object()}};
+                         {"names", nlohmann::json::object()},
+                         {"attach",
+                          {{"mode", h.attachment.mode},
+                           {"attached", h.attachment.attached},
+                           {"missing", h.attachment.missing}}}};
   for (const auto& [addr, name] : h.names) meta["names"][fmt::format("{:#x}", addr)] = name;
   std::string json = meta.dump();
   Out o;
@@ -186,6 +190,11 @@ RecordingReader::RecordingReader(const std::string& path)
     const auto names = meta.value("names", nlohmann::json::object());
     for (const auto& [addr, name] : names.items())
       header_.names[std::stoull(addr, nullptr, 16)] = name.get<std::string>();
+    if (const auto a = meta.find("attach"); a != meta.end()) {
+      header_.attachment.mode = a->value("mode", "");
+      header_.attachment.attached = a->value("attached", std::vector<std::string>{});
+      header_.attachment.missing = a->value("missing", std::vector<std::string>{});
+    }
   } catch (const std::exception& e) {
     throw fail(20, std::string("header metadata: ") + e.what());
   }
@@ -278,12 +287,13 @@ RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& pat
                 gethostname(host, sizeof(host) - 1);
                 h.hostname = host;
                 h.names = inner_->names();
+                h.attachment = inner_->info().attachment;
                 return h;
               }()),
       written_(inner_->names()) {}
 
-std::optional<Tick> RecordingTee::next(std::chrono::milliseconds interval) {
-  auto tick = inner_->next(interval);
+std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) {
+  auto tick = inner_->next(interval, stop);
   SymbolNames fresh;
   for (const auto& [addr, name] : inner_->names())
     if (!written_.count(addr)) fresh[addr] = name;

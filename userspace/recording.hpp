@@ -1,8 +1,8 @@
 // The rcuwatch recording format (docs/recording-format.md):
 //
 //   header:  "RCUWATCH" | u32 format version | u32 ABI version (RW_ABI_VERSION)
-//            | u32 JSON length | JSON {kernel_release, nr_cpus, start_time, hostname, names}
-//            | u32 crc32 of everything before it
+//            | u32 JSON length | JSON {kernel_release, nr_cpus, start_time, hostname, names,
+//              attach} | u32 crc32 of everything before it
 //   records: u32 type | u32 payload length | payload | u32 crc32(type, length, payload)
 //
 // Records: TICK (one interval: events + map sample), NAMES (addresses first
@@ -33,6 +33,7 @@ struct RecordingHeader {
   std::string start_time;  // ISO 8601, UTC
   std::string hostname;
   SymbolNames names;
+  Attachment attachment;  // "attach": absent in recordings made before it existed
 };
 
 class RecordingWriter {
@@ -74,7 +75,7 @@ class RecordingTee : public Source {
  public:
   RecordingTee(std::unique_ptr<Source> inner, const std::string& path);
   const SourceInfo& info() const override { return inner_->info(); }
-  std::optional<Tick> next(std::chrono::milliseconds interval) override;
+  std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return inner_->names(); }
 
  private:

@@ -1,13 +1,12 @@
 #include "replay_source.hpp"
 
-#include <thread>
-
 namespace rcuwatch {
 
 ReplaySource::ReplaySource(const std::string& path, double speed) : reader_(path), speed_(speed) {
   info_.description = "replay " + path;
   info_.kernel_release = reader_.header().kernel_release;
   info_.nr_cpus = reader_.header().nr_cpus;
+  info_.attachment = reader_.header().attachment;
   names_ = reader_.header().names;
 }
 
@@ -15,7 +14,7 @@ double ReplaySource::progress() const {
   return reader_.size() ? double(reader_.offset()) / double(reader_.size()) : 1.0;
 }
 
-std::optional<Tick> ReplaySource::next(std::chrono::milliseconds) {
+std::optional<Tick> ReplaySource::next(Interval, const StopFlag& stop) {
   for (;;) {
     auto record = reader_.next();
     if (!record) return std::nullopt;
@@ -27,7 +26,7 @@ std::optional<Tick> ReplaySource::next(std::chrono::milliseconds) {
     if (speed_ > 0 && prev_tick_ns_ && tick.sample.time_ns > prev_tick_ns_) {
       auto recorded =
           std::chrono::nanoseconds(uint64_t(double(tick.sample.time_ns - prev_tick_ns_) / speed_));
-      std::this_thread::sleep_until(prev_wall_ + recorded);
+      if (stop.sleep_until(prev_wall_ + recorded)) return std::nullopt;
     }
     prev_tick_ns_ = tick.sample.time_ns;
     prev_wall_ = std::chrono::steady_clock::now();

@@ -16,7 +16,7 @@ class ReplaySource : public Source {
   const SourceInfo& info() const override { return info_; }
   // Returns the next recorded tick (the recorded interval is kept: the
   // `interval` argument only matters for pacing at speed > 0).
-  std::optional<Tick> next(std::chrono::milliseconds interval) override;
+  std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return names_; }
   double progress() const override;
 

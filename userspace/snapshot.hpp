@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+extern "C" {
+#include "events.h"
+}
+
 namespace rcuwatch {
 
 enum class Flavor { Rcu, Srcu };
@@ -20,6 +24,52 @@ enum class SeqState { WaitingForGracePeriod, GracePeriodElapsed, Expired };
 const char* to_string(Flavor f);
 const char* to_string(Mode m);
 const char* to_string(SeqState s);
+
+// A lifetime count and its rate over the last interval.
+struct Counter {
+  uint64_t total = 0;
+  double per_sec = 0;
+};
+
+// Objects and bytes through one of rcu_pending's doors: in by enqueue, out
+// by processing after the grace period, or out by dequeue (reuse before it).
+struct Flow {
+  Counter objects;
+  Counter bytes;
+};
+
+// The doors in the order every view lists them. Rows that have the three
+// flows (InstanceRow, Totals) name them enqueued, processed, dequeued.
+inline constexpr std::array<const char*, 3> kFlowNames = {"enqueued", "processed", "dequeued"};
+template <typename Row, typename F>
+void for_each_flow(Row& row, F&& f) {
+  f(kFlowNames[0], row.enqueued);
+  f(kFlowNames[1], row.processed);
+  f(kFlowNames[2], row.dequeued);
+}
+
+// [low_ns, high_ns): where a duration falls in a DurationHistogram.
+struct DurationBucket {
+  uint64_t low_ns = 0;
+  uint64_t high_ns = 0;
+};
+
+// Grace-period durations as the BPF side counts them (bpf/events.h,
+// rcuwatch.bpf.c log2_bucket()): bucket i holds [2^i, 2^(i+1)) us, bucket 0
+// also < 1 us; the last bucket is open-ended.
+struct DurationHistogram {
+  static constexpr size_t kBuckets = RW_GP_HIST_BUCKETS;
+  std::array<uint64_t, kBuckets> counts{};
+  uint64_t sum_ns = 0;  // of the durations counted
+
+  static DurationBucket bucket(size_t i);
+  // The upper bound of bucket i in seconds, 2^(i+1) us: Prometheus's `le`.
+  static double upper_bound_seconds(size_t i);
+  uint64_t count() const;
+  // The bucket holding percentile p (0..1]: only the bucket is known.
+  // Empty histogram: {0, 0}.
+  DurationBucket percentile(double p) const;
+};
 
 // One live (instance, cpu, seq): objects queued on that CPU for that cookie.
 struct SeqRow {
@@ -53,11 +103,6 @@ struct CpuRow {
   uint32_t seqs_in_flight = 0;
 };
 
-struct Counter {
-  uint64_t total = 0;
-  double per_sec = 0;  // over the last interval
-};
-
 struct InstanceRow {
   uint64_t instance = 0;  // struct rcu_pending * (kernel address)
   std::string name;       // from the process function or the symbol of the instance
@@ -68,9 +113,7 @@ struct InstanceRow {
   int64_t pending_objects = 0;
   int64_t pending_bytes = 0;
   uint64_t oldest_age_ns = 0;
-  Counter enqueued_objects, enqueued_bytes;
-  Counter processed_objects, processed_bytes;
-  Counter dequeued_objects, dequeued_bytes;
+  Flow enqueued, processed, dequeued;
   uint64_t immediate_objects = 0;
   uint64_t list_objects = 0;  // enqueued on the list fallback
   uint64_t untracked_objects = 0;
@@ -83,10 +126,9 @@ struct GracePeriodStats {
   Counter completed;
   uint64_t last_completed_gp_seq = 0;
   uint64_t last_duration_ns = 0;
-  uint64_t duration_sum_ns = 0;    // of the durations counted in duration_hist_us_log2
   uint64_t since_last_end_ns = 0;  // 0 if none seen
   bool in_progress = false;
-  std::array<uint64_t, 32> duration_hist_us_log2{};
+  DurationHistogram durations;  // of the grace periods whose start was seen
 };
 
 struct Totals {
@@ -94,9 +136,7 @@ struct Totals {
   int64_t pending_bytes = 0;
   double pending_bytes_per_sec = 0;  // change over the last interval
   uint64_t oldest_age_ns = 0;
-  Counter enqueued_objects, enqueued_bytes;
-  Counter processed_objects, processed_bytes;
-  Counter dequeued_objects, dequeued_bytes;
+  Flow enqueued, processed, dequeued;
   uint64_t list_objects = 0;
   uint64_t list_fallbacks = 0;  // list seqs opened (radix allocation failed)
 };
@@ -109,6 +149,15 @@ struct Losses {
   uint64_t untracked_objects = 0;  // seen leaving but never seen arriving
   uint64_t events = 0;             // tracepoint hits handled in BPF
 };
+bool any_loss(const Losses& l);
+
+// How rcuwatch is attached to the kernel it watches (live), or was when the
+// recording was made.
+struct Attachment {
+  std::string mode;                   // "tracepoint"; empty when a recording does not say
+  std::vector<std::string> attached;  // hooks attached, "system:name"
+  std::vector<std::string> missing;   // hooks the kernel lacks or refused
+};
 
 struct Snapshot {
   uint64_t time_ns = 0;         // monotonic time of the sample (kernel clock)
@@ -117,6 +166,7 @@ struct Snapshot {
   std::string source;           // "live 6.12.117" or "replay FILE"
   double source_progress = -1;  // replay: fraction of the file read; -1 live
   uint32_t nr_cpus = 0;
+  Attachment attachment;
   Totals totals;
   Losses losses;
   std::vector<InstanceRow> instances;  // sorted by pending bytes, descending

@@ -7,13 +7,21 @@
 #include <string>
 
 #include "sample.hpp"
+#include "snapshot.hpp"
+#include "stop.hpp"
 
 namespace rcuwatch {
+
+// Time between two ticks. Every command converts its seconds flag with
+// interval_from_seconds(), so they all round alike.
+using Interval = std::chrono::milliseconds;
+Interval interval_from_seconds(double seconds);
 
 struct SourceInfo {
   std::string description;  // "live 6.12.117" or "replay FILE"
   std::string kernel_release;
   uint32_t nr_cpus = 0;
+  Attachment attachment;  // how the kernel is (was) watched
 };
 
 class Source {
@@ -21,8 +29,9 @@ class Source {
   virtual ~Source() = default;
   virtual const SourceInfo& info() const = 0;
   // The next tick, `interval` after the previous one (a replay source at
-  // full speed returns at once). std::nullopt at the end of a recording.
-  virtual std::optional<Tick> next(std::chrono::milliseconds interval) = 0;
+  // full speed returns at once). std::nullopt at the end of a recording, or
+  // as soon as `stop` is requested (a wait is cut short, nothing is lost).
+  virtual std::optional<Tick> next(Interval interval, const StopFlag& stop) = 0;
   // Names of kernel addresses known so far (grows as instances appear).
   virtual const SymbolNames& names() const = 0;
   // Replay: fraction of the input consumed, -1 for live sources.

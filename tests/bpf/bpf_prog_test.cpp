@@ -248,7 +248,7 @@ TEST_F(BpfProgTest, GracePeriodsAndSeqStates) {
   }
   Aggregator agg;
   Tick tick{events(), s};
-  Snapshot snap = agg.update(tick, SourceInfo{"test", "test", 2}, {});
+  Snapshot snap = agg.update(tick, SourceInfo{"test", "test", 2, {}}, {});
   std::map<uint64_t, SeqState> state;
   for (const auto& q : snap.seqs) state[q.seq] = q.state;
   EXPECT_EQ(state[12], SeqState::GracePeriodElapsed);
@@ -276,7 +276,7 @@ TEST_F(BpfProgTest, RecordedScenarioReplaysToTheSameNumbers) {
     auto tick = [&] {
       Tick t{events(), sample()};
       w.write_tick(t);
-      live.push_back(agg.update(t, SourceInfo{"live", "bpf-test-run", 2}, h.names));
+      live.push_back(agg.update(t, SourceInfo{"live", "bpf-test-run", 2, {}}, h.names));
       usleep(100'000);
     };
     // Interval 1: objects queued on both CPUs, an RCU grace period starts.
@@ -312,12 +312,12 @@ TEST_F(BpfProgTest, RecordedScenarioReplaysToTheSameNumbers) {
   ReplaySource replay(path, 0);
   Aggregator agg;
   std::vector<Snapshot> replayed;
-  while (auto t = replay.next(std::chrono::milliseconds(0)))
-    replayed.push_back(agg.update(*t, replay));
+  const StopFlag never;
+  while (auto t = replay.next(Interval{0}, never)) replayed.push_back(agg.update(*t, replay));
   ASSERT_EQ(replayed.size(), live.size());
   for (size_t i = 0; i < live.size(); i++) {
     EXPECT_EQ(replayed[i].totals.pending_bytes, live[i].totals.pending_bytes);
-    EXPECT_EQ(replayed[i].totals.processed_bytes.total, live[i].totals.processed_bytes.total);
+    EXPECT_EQ(replayed[i].totals.processed.bytes.total, live[i].totals.processed.bytes.total);
     EXPECT_EQ(replayed[i].instances.size(), live[i].instances.size());
   }
   EXPECT_EQ(replayed[2].instances[0].name, "test_rcu_process");
@@ -341,7 +341,7 @@ TEST_F(BpfProgTest, PolledGracePeriodEndAdvancesTheCookieOnly) {
   EXPECT_EQ(s.grace_periods[0].stats.last_end_gp_seq, 16u);
   EXPECT_EQ(s.grace_periods[0].stats.completed, 2u);  // the two "end"s, not "endpoll"
   Aggregator agg;
-  Snapshot snap = agg.update(Tick{events(), s}, SourceInfo{"test", "test", 2}, {});
+  Snapshot snap = agg.update(Tick{events(), s}, SourceInfo{"test", "test", 2, {}}, {});
   std::map<uint64_t, SeqState> state;
   for (const auto& q : snap.seqs) state[q.seq] = q.state;
   EXPECT_EQ(state[16], SeqState::GracePeriodElapsed);

@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "snapshot_fixture.hpp"
+#include "snapshots.hpp"
 
 namespace rcuwatch::tui {
 namespace {
 
-using testing::demo_snapshot;
-using testing::kSecond;
+using rcuwatch::test::demo_snapshot;
+using rcuwatch::test::kSecond;
 
 struct Fixture {
   Snapshot snapshot = demo_snapshot();

@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "snapshot_fixture.hpp"
+#include "snapshots.hpp"
 
 namespace rcuwatch::tui {
 namespace {
 
-using testing::demo_snapshot;
+using rcuwatch::test::demo_snapshot;
 
 // The first cell of each shown row, trimmed.
 std::vector<std::string> first_cells(const TableView& view) {

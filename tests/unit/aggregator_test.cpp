@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fixtures.hpp"
+#include "samples.hpp"
 
 namespace rcuwatch {
 namespace {
@@ -13,7 +13,7 @@ using test::pending;
 constexpr uint64_t A = 0x1000, B = 0x2000, S = 0x9000;
 constexpr uint64_t kSec = 1'000'000'000;
 
-SourceInfo info() { return {"replay test", "6.12.0", 4}; }
+SourceInfo info() { return {"replay test", "6.12.0", 4, {}}; }
 
 Tick first_tick() {
   Tick t;
@@ -97,9 +97,9 @@ TEST(Aggregator, RatesComeFromTheInterval) {
   t2.sample.pending.pop_back();  // B's 50 bytes processed
   Snapshot s = agg.update(t2, info(), {});
   EXPECT_EQ(s.interval_ns, 2 * kSec);
-  EXPECT_DOUBLE_EQ(s.instances[0].enqueued_objects.per_sec, 25.0);
-  EXPECT_DOUBLE_EQ(s.instances[0].processed_bytes.per_sec, 2000.0);
-  EXPECT_DOUBLE_EQ(s.totals.enqueued_objects.per_sec, 25.0);
+  EXPECT_DOUBLE_EQ(s.instances[0].enqueued.objects.per_sec, 25.0);
+  EXPECT_DOUBLE_EQ(s.instances[0].processed.bytes.per_sec, 2000.0);
+  EXPECT_DOUBLE_EQ(s.totals.enqueued.objects.per_sec, 25.0);
   EXPECT_DOUBLE_EQ(s.totals.pending_bytes_per_sec, -25.0);
   EXPECT_DOUBLE_EQ(s.grace_periods[0].completed.per_sec, 3.0);
   EXPECT_EQ(s.index, 1u);

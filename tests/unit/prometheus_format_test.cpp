@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exporter_command.hpp"
+#include "snapshots.hpp"
 
 namespace rcuwatch {
 namespace {
@@ -25,27 +26,21 @@ Snapshot one_instance() {
   s.source_progress = 0.5;
   s.losses = {1, 2, 3, 4, 5};  // drops, map full, mismatch, untracked, events
   s.totals.list_fallbacks = 6;
-  InstanceRow i;
-  i.instance = 0x10;
-  i.name = "bch2_btree_node_free";
-  i.flavor = Flavor::Srcu;
-  i.mode = Mode::Process;
-  i.pending_objects = 3;
-  i.pending_bytes = 4096;
-  i.oldest_age_ns = 1'500'000'000;
-  i.enqueued_objects.total = 10;
-  i.enqueued_bytes.total = 10240;
-  i.processed_objects.total = 6;
-  i.processed_bytes.total = 6000;
-  i.dequeued_objects.total = 1;
-  i.dequeued_bytes.total = 144;
+  InstanceRow i = test::instance_row(0x10, "bch2_btree_node_free", Flavor::Srcu, Mode::Process, 3,
+                                     4096, 1'500'000'000);
+  i.enqueued.objects.total = 10;
+  i.enqueued.bytes.total = 10240;
+  i.processed.objects.total = 6;
+  i.processed.bytes.total = 6000;
+  i.dequeued.objects.total = 1;
+  i.dequeued.bytes.total = 144;
   i.immediate_objects = 7;
   i.list_objects = 8;
   i.untracked_objects = 9;
   s.instances.push_back(i);
   s.cpus = {CpuRow{0, 3, 4096, 1'500'000'000, 1}, CpuRow{1, 0, 0, 0, 0}};
-  s.seqs.push_back(SeqSummary{0x10, "bch2_btree_node_free", 12, 3, 4096, 1'500'000'000, 1,
-                              SeqState::GracePeriodElapsed});
+  s.seqs.push_back(test::seq_summary(0x10, "bch2_btree_node_free", 12, 3, 4096, 1'500'000'000, 1,
+                                     SeqState::GracePeriodElapsed));
   return s;
 }
 
@@ -176,12 +171,12 @@ TEST(PrometheusFormat, HistogramBucketsAreCumulativeWithSumAndCount) {
   g.completed.total = 9;  // one end whose start was not seen: not in the histogram
   g.last_duration_ns = 3'000;
   g.since_last_end_ns = 2'000'000'000;
-  g.duration_sum_ns =
+  g.durations.sum_ns =
       1'000 + 3'000 + 3'500 + 100'000'000 + 100'000'000 + 100'000'000 + 5'000'000'000'000ull;
-  g.duration_hist_us_log2[0] = 1;   // [0, 2) us: 1 us
-  g.duration_hist_us_log2[1] = 2;   // [2, 4) us: 3 us, 3.5 us
-  g.duration_hist_us_log2[16] = 3;  // [65536, 131072) us: 100 ms x3
-  g.duration_hist_us_log2[31] = 1;  // >= 2^31 us (open-ended): 5000 s
+  g.durations.counts[0] = 1;   // [0, 2) us: 1 us
+  g.durations.counts[1] = 2;   // [2, 4) us: 3 us, 3.5 us
+  g.durations.counts[16] = 3;  // [65536, 131072) us: 100 ms x3
+  g.durations.counts[31] = 1;  // >= 2^31 us (open-ended): 5000 s
   s.grace_periods.push_back(g);
   const std::string text = prometheus_text(&s, ExporterStatus{}, PrometheusOptions{});
   const auto buckets = lines_starting(text, "rcuwatch_grace_period_duration_seconds_bucket");

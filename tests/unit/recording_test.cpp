@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "error.hpp"
-#include "fixtures.hpp"
+#include "samples.hpp"
 
 namespace rcuwatch {
 namespace {

@@ -1,4 +1,6 @@
 #include "report.hpp"
+#include "report_json.hpp"
+#include "report_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,10 +33,10 @@ Snapshot snap(const Step& st, uint64_t index) {
   a.mode = Mode::Kvfree;
   a.pending_bytes = st.a_bytes;
   a.pending_objects = st.a_bytes ? 1 : 0;
-  a.enqueued_objects.total = 10 + index;
-  a.enqueued_bytes.total = 1000 + 100 * index;
-  a.processed_objects.total = index;
-  a.processed_bytes.total = 100 * index;
+  a.enqueued.objects.total = 10 + index;
+  a.enqueued.bytes.total = 1000 + 100 * index;
+  a.processed.objects.total = index;
+  a.processed.bytes.total = 100 * index;
   b.instance = B;
   b.name = "inst_srcu";
   b.flavor = Flavor::Srcu;
@@ -42,8 +44,8 @@ Snapshot snap(const Step& st, uint64_t index) {
   b.mode = Mode::Process;
   b.pending_bytes = st.b_bytes;
   b.pending_objects = st.b_bytes ? 2 : 0;
-  b.dequeued_objects.total = 3;
-  b.dequeued_bytes.total = 30;
+  b.dequeued.objects.total = 3;
+  b.dequeued.bytes.total = 30;
   s.instances = {a, b};
   std::stable_sort(
       s.instances.begin(), s.instances.end(),
@@ -183,8 +185,8 @@ TEST(Report, PerInstanceTotals) {
   EXPECT_EQ(b.flavor, Flavor::Srcu);
   EXPECT_EQ(b.mode, Mode::Process);
   EXPECT_EQ(b.grace_period, "my_srcu");
-  EXPECT_EQ(b.dequeued_objects, 3u);
-  EXPECT_EQ(b.dequeued_bytes, 30u);
+  EXPECT_EQ(b.dequeued.objects, 3u);
+  EXPECT_EQ(b.dequeued.bytes, 30u);
   EXPECT_EQ(b.peak_pending_bytes, 12000);
   EXPECT_EQ(b.peak_at_ns, 3 * kSec);
   EXPECT_EQ(b.final_pending_bytes, 500);
@@ -196,10 +198,10 @@ TEST(Report, PerInstanceTotals) {
   EXPECT_EQ(a.name, "inst_rcu");
   EXPECT_EQ(a.grace_period, "rcu");
   EXPECT_EQ(a.mode, Mode::Kvfree);
-  EXPECT_EQ(a.enqueued_objects, 15u);  // the counters at the last sample
-  EXPECT_EQ(a.enqueued_bytes, 1500u);
-  EXPECT_EQ(a.processed_objects, 5u);
-  EXPECT_EQ(a.processed_bytes, 500u);
+  EXPECT_EQ(a.enqueued.objects, 15u);  // the counters at the last sample
+  EXPECT_EQ(a.enqueued.bytes, 1500u);
+  EXPECT_EQ(a.processed.objects, 5u);
+  EXPECT_EQ(a.processed.bytes, 500u);
   EXPECT_EQ(a.peak_pending_bytes, 300);
   EXPECT_EQ(a.peak_at_ns, 0u);
   EXPECT_EQ(a.final_pending_bytes, 0);
@@ -225,32 +227,33 @@ TEST(Report, GracePeriods) {
 }
 
 TEST(Report, PercentilesFromTheLog2Histogram) {
-  std::array<uint64_t, 32> h{};
-  EXPECT_EQ(histogram_percentile(h, 0.5).high_ns, 0u);  // empty
-  h[0] = 1;                                             // < 2us
-  h[2] = 9;                                             // [4, 8) us
-  h[5] = 89;                                            // [32, 64) us
-  h[20] = 1;                                            // [2^20, 2^21) us, about 1-2 s
+  DurationHistogram hist;
+  auto& h = hist.counts;
+  EXPECT_EQ(hist.percentile(0.5).high_ns, 0u);  // empty
+  h[0] = 1;                                     // < 2us
+  h[2] = 9;                                     // [4, 8) us
+  h[5] = 89;                                    // [32, 64) us
+  h[20] = 1;                                    // [2^20, 2^21) us, about 1-2 s
   const uint64_t us = 1000;
-  auto p = histogram_percentile(h, 0.01);
+  auto p = hist.percentile(0.01);
   EXPECT_EQ(p.low_ns, 0u);
   EXPECT_EQ(p.high_ns, 2 * us);
-  p = histogram_percentile(h, 0.10);
+  p = hist.percentile(0.10);
   EXPECT_EQ(p.low_ns, 4 * us);
   EXPECT_EQ(p.high_ns, 8 * us);
-  p = histogram_percentile(h, 0.50);
+  p = hist.percentile(0.50);
   EXPECT_EQ(p.low_ns, 32 * us);
   EXPECT_EQ(p.high_ns, 64 * us);
-  p = histogram_percentile(h, 0.99);  // rank 99 of 100: still bucket 5
+  p = hist.percentile(0.99);  // rank 99 of 100: still bucket 5
   EXPECT_EQ(p.low_ns, 32 * us);
-  p = histogram_percentile(h, 1.0);
+  p = hist.percentile(1.0);
   EXPECT_EQ(p.low_ns, (uint64_t(1) << 20) * us);
   EXPECT_EQ(p.high_ns, (uint64_t(1) << 21) * us);
 
   // Through the builder, with the exact mean.
   Snapshot s = snap({10 * kSec}, 0);
-  s.grace_periods[0].duration_hist_us_log2 = h;
-  s.grace_periods[0].duration_sum_ns = 100 * kMs;
+  s.grace_periods[0].durations.counts = h;
+  s.grace_periods[0].durations.sum_ns = 100 * kMs;
   ReportBuilder b;
   b.add(s);
   Report r = b.finish();

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "snapshot_json.hpp"
+#include "snapshots.hpp"
+
 namespace rcuwatch {
 namespace {
 
@@ -11,13 +14,8 @@ TEST(StatFormat, LineAndJsonCarryTheSnapshot) {
   s.totals.pending_bytes = 4096;
   s.totals.pending_objects = 3;
   s.losses.ringbuf_drops = 2;
-  InstanceRow i;
-  i.instance = 0x10;
-  i.name = "rpl_srcu_kvfree";
-  i.flavor = Flavor::Srcu;
-  i.mode = Mode::Kvfree;
-  i.pending_bytes = 4096;
-  s.instances.push_back(i);
+  s.instances.push_back(
+      test::instance_row(0x10, "rpl_srcu_kvfree", Flavor::Srcu, Mode::Kvfree, 0, 4096, 0));
   std::string line = stat_line(s);
   EXPECT_NE(line.find(" 4096 "), std::string::npos) << line;
   EXPECT_NE(line.find("12.5"), std::string::npos) << line;

@@ -4,21 +4,16 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 
 #include "error.hpp"
 #include "exporter_command.hpp"
 #include "report_command.hpp"
 #include "stat_command.hpp"
+#include "stop.hpp"
 #include "top.hpp"
 
 namespace {
-
-std::atomic<bool> g_stop{false};  // set by SIGINT/SIGTERM; commands stop after the interval
-
-void on_signal(int) { g_stop = true; }
 
 void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_flag) {
   if (replay_flag)
@@ -168,16 +163,16 @@ int main(int argc, char** argv) {
   logger->set_pattern("rcuwatch: %l: %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(verbose ? spdlog::level::trace : spdlog::level::warn);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  rcuwatch::install_stop_signals();
+  const rcuwatch::StopFlag& stop = rcuwatch::process_stop();
 
   try {
-    if (*stat_cmd) return rcuwatch::run_stat(stat, g_stop);
-    if (*replay_cmd) return rcuwatch::run_stat(replay, g_stop);
-    if (*record_cmd) return rcuwatch::run_stat(record, g_stop);
-    if (*top_cmd) return rcuwatch::tui::run_top(top);
-    if (*exporter_cmd) return rcuwatch::run_exporter(exporter, g_stop);
-    if (*report_cmd) return rcuwatch::run_report(report, g_stop);
+    if (*stat_cmd) return rcuwatch::run_stat(stat, stop);
+    if (*replay_cmd) return rcuwatch::run_stat(replay, stop);
+    if (*record_cmd) return rcuwatch::run_stat(record, stop);
+    if (*top_cmd) return rcuwatch::tui::run_top(top, stop);
+    if (*exporter_cmd) return rcuwatch::run_exporter(exporter, stop);
+    if (*report_cmd) return rcuwatch::run_report(report, stop);
   } catch (const rcuwatch::Error& e) {
     std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
     return e.exit_code();

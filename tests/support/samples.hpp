@@ -1,4 +1,4 @@
-// Hand-built ticks for unit tests.
+// Hand-built Sample entries (what a source hands the aggregator) for unit tests.
 #pragma once
 
 #include "sample.hpp"

@@ -2,9 +2,8 @@
 // loop from a source through the aggregator to stat lines or JSON.
 #pragma once
 
-#include <atomic>
-
 #include "sources.hpp"
+#include "stop.hpp"
 
 namespace rcuwatch {
 
@@ -17,6 +16,6 @@ struct StatOptions {
   SourceOptions source;
 };
 
-int run_stat(const StatOptions& options, const std::atomic<bool>& stop);
+int run_stat(const StatOptions& options, const StopFlag& stop);
 
 }  // namespace rcuwatch

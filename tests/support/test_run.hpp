@@ -1,5 +1,6 @@
 // Runs a raw_tp program once with BPF_PROG_TEST_RUN: ctx = the tracepoint's
-// arguments as u64s (shared/platform.md), on a chosen CPU.
+// arguments as u64s (the kernel builds the context of a raw_tp test run
+// from ctx_in, at most 12 arguments), on a chosen CPU.
 #pragma once
 
 #include <cstdint>

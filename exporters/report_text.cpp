@@ -1,0 +1,154 @@
+#include "report_text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "units.hpp"
+
+namespace rcuwatch {
+
+namespace {
+
+std::string at(uint64_t ns) { return ns ? "+" + format_duration_ns(ns) : "+0s"; }
+// A duration that can be 0 (format_duration_ns shows 0 as "-", for "none").
+std::string span(uint64_t ns) { return ns ? format_duration_ns(ns) : "0s"; }
+
+std::string signed_at(int64_t ns) {
+  return ns < 0 ? "-" + format_duration_ns(uint64_t(-ns)) : at(uint64_t(ns));
+}
+
+std::string bucket(const DurationBucket& b) {
+  if (!b.high_ns) return "-";
+  if (!b.low_ns) return "<" + format_duration_ns(b.high_ns);
+  return format_duration_ns(b.low_ns) + "-" + format_duration_ns(b.high_ns);
+}
+
+std::string cpu_list(const std::vector<uint32_t>& cpus) {
+  if (cpus.empty()) return "-";
+  return fmt::format("{}", fmt::join(cpus, ","));
+}
+
+std::string objects_bytes(const Amount& a) {
+  return fmt::format("{} / {}", a.objects, format_bytes(a.bytes));
+}
+
+std::string loss_line(const Losses& l) {
+  return fmt::format(
+      "{} ring-buffer drops, {} untracked objects, {} process mismatches, {} objects not per seq "
+      "(map full)",
+      l.ringbuf_drops, l.untracked_objects, l.process_mismatch, l.pending_map_full);
+}
+
+}  // namespace
+
+std::string format_report(const Report& r) {
+  std::string out;
+  auto line = [&out](const std::string& s) {
+    out += s;
+    out += '\n';
+  };
+  size_t name_w = 8, gp_w = 12;
+  for (const auto& i : r.instances) {
+    name_w = std::max(name_w, i.name.size());
+    gp_w = std::max(gp_w, i.grace_period.size());
+  }
+  for (const auto& g : r.grace_periods) gp_w = std::max(gp_w, g.name.size());
+  const ReportSource& src = r.source;
+  line(fmt::format("rcuwatch report: {}", src.description));
+  if (!src.error.empty())
+    line(fmt::format("WARNING: input ended early ({}); this covers the {} samples before",
+                     src.error, src.samples));
+  if (any_loss(r.losses))
+    line(fmt::format("WARNING: rcuwatch lost data: {}; counts below may be inexact (see Losses)",
+                     loss_line(r.losses)));
+  line("");
+  const std::string interval =
+      src.samples < 2 ? "-"
+      : src.min_interval_ns / 1'000'000 == src.max_interval_ns / 1'000'000
+          ? format_duration_ns(src.max_interval_ns)
+          : format_duration_ns(src.min_interval_ns) + "-" + format_duration_ns(src.max_interval_ns);
+  line(fmt::format(
+      "Source:   kernel {}, {} CPUs, {} samples over {} (interval {}); times are from the "
+      "first sample",
+      src.kernel_release.empty() ? "?" : src.kernel_release, src.nr_cpus, src.samples,
+      format_duration_ns(src.span_ns), interval));
+  std::string top;
+  if (!r.peak.top_instance.empty())
+    top = fmt::format(", most in {} ({})", r.peak.top_instance,
+                      format_bytes(r.peak.top_instance_bytes));
+  line(fmt::format("Peak:     {} in {} objects at {}{}; most objects {} at {}",
+                   format_bytes(r.peak.bytes), r.peak.objects, at(r.peak.at_ns), top,
+                   r.peak_objects, at(r.peak_objects_at_ns)));
+  line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes), r.final_objects,
+                   r.final_objects ? ", oldest " + format_duration_ns(r.final_oldest_age_ns) : ""));
+  line(fmt::format("Losses:   {}", loss_line(r.losses)));
+
+  line("");
+  line(fmt::format("Stranded episodes (oldest pending >= {}): {}{}",
+                   format_duration_ns(r.stranded_age_ns), r.episodes_total,
+                   r.episodes_total > r.episodes.size()
+                       ? fmt::format(", the {} longest shown", r.episodes.size())
+                       : ""));
+  int n = 0;
+  for (const auto& e : r.episodes) {
+    line(fmt::format(
+        "  #{} {} to {} ({}{}): peak {} in {} objects at {}, oldest waited {} "
+        "(enqueued at {})",
+        ++n, at(e.start_ns), at(e.end_ns), span(e.duration_ns),
+        e.ongoing ? ", still stranded at the end" : "", format_bytes(e.peak_bytes), e.peak_objects,
+        at(e.peak_at_ns), format_duration_ns(e.max_age_ns), signed_at(e.oldest_enqueued_ns)));
+    line(fmt::format("     {}: {}", to_string(e.state),
+                     e.state == SeqState::GracePeriodElapsed
+                         ? "the grace periods had ended; processing the objects was slow, not RCU"
+                     : e.state == SeqState::Expired ? "objects on the expired list"
+                                                    : "the seqs' grace period had not completed"));
+    for (const auto& g : e.grace_periods)
+      line(fmt::format("     grace period {} ({}): {}", g.name, to_string(g.flavor),
+                       g.completed ? fmt::format("{} completed during the episode", g.completed)
+                                   : std::string("none completed during the episode")));
+    for (const auto& i : e.instances)
+      line(fmt::format("     {:<{}} {:<5} {:<{}} stranded peak {:>10}  {}", i.name, name_w,
+                       to_string(i.flavor), i.grace_period, gp_w,
+                       format_bytes(i.peak_stranded_bytes), to_string(i.state)));
+  }
+
+  line("");
+  line(
+      "Instances (objects / bytes since rcuwatch attached; MAX AGE: the longest a seq waited, on "
+      "CPUS)");
+  const auto instance_row = [&](auto&&... cols) {
+    return fmt::format("{:<{}} {:<5} {:<8} {:<{}} {:>18} {:>18} {:>18} {:>10} {:>8} {:>8} {}",
+                       cols...);
+  };
+  line(instance_row("INSTANCE", name_w, "FLAV", "MODE", "GRACE PERIOD", gp_w, "ENQUEUED",
+                    "PROCESSED", "DEQUEUED", "PEAK", "PEAK AT", "MAX AGE", "CPUS"));
+  for (const auto& i : r.instances)
+    line(instance_row(
+        i.name, name_w, to_string(i.flavor), to_string(i.mode), i.grace_period, gp_w,
+        objects_bytes(i.enqueued), objects_bytes(i.processed), objects_bytes(i.dequeued),
+        format_bytes(i.peak_pending_bytes), i.peak_pending_bytes ? at(i.peak_at_ns) : "-",
+        i.max_seq_age_ns ? format_duration_ns(i.max_seq_age_ns) : "-", cpu_list(i.max_age_cpus)));
+
+  line("");
+  line(
+      "Grace periods (since rcuwatch attached; P50/P99/MAX are bucketed: the log2 histogram bucket "
+      "holding them)");
+  const auto gp_row = [&](auto&&... cols) {
+    return fmt::format("{:<{}} {:<5} {:>9} {:>7} {:>7} {:>13} {:>13} {:>13} {:>11} {}", cols...);
+  };
+  line(gp_row("GRACE PERIOD", gp_w, "FLAV", "COMPLETED", "RATE/s", "MEAN", "P50", "P99", "MAX",
+              "LONGEST GAP", "AT THE LAST SAMPLE"));
+  for (const auto& g : r.grace_periods)
+    line(gp_row(g.name, gp_w, to_string(g.flavor), g.completed, fmt::format("{:.1f}", g.per_sec),
+                g.histogram_count ? format_duration_ns(g.mean_duration_ns) : "-", bucket(g.p50),
+                bucket(g.p99), bucket(g.max), format_duration_ns(g.longest_gap_ns),
+                fmt::format("{}{}",
+                            g.completed ? "last ended " + format_duration_ns(g.since_last_end_ns) +
+                                              " before"
+                                        : "none ended",
+                            g.in_progress ? ", one in progress" : "")));
+  return out;
+}
+
+}  // namespace rcuwatch

@@ -1,0 +1,42 @@
+#include "stat_command.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "error.hpp"
+#include "snapshot_json.hpp"
+#include "snapshot_stream.hpp"
+#include "stat_format.hpp"
+
+namespace rcuwatch {
+
+int run_stat(const StatOptions& o, const StopFlag& stop) {
+  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop,
+                        o.count);
+  long printed = 0;
+  auto print = [&](const Snapshot& s) {
+    if (o.quiet) return;
+    if (o.json) {
+      fmt::print("{}\n", to_json(s).dump());
+    } else {
+      if (printed % 20 == 0) fmt::print("{}\n", stat_header());
+      fmt::print("{}\n", stat_line(s));
+    }
+    std::fflush(stdout);
+    printed++;
+  };
+  std::optional<Snapshot> last;
+  while (auto snap = stream.next()) {
+    if (o.final_only)
+      last = std::move(snap);
+    else
+      print(*snap);
+  }
+  if (last) print(*last);  // what was read before a bad record still counts
+  stream.rethrow_error();
+  return kExitOk;
+}
+
+}  // namespace rcuwatch

@@ -1,0 +1,41 @@
+#include "snapshot_stream.hpp"
+
+#include <cmath>
+
+namespace rcuwatch {
+
+Interval interval_from_seconds(double seconds) { return Interval{std::llround(seconds * 1000)}; }
+
+SnapshotStream::SnapshotStream(std::unique_ptr<Source> source, Interval interval,
+                               const StopFlag& stop, long limit)
+    : source_(std::move(source)), interval_(interval), stop_(stop), limit_(limit) {}
+
+std::optional<Snapshot> SnapshotStream::next() {
+  if (error_ || stop_.requested() || (limit_ >= 0 && produced_ >= limit_)) return std::nullopt;
+  try {
+    std::optional<Tick> tick = source_->next(interval_, stop_);
+    if (!tick) return std::nullopt;
+    produced_++;
+    return aggregator_.update(*tick, *source_);
+  } catch (...) {
+    error_ = std::current_exception();
+    return std::nullopt;
+  }
+}
+
+std::string SnapshotStream::error_message() const {
+  if (!error_) return "";
+  try {
+    std::rethrow_exception(error_);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+void SnapshotStream::rethrow_error() const {
+  if (error_) std::rethrow_exception(error_);
+}
+
+}  // namespace rcuwatch

@@ -1,0 +1,48 @@
+// The one loop every command runs: a Source feeding an Aggregator, one
+// Snapshot per interval. Commands differ only in what they do with each
+// Snapshot and with the last one.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aggregator.hpp"
+#include "source.hpp"
+#include "stop.hpp"
+
+namespace rcuwatch {
+
+class SnapshotStream {
+ public:
+  // `limit` < 0: until the recording ends or stop is requested.
+  SnapshotStream(std::unique_ptr<Source> source, Interval interval, const StopFlag& stop,
+                 long limit = -1);
+
+  // The next snapshot; std::nullopt once the recording ended, `limit`
+  // snapshots were produced, stop was requested, or the source failed. A
+  // failure is kept, not thrown: a command prints what it has first, then
+  // calls rethrow_error().
+  std::optional<Snapshot> next();
+
+  void set_interval(Interval interval) { interval_ = interval; }
+  Interval interval() const { return interval_; }
+  const Source& source() const { return *source_; }
+  long produced() const { return produced_; }
+
+  bool failed() const { return error_ != nullptr; }
+  std::string error_message() const;  // "" unless failed()
+  void rethrow_error() const;         // does nothing unless failed()
+
+ private:
+  std::unique_ptr<Source> source_;
+  Interval interval_;
+  const StopFlag& stop_;
+  long limit_;
+  long produced_ = 0;
+  Aggregator aggregator_;
+  std::exception_ptr error_;
+};
+
+}  // namespace rcuwatch
