@@ -19,10 +19,14 @@
 #   abi, package       uname -r of the kernel; the package name and version
 #   bcachefs-modules/  bcachefs and virtio_blk with all they need, .ko
 #                      decompressed, and load-order (scripts/debian-kernel-modules.sh)
+#   btf/vmlinux, btf/bcachefs  raw BTF, byte for byte what the booted kernel
+#                      shows in /sys/kernel/btf/ (from vmlinuz and bcachefs.ko):
+#                      bpftool btf dump file btf/bcachefs base btf/vmlinux
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${RCUWATCH_CACHE:-/var/cache/rcuwatch}
 pkg=""
+layout=2   # of the directory; a cached one of another layout is redone
 while [ $# -gt 0 ]; do
   case "$1" in
     --package) pkg=$2; shift 2 ;;
@@ -67,13 +71,13 @@ if ! { trixie_apt_fresh && [ "$resolved" -nt "$TRIXIE_APT_DIR/update.stamp" ]; }
 fi
 read -r p v < "$resolved"
 dir=$kcache/$v
-if [ -f "$dir/done" ] && [ "$(cat "$dir/package")" = "$p $v" ]; then
+if [ "$(cat "$dir/done" 2>/dev/null)" = "$layout" ] && [ "$(cat "$dir/package")" = "$p $v" ]; then
   log "cached: $p $v"
   echo "$dir"
   exit 0
 fi
 
-log "downloading $p $v"
+log "fetching $p $v"
 deb=$(trixie_apt_download "$p=$v")
 log "unpacking $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 tmp=$(mktemp -d "$kcache/.unpack.XXXXXX") && chmod 755 "$tmp"
@@ -91,7 +95,21 @@ depmod -b "$tmp/root" "$abi"
 for f in vmlinuz config System.map; do ln -s "root/boot/$f-$abi" "$tmp/$f"; done
 ln -s "root/usr/lib/modules/$abi" "$tmp/modules"
 "$here/debian-kernel-modules.sh" "$tmp" "$tmp/bcachefs-modules" bcachefs virtio_blk
-touch "$tmp/done"
+# BTF for the host (vmlinux.h, bpftool): vmlinuz is a zstd (or other) payload
+# behind the boot code; try each zstd/xz/gzip magic until one gives an ELF,
+# as the kernel's scripts/extract-vmlinux does.
+mkdir "$tmp/btf"
+for magic in '\x28\xb5\x2f\xfd:zstd -dcq' '\xfd\x37\x7a\x58\x5a\x00:xz -dcq' '\x1f\x8b\x08:gzip -dcq'; do
+  for off in $(LC_ALL=C grep -obUaP "${magic%%:*}" "$tmp/vmlinuz" | cut -d: -f1); do
+    tail -c +$((off + 1)) "$tmp/vmlinuz" | ${magic#*:} > "$tmp/vmlinux" 2>/dev/null || true
+    [ "$(head -c 4 "$tmp/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] && break 2
+  done
+done
+objcopy --dump-section .BTF="$tmp/btf/vmlinux" "$tmp/vmlinux" "$tmp/vmlinux.o" ||
+  { log "no BTF found in $tmp/vmlinuz"; exit 1; }
+objcopy --dump-section .BTF="$tmp/btf/bcachefs" "$tmp/bcachefs-modules/bcachefs.ko" "$tmp/vmlinux.o"
+rm -f "$tmp/vmlinux" "$tmp/vmlinux.o"
+echo "$layout" > "$tmp/done"
 rm -rf "$dir"
 mv "$tmp" "$dir"
 trap - EXIT
