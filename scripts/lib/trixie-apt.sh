@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced helper (bash): a private apt set-up for Debian trixie, to download
 # trixie packages (kernel source, kernel image) on this bookworm machine
 # without touching the system's apt state. The mirror URI is read from

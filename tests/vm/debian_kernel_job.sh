@@ -122,7 +122,7 @@ worker() {  # $1: id, $2: round; appends its op count to $OUT/ops.$1
 [ $kprobes = yes ] && echo 1 > $T/tracing_on
 t0=$(now); rounds=0
 echo "churn: $WORKERS workers, $FILES files each per round, for ${CHURN_SECONDS}s"
-while awk -v a=$t0 -v b=$(now) -v s=$CHURN_SECONDS 'BEGIN { exit !(b - a < s) }'; do
+while awk -v a="$t0" -v b="$(now)" -v s="$CHURN_SECONDS" 'BEGIN { exit !(b - a < s) }'; do
   rounds=$((rounds + 1)); pids=""
   w=1; while [ $w -le $WORKERS ]; do worker $w $rounds 2>> $OUT/churn.err & pids="$pids $!"; w=$((w + 1)); done
   wait $pids
