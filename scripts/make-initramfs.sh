@@ -5,8 +5,14 @@
 # directory and exit status back to the host over the second serial port
 # (see scripts/run-vm.sh), then powers off.
 #
-# Usage: make-initramfs.sh [--module KO] [--add HOST_PATH:GUEST_PATH]... [--run SCRIPT]
-#   --module KO   kernel module to put at /lib/modules/<name>.ko (repeatable)
+# Usage: make-initramfs.sh [--module KO] [--modules-dir DIR] [--add HOST_PATH:GUEST_PATH]...
+#                          [--run SCRIPT]
+#   --module KO   kernel module to put at /lib/modules/<name>.ko (repeatable);
+#                 a .ko.xz/.ko.zst/.ko.gz is decompressed (busybox insmod
+#                 reads plain .ko only)
+#   --modules-dir DIR  DIR/load-order (module file names, one a line) and the
+#                 modules it names, to /lib/modules/ (scripts/debian-kernel-modules.sh
+#                 makes such a DIR); the job insmods them in that order
 #   --add H:G     copy file H to G in the guest; a dynamic ELF also gets its
 #                 shared libraries and loader (from ldd) at the same paths
 #   --run SCRIPT  the guest's job, run as /job.sh with OUT=/out; every file
@@ -30,12 +36,22 @@ add_elf_libs() {   # $1: host ELF; queue its shared libraries and loader
 }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --module) adds+=("$2:/lib/modules/$(basename "$2")"); shift 2 ;;
+    --module) [ -f "$2" ] || { log "no such file: $2"; exit 2; }
+      name=$(basename "$2"); name=${name%.xz}; name=${name%.zst}; name=${name%.gz}
+      adds+=("$2:/lib/modules/$name"); shift 2 ;;
+    --modules-dir) [ -f "$2/load-order" ] || { log "no $2/load-order"; exit 2; }
+      adds+=("$2/load-order:/lib/modules/load-order")
+      while read -r m; do
+        [ -n "$m" ] || continue
+        [ -f "$2/$m" ] || { log "$2/load-order names $m, which is not there"; exit 2; }
+        adds+=("$2/$m:/lib/modules/$m")
+      done < "$2/load-order"
+      shift 2 ;;
     --add) [[ "$2" == *:/* ]] || { log "--add wants HOST_PATH:/GUEST_PATH"; exit 2; }
       [ -e "${2%%:*}" ] || { log "no such file: ${2%%:*}"; exit 2; }
       adds+=("$2"); add_elf_libs "${2%%:*}"; shift 2 ;;
     --run) run=$2; [ -f "$run" ] || { log "no such file: $run"; exit 2; }; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) log "unknown argument $1"; exit 2 ;;
   esac
 done
@@ -120,8 +136,14 @@ printf '%s\n' "$init_script" > "$root/init"
 printf '%s\n' "$udhcpc_script" > "$root/etc/udhcpc.script"
 chmod 755 "$root/init" "$root/etc/udhcpc.script"
 for a in "${adds[@]}"; do
-  mkdir -p "$root$(dirname "${a#*:}")"
-  cp -L "${a%%:*}" "$root${a#*:}"
+  host=${a%%:*} guest=${a#*:}
+  mkdir -p "$root$(dirname "$guest")"
+  # Compressed on the host but not in the guest (a --module .ko.xz): decompress.
+  if [[ $host == *.xz && $guest != *.xz ]]; then xz -dc "$host" > "$root$guest"
+  elif [[ $host == *.zst && $guest != *.zst ]]; then zstd -q -dc "$host" > "$root$guest"
+  elif [[ $host == *.gz && $guest != *.gz ]]; then gzip -dc "$host" > "$root$guest"
+  else cp -L "$host" "$root$guest"
+  fi
 done
 [ -n "$run" ] && install -m 755 "$run" "$root/job.sh"
 mkdir -p "$cache/initramfs"

@@ -5,7 +5,13 @@
 #
 # Usage: run-vm.sh --kernel BZIMAGE --initrd CPIO_GZ [--out DIR] [--port N]...
 #                  [--timeout SECONDS] [--mem MB] [--smp N] [--append ARGS]
+#                  [--disk FILE]... [--scratch-disk IMAGE.zst]...
 #   --port N     forward 127.0.0.1:N on the host to the guest's port N (repeatable)
+#   --disk FILE  attach FILE as a raw virtio-blk disk (/dev/vda, vdb, ... in
+#                the order given; the guest kernel needs virtio_blk)
+#   --scratch-disk IMAGE.zst  attach a fresh sparse copy of IMAGE for this boot
+#                only (scripts/scratch-disk.sh), e.g.
+#                tests/data/bcachefs-1.13-256M.img.zst, a real bcachefs
 #   --timeout S  kill qemu after S seconds (default 600); exit status 124
 # Exit status: the job's, 124 on timeout, 125 when the guest ended without
 # reporting (panic, crash). The guest console goes to stdout.
@@ -14,7 +20,7 @@
 # tar.gz of its /out, "RCUWATCH-RESULTS-END" and "RCUWATCH-EXIT <rc>" to
 # ttyS1, which qemu saves in a host file (no 9p or virtio-console needed).
 set -euo pipefail
-kernel="" initrd="" out="" timeout=600 mem=1024 smp=2 append="" ports=()
+kernel="" initrd="" out="" timeout=600 mem=1024 smp=2 append="" ports=() disks=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -25,7 +31,11 @@ while [ $# -gt 0 ]; do
     --mem) mem=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
     --append) append=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --disk) [ -f "$2" ] || { echo "run-vm: no such disk image: $2" >&2; exit 2; }
+      disks+=("$2"); shift 2 ;;
+    --scratch-disk) [ -f "$2" ] || { echo "run-vm: no such disk image: $2" >&2; exit 2; }
+      disks+=("zst:$2"); shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +45,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 netdev="user,id=n0"
 for p in "${ports[@]}"; do netdev+=",hostfwd=tcp:127.0.0.1:$p-:$p"; done
+drives=() n=0
+for d in "${disks[@]}"; do
+  if [[ $d == zst:* ]]; then
+    d=$("$(dirname "$0")/scratch-disk.sh" "${d#zst:}" "$tmp/disk$n.img")
+  fi
+  [[ $d != *,* ]] || { echo "run-vm: a disk path with a comma confuses qemu: $d" >&2; exit 2; }
+  drives+=(-drive "file=$d,if=virtio,format=raw")
+  n=$((n + 1))
+done
 
 rc=0
 # On a terminal (the demo), qemu must stay in the foreground process group:
@@ -44,7 +63,7 @@ fg=()
 timeout "${fg[@]}" -k 5 "$timeout" qemu-system-x86_64 -accel tcg -nographic -no-reboot \
   -smp "$smp" -m "$mem" -kernel "$kernel" -initrd "$initrd" \
   -append "console=ttyS0 panic=-1 oops=panic loglevel=6 $append" \
-  -netdev "$netdev" -device virtio-net-pci,netdev=n0 \
+  -netdev "$netdev" -device virtio-net-pci,netdev=n0 "${drives[@]}" \
   -serial mon:stdio -serial "file:$tmp/ttyS1" || rc=$?
 if [ $rc = 124 ] || [ $rc = 137 ]; then
   echo "run-vm: timeout after ${timeout}s" >&2
