@@ -161,7 +161,7 @@ class BpfBench {
  private:
   static LoaderOptions options() {
     LoaderOptions o;
-    o.load_all_programs = true;  // no rcu_pending hooks on the host: test runs only
+    o.for_tests = true;  // no rcu_pending hooks on the host: test runs only
     return o;
   }
 

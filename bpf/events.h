@@ -6,7 +6,12 @@
  *
  * The kernel side is the rcu_pending tracepoints of
  * kernel/rcu_pending-tracepoints.patch (see docs/kernel.md) and the RCU/SRCU
- * grace-period tracepoints rcu:rcu_grace_period and rcu:srcu_grace_period.
+ * grace-period tracepoints rcu:rcu_grace_period and rcu:srcu_grace_period,
+ * or, on stock kernels, function hooks that feed the same maps.
+ *
+ * ABI 2: three rw_stat counters added (unsized objects, late placements,
+ * nested enqueues). Recordings of ABI 1 stay readable: their stats array
+ * ends after RW_STAT_PROCESS_MISMATCH.
  */
 #ifndef RCUWATCH_EVENTS_H
 #define RCUWATCH_EVENTS_H
@@ -15,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION 1
+#define RW_ABI_VERSION 2
 
 /* Where a pending object sits (enum rcu_pending_where in the patch). */
 enum rw_where {
@@ -85,6 +90,10 @@ enum rw_stat {
 	RW_STAT_PENDING_MAP_FULL,    /* objects not broken down per seq: pending map full */
 	RW_STAT_EVENTS,              /* tracepoint hits handled */
 	RW_STAT_PROCESS_MISMATCH,    /* process batches whose count differed from what was tracked */
+	RW_STAT_ABI1_NR,             /* the stats of ABI 1 end here */
+	RW_STAT_UNSIZED_OBJECTS = RW_STAT_ABI1_NR, /* objects whose size is unknown: counted as 0 bytes */
+	RW_STAT_LATE_PLACEMENTS,     /* stock: objects whose queue was known only at enqueue's return */
+	RW_STAT_NESTED_ENQUEUES,     /* stock: enqueues nested too deep to track (become untracked) */
 	RW_STAT_NR,
 };
 

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "attach_mode.hpp"
 #include "error.hpp"
 #include "exporter_command.hpp"
 #include "report_command.hpp"
@@ -38,6 +39,19 @@ void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_fl
           throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
       },
       "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
+  cmd->add_option_function<std::string>(
+         "--attach",
+         [&so](const std::string& mode) {
+           if (!rcuwatch::parse_attach_mode(mode, &so.attach))
+             throw CLI::ValidationError("--attach",
+                                        "'" + mode + "' is not auto, tracepoint, fentry or kprobe");
+         },
+         "Live: how to hook the kernel: auto (default: the first that works), tracepoint (our "
+         "patch), fentry or kprobe (stock kernels)")
+      ->type_name("MODE");
+  cmd->add_option("--max-tracked-objects", so.max_tracked_objects,
+                  "Live, fentry/kprobe: objects whose queue rcuwatch remembers for dequeues")
+      ->check(CLI::Range(1024u, 1u << 24));
 }
 
 }  // namespace

@@ -278,8 +278,19 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
       "rcuwatch_list_fallback_seqs_total", "counter",
       "Seqs opened on the list fallback (from ring-buffer events: see dropped events).");
   fallbacks.add({}, s->totals.list_fallbacks);
-  Family events("rcuwatch_bpf_events_total", "counter",
-                "Tracepoint hits handled by the BPF programs.");
+  Family unsized("rcuwatch_unsized_objects_total", "counter",
+                 "Objects whose size rcuwatch could not read (stock kernels: vmalloc), counted "
+                 "as 0 bytes.");
+  unsized.add({}, s->losses.unsized_objects);
+  Family nested("rcuwatch_nested_enqueues_total", "counter",
+                "Stock kernels: enqueues nested too deep to follow (their objects show as "
+                "untracked).");
+  nested.add({}, s->losses.nested_enqueues);
+  Family late("rcuwatch_late_placements_total", "counter",
+              "Stock kernels: objects whose queue was known only when rcu_pending_enqueue() "
+              "returned (their CPU is the one it returned on).");
+  late.add({}, s->losses.late_placements);
+  Family events("rcuwatch_bpf_events_total", "counter", "Hook hits handled by the BPF programs.");
   events.add({}, s->losses.events);
   Family attach("rcuwatch_attach_info", "gauge",
                 "How rcuwatch is attached to the kernel (mode), value 1.");
@@ -288,8 +299,8 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
                "1 for each kernel hook attached, 0 for each the kernel lacks or refused.");
   for (const auto& h : s->attachment.attached) hooks.add({{"hook", h}}, uint64_t(1));
   for (const auto& h : s->attachment.missing) hooks.add({{"hook", h}}, uint64_t(0));
-  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events,
-                  &attach, &hooks})
+  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks,
+                  &unsized, &nested, &late, &events, &attach, &hooks})
     out.push_back(std::move(*f));
 }
 

@@ -104,6 +104,8 @@ nlohmann::json to_json(const Report& r) {
                  {"untracked_objects", r.losses.untracked_objects},
                  {"process_mismatch", r.losses.process_mismatch},
                  {"pending_map_full", r.losses.pending_map_full},
+                 {"unsized_objects", r.losses.unsized_objects},
+                 {"nested_enqueues", r.losses.nested_enqueues},
                  {"events", r.losses.events}};
   return j;
 }

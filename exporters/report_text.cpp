@@ -34,10 +34,14 @@ std::string objects_bytes(const Amount& a) {
 }
 
 std::string loss_line(const Losses& l) {
-  return fmt::format(
+  std::string line = fmt::format(
       "{} ring-buffer drops, {} untracked objects, {} process mismatches, {} objects not per seq "
       "(map full)",
       l.ringbuf_drops, l.untracked_objects, l.process_mismatch, l.pending_map_full);
+  // Stock kernels only: named when they happen.
+  if (l.unsized_objects) line += fmt::format(", {} objects of unknown size", l.unsized_objects);
+  if (l.nested_enqueues) line += fmt::format(", {} nested enqueues", l.nested_enqueues);
+  return line;
 }
 
 }  // namespace

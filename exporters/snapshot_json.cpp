@@ -47,6 +47,9 @@ nlohmann::json to_json(const Snapshot& s) {
                  {"pending_map_full", s.losses.pending_map_full},
                  {"process_mismatch", s.losses.process_mismatch},
                  {"untracked_objects", s.losses.untracked_objects},
+                 {"unsized_objects", s.losses.unsized_objects},
+                 {"nested_enqueues", s.losses.nested_enqueues},
+                 {"late_placements", s.losses.late_placements},
                  {"events", s.losses.events}};
   j["instances"] = json::array();
   for (const auto& i : s.instances) {

@@ -90,6 +90,11 @@ Line losses_line(const Losses& l) {
        false);
   item(l.process_mismatch, fmt::format("{} process mismatches", l.process_mismatch), false);
   item(l.untracked_objects, fmt::format("{} untracked objects", l.untracked_objects), false);
+  // Stock kernels only: shown when they happen.
+  if (l.unsized_objects)
+    item(l.unsized_objects, fmt::format("{} objects of unknown size", l.unsized_objects), false);
+  if (l.nested_enqueues)
+    item(l.nested_enqueues, fmt::format("{} nested enqueues", l.nested_enqueues), false);
   return line;
 }
 

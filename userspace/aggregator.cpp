@@ -70,6 +70,9 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
   snap.losses.process_mismatch = s.stats[RW_STAT_PROCESS_MISMATCH];
   snap.losses.events = s.stats[RW_STAT_EVENTS];
+  snap.losses.unsized_objects = s.stats[RW_STAT_UNSIZED_OBJECTS];
+  snap.losses.nested_enqueues = s.stats[RW_STAT_NESTED_ENQUEUES];
+  snap.losses.late_placements = s.stats[RW_STAT_LATE_PLACEMENTS];
 
   prev_ = {s.time_ns, s.instances, s.grace_periods, snap.totals.pending_bytes};
   have_prev_ = true;

@@ -23,11 +23,10 @@ std::string kernel_release() {
 
 LiveSource::LiveSource(const LoaderOptions& options)
     : loader_(options), ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
-  loader_.attach();
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
-  info_.attachment = {"tracepoint", loader_.attached(), loader_.missing()};
+  info_.attachment = {to_string(loader_.mode()), loader_.attached(), loader_.missing()};
   last_ns_ = monotonic_ns();
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
 }
@@ -53,6 +52,7 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   }
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
+  loader_.refresh();
   tick.sample = read_sample(loader_.skel());
   name_new_addresses(tick.sample);
   return tick;

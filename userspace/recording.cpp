@@ -171,9 +171,9 @@ RecordingReader::RecordingReader(const std::string& path)
   if (header_.format_version != kRecordingVersion)
     throw fail(8, fmt::format("format version {} (this rcuwatch reads {})", header_.format_version,
                               kRecordingVersion));
-  if (header_.abi_version != RW_ABI_VERSION)
-    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads {})", header_.abi_version,
-                               RW_ABI_VERSION));
+  if (header_.abi_version != RW_ABI_VERSION && header_.abi_version != 1)
+    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads 1 to {})",
+                               header_.abi_version, RW_ABI_VERSION));
   if (json_len > size_) throw fail(16, fmt::format("header length {} beyond the file", json_len));
   std::string json(json_len, '\0');
   uint32_t stored_crc = 0;
@@ -248,7 +248,9 @@ std::optional<Record> RecordingReader::next() {
   }
   Tick t;
   t.sample.time_ns = in.get<uint64_t>();
-  t.sample.stats = in.get<decltype(t.sample.stats)>();
+  // ABI 1 recordings have the first RW_STAT_ABI1_NR counters; the rest stay 0.
+  const size_t nr_stats = header_.abi_version == 1 ? RW_STAT_ABI1_NR : RW_STAT_NR;
+  for (size_t i = 0; i < nr_stats; i++) t.sample.stats[i] = in.get<uint64_t>();
   t.events = in.get_all<rw_event>();
   t.sample.pending = in.get_all<PendingEntry>();
   auto ni = in.get<uint32_t>();

@@ -147,7 +147,10 @@ struct Losses {
   uint64_t pending_map_full = 0;   // objects counted per instance but not per seq
   uint64_t process_mismatch = 0;   // batches that differed from what was tracked
   uint64_t untracked_objects = 0;  // seen leaving but never seen arriving
-  uint64_t events = 0;             // tracepoint hits handled in BPF
+  uint64_t unsized_objects = 0;    // size unknown (stock modes: vmalloc): counted as 0 bytes
+  uint64_t nested_enqueues = 0;    // stock modes: enqueues nested too deep to follow
+  uint64_t late_placements = 0;    // stock modes: queue known only at enqueue's return (not a loss)
+  uint64_t events = 0;             // hook hits handled in BPF
 };
 bool any_loss(const Losses& l);
 

@@ -24,7 +24,7 @@ Snapshot one_instance() {
   s.index = 4;
   s.source = "replay run.rwrec";
   s.source_progress = 0.5;
-  s.losses = {1, 2, 3, 4, 5};  // drops, map full, mismatch, untracked, events
+  s.losses = {1, 2, 3, 4, 0, 0, 0, 5};  // drops, map full, mismatch, untracked, ..., events
   s.totals.list_fallbacks = 6;
   InstanceRow i = test::instance_row(0x10, "bch2_btree_node_free", Flavor::Srcu, Mode::Process, 3,
                                      4096, 1'500'000'000);
@@ -144,7 +144,16 @@ rcuwatch_process_mismatch_total 3
 # HELP rcuwatch_list_fallback_seqs_total Seqs opened on the list fallback (from ring-buffer events: see dropped events).
 # TYPE rcuwatch_list_fallback_seqs_total counter
 rcuwatch_list_fallback_seqs_total 6
-# HELP rcuwatch_bpf_events_total Tracepoint hits handled by the BPF programs.
+# HELP rcuwatch_unsized_objects_total Objects whose size rcuwatch could not read (stock kernels: vmalloc), counted as 0 bytes.
+# TYPE rcuwatch_unsized_objects_total counter
+rcuwatch_unsized_objects_total 0
+# HELP rcuwatch_nested_enqueues_total Stock kernels: enqueues nested too deep to follow (their objects show as untracked).
+# TYPE rcuwatch_nested_enqueues_total counter
+rcuwatch_nested_enqueues_total 0
+# HELP rcuwatch_late_placements_total Stock kernels: objects whose queue was known only when rcu_pending_enqueue() returned (their CPU is the one it returned on).
+# TYPE rcuwatch_late_placements_total counter
+rcuwatch_late_placements_total 0
+# HELP rcuwatch_bpf_events_total Hook hits handled by the BPF programs.
 # TYPE rcuwatch_bpf_events_total counter
 rcuwatch_bpf_events_total 5
 )txt");
