@@ -10,8 +10,9 @@
  * or, on stock kernels, function hooks that feed the same maps.
  *
  * ABI 2: three rw_stat counters added (unsized objects, late placements,
- * nested enqueues). Recordings of ABI 1 stay readable: their stats array
- * ends after RW_STAT_PROCESS_MISMATCH.
+ * nested enqueues) and rw_instance_totals.preexisting_*. Recordings of ABI 1
+ * stay readable: their stats array ends after RW_STAT_PROCESS_MISMATCH, their
+ * totals after untracked_objects.
  */
 #ifndef RCUWATCH_EVENTS_H
 #define RCUWATCH_EVENTS_H
@@ -60,6 +61,8 @@ struct rw_instance_totals {
 	__u64 immediate_bytes;
 	__u64 list_objects;      /* enqueued on the list fallback */
 	__u64 untracked_objects; /* processed or dequeued but never seen enqueued (attached late, map full) */
+	__u64 preexisting_objects; /* already queued when rcuwatch attached (stock modes' census) */
+	__u64 preexisting_bytes;
 };
 
 /* What is known of an instance, filled on first sight. */
@@ -67,6 +70,13 @@ struct rw_instance_info {
 	__u64 srcu;    /* struct srcu_struct *, 0 for plain RCU */
 	__u64 process; /* process function, or RW_PROCESS_KVFREE / RW_PROCESS_CALL_RCU */
 	__u64 first_seen_ns;
+};
+
+/* What the census learned of an instance (bcachefs's key cache): map instance_labels. */
+struct rw_instance_label {
+	char fs[40];  /* struct bch_fs.name */
+	__u32 index;  /* btree_key_cache.pending[index] */
+	__u32 pad;
 };
 
 /* Grace-period flavor key: 0 for RCU, else the srcu_struct address. */

@@ -50,6 +50,24 @@ struct rcu_pending_pcpu___rw {
 } __attribute__((preserve_access_index));
 
 /*
+ * bcachefs (fs/bcachefs/bcachefs.h, btree_key_cache_types.h, 6.12-6.17):
+ * every mounted filesystem is a struct bch_fs on the static bch_fs_list
+ * (super.c), holding the key cache's two rcu_pending instances (pending[0]
+ * for keys without per-CPU reader locks, pending[1] with them) and the SRCU
+ * they wait on, btree_trans_barrier.
+ */
+struct btree_key_cache___rw {
+	struct rcu_pending___rw pending[2];
+} __attribute__((preserve_access_index));
+
+struct bch_fs___rw {
+	struct list_head list;
+	char name[40];
+	struct btree_key_cache___rw btree_key_cache;
+	struct srcu_struct btree_trans_barrier;
+} __attribute__((preserve_access_index));
+
+/*
  * The fields of struct page and struct folio that object_bytes() reads, as
  * 6.12 to 6.17 have them (flags an unsigned long; 6.18 made it a struct
  * memdesc_flags_t, which the vmlinux.h of a newer build host would carry).

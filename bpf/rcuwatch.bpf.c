@@ -11,6 +11,7 @@
  *   stock_fentry.bpf.h "fentry": those hooks as fentry/fexit
  *   stock_kprobe.bpf.h "kprobe": those hooks as kprobes/kretprobes
  *   stock_test.bpf.h   raw_tp wrappers the BPF tests run the stock code with
+ *   census.bpf.h       what rcu_pending holds when rcuwatch starts (bcachefs)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -18,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "accounting.bpf.h"
+#include "census.bpf.h"
 #include "stock_fentry.bpf.h"
 #include "stock_kprobe.bpf.h"
 #include "stock_test.bpf.h"

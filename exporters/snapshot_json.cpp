@@ -62,7 +62,9 @@ nlohmann::json to_json(const Snapshot& s) {
                 {"oldest_age_ns", i.oldest_age_ns},
                 {"immediate_objects", i.immediate_objects},
                 {"list_objects", i.list_objects},
-                {"untracked_objects", i.untracked_objects}};
+                {"untracked_objects", i.untracked_objects},
+                {"preexisting_objects", i.preexisting_objects},
+                {"preexisting_bytes", i.preexisting_bytes}};
     add_flows(row, i);
     j["instances"].push_back(std::move(row));
   }

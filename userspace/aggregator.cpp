@@ -236,6 +236,8 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
     row.immediate_objects = i.totals.immediate_objects;
     row.list_objects = i.totals.list_objects;
     row.untracked_objects = i.totals.untracked_objects;
+    row.preexisting_objects = i.totals.preexisting_objects;
+    row.preexisting_bytes = i.totals.preexisting_bytes;
     accumulate(sum_now, i.totals);
     accumulate(sum_prev, before);
   }

@@ -55,7 +55,7 @@ std::string libbpf_explanation() {
 }
 
 // What a program of bpf/rcuwatch.bpf.c is for, from its section name.
-enum class Role { TracepointHook, FunctionHook, ListKprobe, Test, Refresh };
+enum class Role { TracepointHook, FunctionHook, ListKprobe, Test, Refresh, Census };
 
 struct Classified {
   Role role;
@@ -72,6 +72,7 @@ Classified classify(bpf_program* prog) {
   const std::string kind = sec.substr(0, slash);
   const std::string target = slash == std::string::npos ? "" : sec.substr(slash + 1);
   if (sec == "raw_tp/rcuwatch_refresh") return {Role::Refresh, "", "", AttachMode::Auto};
+  if (sec == "raw_tp/rcuwatch_census") return {Role::Census, "", "", AttachMode::Auto};
   if (starts_with(sec, "raw_tp/rcuwatch_test_")) return {Role::Test, "", "", AttachMode::Auto};
   if (kind == "raw_tp")
     return {Role::TracepointHook, starts_with(target, "rcu_pending_") ? "rcu_pending" : "rcu",
@@ -192,6 +193,9 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::str
       load = c.role == Role::TracepointHook || c.role == Role::Test || c.role == Role::Refresh;
     } else if (c.role == Role::Refresh) {
       load = mode != AttachMode::Tracepoint;
+    } else if (c.role == Role::Census) {
+      // It reads bcachefs's structs: only where their BTF is (bcachefs loaded).
+      load = probe.has_btf_struct("bch_fs") && probe.has_btf_struct("rcu_pending_pcpu");
     } else if (c.role == Role::ListKprobe) {
       // The list fallback's function is a GCC clone on distribution kernels.
       if (mode != AttachMode::Tracepoint) {
@@ -218,7 +222,7 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::str
       }
     }
     bpf_program__set_autoload(prog, load);
-    if (load && c.role != Role::Test && c.role != Role::Refresh)
+    if (load && c.role != Role::Test && c.role != Role::Refresh && c.role != Role::Census)
       targets_.push_back({prog, function, c.kind + ":" + c.function,
                           c.role == Role::TracepointHook
                               ? required_tracepoint(c)
@@ -291,6 +295,16 @@ void BpfLoader::refresh() {
   LIBBPF_OPTS(bpf_test_run_opts, opts);
   const int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.refresh), &opts);
   if (err) spdlog::debug("refreshing grace-period counters failed: {}", std::strerror(-err));
+}
+
+bool BpfLoader::census(uint64_t bch_fs_list, uint32_t nr_cpus) {
+  const int fd = bpf_program__fd(skel_->progs.census);
+  if (fd < 0 || !bch_fs_list) return false;
+  uint64_t args[2] = {bch_fs_list, nr_cpus};
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+  const int err = bpf_prog_test_run_opts(fd, &opts);
+  if (err) spdlog::debug("the census failed: {}", std::strerror(-err));
+  return !err;
 }
 
 }  // namespace rcuwatch

@@ -44,6 +44,10 @@ class BpfLoader {
   // Stock modes: reads every watched grace-period counter into the maps, so
   // seq states are exact at the sample that follows. No-op for tracepoints.
   void refresh();
+  // The census (bpf/census.bpf.h) of the bcachefs filesystems on the list at
+  // `bch_fs_list`: labels their key-cache instances and, the first time,
+  // counts what they already hold. False when this kernel cannot run it.
+  bool census(uint64_t bch_fs_list, uint32_t nr_cpus);
 
   AttachMode mode() const { return mode_; }
   rcuwatch_bpf& skel() { return *skel_; }

@@ -23,6 +23,7 @@ Kallsyms::Kallsyms(const std::string& path) {
     fields >> module;
     uint64_t a = std::strtoull(addr.c_str(), nullptr, 16);
     if (a == 0) continue;  // kptr_restrict hides addresses: names unusable
+    by_name_.try_emplace(name, a);
     if (!module.empty()) name += " " + module;
     by_addr_.try_emplace(a, std::move(name));
   }
@@ -31,6 +32,12 @@ Kallsyms::Kallsyms(const std::string& path) {
 std::optional<std::string> Kallsyms::exact(uint64_t addr) const {
   auto it = by_addr_.find(addr);
   if (it == by_addr_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint64_t> Kallsyms::address_of(const std::string& name) const {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -46,7 +53,9 @@ std::string without_module(const std::string& sym) { return sym.substr(0, sym.fi
 
 }  // namespace
 
-std::string instance_name(uint64_t instance, uint64_t process, const Kallsyms& syms) {
+std::string instance_name(uint64_t instance, uint64_t process, const Kallsyms& syms,
+                          const std::optional<InstanceLabel>& label) {
+  if (label) return fmt::format("bcachefs {} key cache[{}]", label->fs, label->index);
   if (auto s = syms.exact(instance)) return without_module(*s);
   if (process == RW_PROCESS_KVFREE) return fmt::format("kvfree@{:#x}", instance);
   if (process == RW_PROCESS_CALL_RCU) return fmt::format("call_rcu@{:#x}", instance);
@@ -57,6 +66,11 @@ std::string instance_name(uint64_t instance, uint64_t process, const Kallsyms& s
     return f;
   }
   return fmt::format("rcu_pending@{:#x}", instance);
+}
+
+bool is_fallback_name(const std::string& name) {
+  return name.find("@0x") != std::string::npos || name.rfind("0x", 0) == 0 ||
+         name == "bcachefs btree key cache";
 }
 
 std::string flavor_name(uint64_t srcu, const Kallsyms& syms) {

@@ -80,13 +80,20 @@ std::optional<std::string> KernelProbe::function_starting_with(const std::string
   return std::nullopt;
 }
 
-bool KernelProbe::has_btf_function(const std::string& name) const {
-  if (impl_->vmlinux &&
-      btf__find_by_name_kind(impl_->vmlinux.get(), name.c_str(), BTF_KIND_FUNC) > 0)
+bool KernelProbe::has_btf(const std::string& name, int kind) const {
+  if (impl_->vmlinux && btf__find_by_name_kind(impl_->vmlinux.get(), name.c_str(), kind) > 0)
     return true;
   for (const auto& m : impl_->modules)
-    if (btf__find_by_name_kind(m.get(), name.c_str(), BTF_KIND_FUNC) > 0) return true;
+    if (btf__find_by_name_kind(m.get(), name.c_str(), kind) > 0) return true;
   return false;
+}
+
+bool KernelProbe::has_btf_function(const std::string& name) const {
+  return has_btf(name, BTF_KIND_FUNC);
+}
+
+bool KernelProbe::has_btf_struct(const std::string& name) const {
+  return has_btf(name, BTF_KIND_STRUCT);
 }
 
 bool KernelProbe::kallsyms_readable() const { return impl_->addresses_shown; }

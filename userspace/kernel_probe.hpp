@@ -24,10 +24,13 @@ class KernelProbe {
   std::optional<std::string> function_starting_with(const std::string& prefix) const;
   // A BTF FUNC of that name in vmlinux or in a module's BTF.
   bool has_btf_function(const std::string& name) const;
+  // A BTF struct of that name in vmlinux or in a module's BTF.
+  bool has_btf_struct(const std::string& name) const;
   // Whether kallsyms shows addresses (kptr_restrict hides them from the unprivileged).
   bool kallsyms_readable() const;
 
  private:
+  bool has_btf(const std::string& name, int kind) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

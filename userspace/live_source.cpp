@@ -1,6 +1,7 @@
 #include "live_source.hpp"
 
 #include <bpf/libbpf.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/utsname.h>
 
@@ -19,6 +20,10 @@ std::string kernel_release() {
   return u.release;
 }
 
+// How often unknown addresses may send rcuwatch back to kallsyms (a full
+// read takes tens of milliseconds) and the census.
+constexpr uint64_t kRelearnIntervalNs = 10'000'000'000;
+
 }  // namespace
 
 LiveSource::LiveSource(const LoaderOptions& options)
@@ -27,19 +32,47 @@ LiveSource::LiveSource(const LoaderOptions& options)
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
   info_.attachment = {to_string(loader_.mode()), loader_.attached(), loader_.missing()};
-  last_ns_ = monotonic_ns();
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
+  // What was queued before the hooks attached (and the filesystems' labels).
+  if (auto list = kallsyms_.address_of("bch_fs_list"))
+    if (loader_.census(*list, info_.nr_cpus)) spdlog::info("census of bcachefs filesystems done");
+  relearned_ns_ = last_ns_ = monotonic_ns();
+}
+
+bool LiveSource::relearn_kernel() {
+  const uint64_t now = monotonic_ns();
+  if (now - relearned_ns_ < kRelearnIntervalNs) return false;
+  relearned_ns_ = now;
+  kallsyms_ = Kallsyms();
+  if (auto list = kallsyms_.address_of("bch_fs_list")) loader_.census(*list, info_.nr_cpus);
+  spdlog::debug("read kallsyms again ({} symbols) for addresses without a name",
+                kallsyms_.size());
+  return true;
 }
 
 void LiveSource::name_new_addresses(const Sample& s) {
+  // A name that is only an address may get better once kallsyms is read
+  // again (a module loaded since) or the census labels a new filesystem.
+  auto wants_name = [&](uint64_t addr) {
+    auto it = names_.find(addr);
+    return it == names_.end() || is_fallback_name(it->second);
+  };
+  bool unknown = false;
+  for (const auto& i : s.instances) unknown |= wants_name(i.instance);
+  for (const auto& g : s.grace_periods) unknown |= g.key && wants_name(g.key);
+  if (!unknown) return;
+  relearn_kernel();  // rate-limited: a name it cannot give now comes at a later tick
+
   for (const auto& i : s.instances) {
-    if (!names_.count(i.instance))
-      names_[i.instance] = instance_name(i.instance, i.info.process, kallsyms_);
-    if (i.info.srcu && !names_.count(i.info.srcu))
-      names_[i.info.srcu] = flavor_name(i.info.srcu, kallsyms_);
+    const auto label = read_instance_label(loader_.skel(), i.instance);
+    if (wants_name(i.instance))
+      names_[i.instance] = instance_name(i.instance, i.info.process, kallsyms_, label);
+    if (i.info.srcu && wants_name(i.info.srcu))
+      names_[i.info.srcu] = label ? fmt::format("bcachefs {} btree_trans_barrier", label->fs)
+                                  : flavor_name(i.info.srcu, kallsyms_);
   }
   for (const auto& g : s.grace_periods)
-    if (g.key && !names_.count(g.key)) names_[g.key] = flavor_name(g.key, kallsyms_);
+    if (g.key && wants_name(g.key)) names_[g.key] = flavor_name(g.key, kallsyms_);
 }
 
 std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {

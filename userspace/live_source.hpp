@@ -20,6 +20,9 @@ class LiveSource : public Source {
 
  private:
   void name_new_addresses(const Sample& s);
+  // Reads kallsyms again and re-runs the census: a module or a filesystem
+  // that appeared since. At most every kRelearnInterval.
+  bool relearn_kernel();
 
   SourceInfo info_;
   BpfLoader loader_;
@@ -27,6 +30,7 @@ class LiveSource : public Source {
   Kallsyms kallsyms_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
+  uint64_t relearned_ns_ = 0;
 };
 
 }  // namespace rcuwatch

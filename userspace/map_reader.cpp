@@ -54,6 +54,16 @@ rw_instance_totals sum(const std::vector<rw_instance_totals>& per_cpu) {
 
 }  // namespace
 
+std::optional<InstanceLabel> read_instance_label(rcuwatch_bpf& skel, uint64_t instance) {
+  rw_instance_label raw{};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel.maps.instance_labels), &instance, &raw) != 0)
+    return std::nullopt;
+  InstanceLabel label;
+  label.fs.assign(raw.fs, strnlen(raw.fs, sizeof(raw.fs)));
+  label.index = raw.index;
+  return label;
+}
+
 Sample read_sample(rcuwatch_bpf& skel) {
   Sample s;
 

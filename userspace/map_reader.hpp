@@ -3,6 +3,9 @@
 // numbers.
 #pragma once
 
+#include <optional>
+
+#include "kallsyms.hpp"
 #include "sample.hpp"
 
 struct rcuwatch_bpf;
@@ -12,6 +15,9 @@ namespace rcuwatch {
 // Stamped with the time the reading ended, so that every kernel timestamp
 // in it (first enqueue, grace-period end) is at or before the sample time.
 Sample read_sample(rcuwatch_bpf& skel);
+
+// What the census learned of an instance (bpf/census.bpf.h), if anything.
+std::optional<InstanceLabel> read_instance_label(rcuwatch_bpf& skel, uint64_t instance);
 
 // CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() uses.
 uint64_t monotonic_ns();

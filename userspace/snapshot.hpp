@@ -117,6 +117,10 @@ struct InstanceRow {
   uint64_t immediate_objects = 0;
   uint64_t list_objects = 0;  // enqueued on the list fallback
   uint64_t untracked_objects = 0;
+  // Already queued when rcuwatch attached (found by the census): with them,
+  // enqueued + preexisting = processed + dequeued + pending.
+  uint64_t preexisting_objects = 0;
+  uint64_t preexisting_bytes = 0;
 };
 
 struct GracePeriodStats {
