@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the rcuwatch guest kernel (Debian's linux-source-6.12 + our patch +
+# Builds the rcuwatch guest kernel (Debian's linux-source-6.12 + kernel/patches/ +
 # kernel/rcuwatch.config) and the workload module, caching the result outside
 # the repo in $RCUWATCH_CACHE (default /var/cache/rcuwatch), keyed by a hash of
 # the inputs: a warm run with unchanged inputs does nothing.
@@ -11,7 +11,6 @@ jobs=${JOBS:-$(nproc)}
 src_pristine=$cache/src/linux-source-6.12
 work=$cache/linux-work   # patched copy of the source (mtimes kept: incremental)
 kbuild=$cache/kbuild     # make O= directory
-patch_file=$here/kernel/rcu_pending-tracepoints.patch
 config_frag=$here/kernel/rcuwatch.config
 module_dir=$here/kernel/workload
 
@@ -19,6 +18,11 @@ log() { echo "[build-kernel] $*" >&2; }
 
 "$here/scripts/install-deps.sh" kernel >&2
 "$here/scripts/fetch-kernel-source.sh" "$cache/src" >&2
+mkdir -p "$cache"
+# The series as one file: applied in order, and compared with what was applied.
+patch_file=$(mktemp "$cache/series.XXXXXX")
+trap 'rm -f "$patch_file"' EXIT
+cat "$here"/kernel/patches/000[1-9]-*.patch > "$patch_file"
 
 kernel_key=$(cat "$patch_file" "$config_frag" "$0" | sha256sum | cut -c1-16)
 module_key=$( { echo "$kernel_key"; cat "$module_dir"/*; } | sha256sum | cut -c1-16)
@@ -39,7 +43,7 @@ if [ ! -f "$kout/done" ]; then
     cp -a "$src_pristine" "$work"
   fi
   if ! cmp -s "$work/.rcuwatch-applied.patch" "$patch_file"; then
-    log "applying $(basename "$patch_file")"
+    log "applying kernel/patches/"
     stage=$(mktemp -d "$cache/stage.XXXXXX")
     # Files the new patch or the one applied before (if any) touch.
     files=$(cat "$patch_file" $([ -f "$work/.rcuwatch-applied.patch" ] && echo "$work/.rcuwatch-applied.patch") |
@@ -92,7 +96,7 @@ fi
 
 log "building the workload module"
 mod_build=$(mktemp -d "$cache/modbuild.XXXXXX")
-trap 'rm -rf "$mod_build"' EXIT
+trap 'rm -rf "$mod_build" "$patch_file"' EXIT
 cp "$module_dir"/* "$mod_build/"
 make -s -C "$kbuild" M="$mod_build" RCU_PENDING_SRC="$work/fs/bcachefs" modules >&2
 mkdir -p "$out"
