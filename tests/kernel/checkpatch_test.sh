@@ -31,11 +31,15 @@ for p in "$here"/kernel/patches/[0-9][0-9][0-9][0-9]-*.patch; do
 done
 [ ${#series[@]} -gt 0 ] || { echo "FAIL: no patches in kernel/patches/"; exit 1; }
 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 for p in "${series[@]}"; do
   name=$(basename "$p")
-  report=$(perl "$src/scripts/checkpatch.pl" --strict --no-tree --show-types --no-summary \
-    --no-color "$p" 2>&1) || true
+  # From a scratch directory: checkpatch may leave a .checkpatch-camelcase.*
+  # cache in its working directory.
+  report=$(cd "$tmp" && perl "$src/scripts/checkpatch.pl" --strict --no-tree --show-types \
+    --no-summary --no-color "$p" 2>&1) || true
   # Each finding is "TYPE:NAME: message", then "#N: FILE: path:line:", then
   # the offending lines ("+..."). Keep those not explained above.
   unexplained=$(awk '
@@ -62,8 +66,6 @@ for p in "${series[@]}"; do
 done
 
 # Apply to copies of the files the series touches: all in order, and 0001 alone.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 apply_check() {  # label patch...
   local label=$1 dir f p
   shift
