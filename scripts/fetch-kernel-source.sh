@@ -3,15 +3,24 @@
 # machine's apt is already configured with, without touching the system's apt
 # state, and unpacks it into $1 (default: $RCUWATCH_CACHE/src).
 # The mirror URI is read from /etc/apt/sources*; no host is written here.
+# The tree appears at once (unpacked aside, then renamed), and concurrent
+# runs wait for each other: a Makefile there means the tree is complete.
 set -euo pipefail
 cache=${RCUWATCH_CACHE:-/var/cache/rcuwatch}
 out=${1:-$cache/src}
 pkg=linux-source-6.12
 
-if compgen -G "$out/linux-source-6.12/Makefile" >/dev/null; then
-  echo "kernel source: already at $out/linux-source-6.12"
-  exit 0
-fi
+have_source() {
+  if [ -f "$out/linux-source-6.12/Makefile" ]; then
+    echo "kernel source: already at $out/linux-source-6.12"
+    exit 0
+  fi
+}
+have_source
+mkdir -p "$cache" "$(dirname "$out")"
+exec 8>"$out.lock"
+flock 8
+have_source
 
 uri=""
 for f in /etc/apt/sources.list.d/*.sources; do
@@ -38,9 +47,12 @@ echo "kernel source: downloading $pkg"
 apt-get "${apt_opts[@]}" -q download "$pkg" >/dev/null
 deb=$(ls -t "$apt_dir/archives"/${pkg}_*.deb | head -1)
 tmp=$(mktemp -d "$cache/unpack.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 dpkg -x "$deb" "$tmp"
 tarball=$(ls "$tmp"/usr/src/linux-source-6.12.tar.* | head -1)
 echo "kernel source: unpacking $(basename "$tarball")"
-tar -xf "$tarball" -C "$out"
-rm -rf "$tmp"
+mkdir -p "$tmp/tree"
+tar -xf "$tarball" -C "$tmp/tree"
+rm -rf "$out/linux-source-6.12"   # what an interrupted unpack left, if anything
+mv "$tmp/tree/linux-source-6.12" "$out/"
 echo "kernel source: ready at $out/linux-source-6.12 ($(basename "$deb"))"
