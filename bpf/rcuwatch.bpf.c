@@ -6,7 +6,7 @@
  * (userspace/bpf_loader.cpp):
  *
  *   accounting.bpf.h   the maps and the accounting all modes share
- *   tracepoint.bpf.h   "tracepoint": the rcu_pending tracepoints of our patch
+ *   tracepoint.bpf.h   "tracepoint": the rcu_pending tracepoints of kernel/patches/
  *   stock.bpf.h        stock kernels: the patch's events rebuilt from hooks
  *   stock_fentry.bpf.h "fentry": those hooks as fentry/fexit
  *   stock_kprobe.bpf.h "kprobe": those hooks as kprobes/kretprobes

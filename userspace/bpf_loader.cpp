@@ -156,10 +156,10 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
   }
   std::string all;
   for (const auto& r : reasons) all += (all.empty() ? "" : "; ") + r;
-  throw Error(fmt::format("cannot watch rcu_pending on this kernel ({}); load bcachefs "
+  throw Error(fmt::format("cannot watch rcu_pending on this kernel ({}); ways out: load bcachefs "
                           "(it carries rcu_pending) on a kernel with BTF and fentry or kprobes, "
-                          "or boot a kernel with kernel/rcu_pending-tracepoints.patch, "
-                          "or use 'rcuwatch replay FILE', or run the VM demo (scripts/demo.sh)",
+                          "boot a kernel with the patches in kernel/patches/, "
+                          "'rcuwatch replay FILE', or the VM demo (scripts/demo.sh)",
                           all),
               kExitNoHooks);
 }
