@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Attach mode "tracepoint": the rcu_pending tracepoints of
- * kernel/rcu_pending-tracepoints.patch and the RCU/SRCU grace-period
+ * Attach mode "tracepoint": the rcu_pending tracepoints of kernel/patches/
+ * (0003) and the RCU/SRCU grace-period
  * tracepoints. The rcu_pending events fire under the rcu_pending_pcpu lock
  * (see the patch), so events of one (instance, cpu) arrive serialized;
  * atomics keep counts exact where another CPU touches the same entry.
