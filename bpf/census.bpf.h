@@ -64,16 +64,20 @@ struct census_queue {
 	__u64 bytes;
 };
 
-static __always_inline void census_object(struct census_queue *q, __u64 obj)
+/* One object found queued: sized, remembered for its dequeue. Its bytes. */
+RW_GLOBAL __u64 census_object(const struct census_queue *q, __u64 obj)
 {
-	struct rw_object_place loc = {
-		.instance = q->instance, .seq = q->seq, .cpu = q->cpu, .where = q->where,
-	};
+	struct rw_object_place loc = {};
 
+	if (!q)
+		return 0;
+	loc.instance = q->instance;
+	loc.seq = q->seq;
+	loc.cpu = q->cpu;
+	loc.where = q->where;
 	loc.bytes = sized(object_bytes(obj));
 	bpf_map_update_elem(&objects, &obj, &loc, BPF_ANY);
-	q->objects++;
-	q->bytes += loc.bytes;
+	return loc.bytes;
 }
 
 static long census_radix_step(__u32 i, void *ctx)
@@ -81,8 +85,10 @@ static long census_radix_step(__u32 i, void *ctx)
 	struct census_queue *q = ctx;
 	__u64 obj = genradix_elem(q->root, i);
 
-	if (obj)
-		census_object(q, obj);
+	if (obj) {
+		q->bytes += census_object(q, obj);
+		q->objects++;
+	}
 	return 0;
 }
 
@@ -93,20 +99,21 @@ static long census_list_step(__u32 i, void *ctx)
 
 	if (!cur)
 		return 1;
-	census_object(q, (__u64)cur);
+	q->bytes += census_object(q, (__u64)cur);
+	q->objects++;
 	q->root = (__u64)BPF_CORE_READ(cur, next);
 	return 0;
 }
 
 /* The objects of one queue become a pending entry, as if enqueued now. */
-static __always_inline void census_seed(struct census_queue *q)
+RW_GLOBAL int census_seed(const struct census_queue *q)
 {
 	struct rw_pending_key key = {};
 	struct rw_pending_val *v;
 	struct rw_instance_totals *t;
 
-	if (!q->objects)
-		return;
+	if (!q || !q->objects)
+		return 0;
 	pending_key(&key, q->instance, q->cpu, q->seq, q->where);
 	v = pending_get(&key);
 	if (v) {
@@ -118,6 +125,21 @@ static __always_inline void census_seed(struct census_queue *q)
 		t->preexisting_objects += q->objects;
 		t->preexisting_bytes += q->bytes;
 	}
+	return 0;
+}
+
+/* A per-seq list (or the expired list) starting at @head. */
+RW_GLOBAL int census_list(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 head)
+{
+	struct census_queue q = {
+		.instance = instance, .seq = seq, .root = head, .cpu = cpu, .where = where,
+	};
+
+	if (!head)
+		return 0;
+	bpf_loop(1 << 20, census_list_step, &q, 0);
+	census_seed(&q);
+	return 0;
 }
 
 struct census_pcpu {
@@ -131,7 +153,8 @@ static long census_seq_step(__u32 k, void *ctx)
 	struct census_pcpu *c = ctx;
 	struct rcu_pending_pcpu___rw *p = (void *)c->p;
 	struct rcu_pending_seq___rw *data = BPF_CORE_READ(p, objs.data);
-	struct rcu_pending_seq___rw *s = (void *)((__u64)data + k * bpf_core_type_size(struct rcu_pending_seq___rw));
+	struct rcu_pending_seq___rw *s =
+		(void *)((__u64)data + k * bpf_core_type_size(struct rcu_pending_seq___rw));
 	struct census_queue q = { .instance = c->instance, .cpu = c->cpu, .where = RW_WHERE_RADIX };
 	__u64 nr = BPF_CORE_READ(s, nr);
 
@@ -150,93 +173,73 @@ RW_GLOBAL int census_pcpu_queues(__u64 instance, __u64 pcpu, __u32 cpu)
 	struct census_pcpu c = { .instance = instance, .p = pcpu, .cpu = cpu };
 
 	bpf_loop(64, census_seq_step, &c, 0);
-	for (int i = 0; i < 3; i++) {
-		struct census_queue q = {
-			.instance = instance,
-			.cpu = cpu,
-			.where = i < 2 ? RW_WHERE_LIST : RW_WHERE_EXPIRED,
-		};
-
-		q.seq = i < 2 ? BPF_CORE_READ(p, lists[i].seq) : 0;
-		q.root = (__u64)BPF_CORE_READ(p, lists[i].head);
-		if (!q.root)
-			continue;
-		bpf_loop(1 << 20, census_list_step, &q, 0);
-		census_seed(&q);
-	}
-	return 0;
-}
-
-struct census_cpus {
-	__u64 instance;
-	__u64 percpu; /* pending->p */
-	__u32 nr_cpus;
-};
-
-static long census_cpu_step(__u32 cpu, void *ctx)
-{
-	struct census_cpus *c = ctx;
-	const unsigned long *off = bpf_per_cpu_ptr(&this_cpu_off, cpu);
-
-	if (cpu >= c->nr_cpus)
-		return 1;
-	if (off)
-		census_pcpu_queues(c->instance, c->percpu + *off, cpu);
+	census_list(instance, cpu, BPF_CORE_READ(p, lists[0].seq), RW_WHERE_LIST,
+		    (__u64)BPF_CORE_READ(p, lists[0].head));
+	census_list(instance, cpu, BPF_CORE_READ(p, lists[1].seq), RW_WHERE_LIST,
+		    (__u64)BPF_CORE_READ(p, lists[1].head));
+	census_list(instance, cpu, 0, RW_WHERE_EXPIRED, (__u64)BPF_CORE_READ(p, lists[2].head));
 	return 0;
 }
 
 /*
- * One rcu_pending instance: labelled; if rcuwatch has not seen it yet,
- * noted and its queues counted (a later census only labels).
+ * One CPU's queues of the instance at @instance. Userspace runs it for every
+ * CPU of every instance the filesystem walk labelled and no hook has seen
+ * yet (see BpfLoader::census()); the last run notes the instance.
  */
-RW_GLOBAL int census_instance(__u64 fs, __u64 instance, __u32 index, __u32 nr_cpus)
+SEC("raw_tp/rcuwatch_census_queues")
+int BPF_PROG(census_queues, __u64 instance, __u64 cpu, __u64 last)
 {
 	struct rcu_pending___rw *rp = (void *)instance;
-	struct rw_instance_label label = { .index = index };
-	struct census_cpus c = { .instance = instance, .nr_cpus = nr_cpus };
-	__u64 srcu = (__u64)BPF_CORE_READ(rp, srcu);
+	__u64 percpu = (__u64)BPF_CORE_READ(rp, p), srcu;
+	const unsigned long *off = bpf_per_cpu_ptr(&this_cpu_off, cpu);
 
-	c.percpu = (__u64)BPF_CORE_READ(rp, p);
-	if (!c.percpu)
-		return 0; /* not initialised yet */
-	bpf_probe_read_kernel_str(label.fs, sizeof(label.fs), ((struct bch_fs___rw *)fs)->name);
-	bpf_map_update_elem(&instance_labels, &instance, &label, BPF_ANY);
-	if (skip_instance(instance) || bpf_map_lookup_elem(&instances, &instance))
+	if (!percpu || skip_instance(instance))
 		return 0;
-	note_instance(instance, srcu, (__u64)BPF_CORE_READ(rp, process));
-	watch_flavor(srcu);
-	bpf_loop(nr_cpus, census_cpu_step, &c, 0);
+	if (off)
+		census_pcpu_queues(instance, percpu + *off, cpu);
+	if (last) {
+		srcu = (__u64)BPF_CORE_READ(rp, srcu);
+		note_instance(instance, srcu, (__u64)BPF_CORE_READ(rp, process));
+		watch_flavor(srcu);
+	}
 	return 0;
 }
 
 struct census_fs_walk {
 	__u64 head; /* &bch_fs_list */
 	__u64 node;
-	__u32 nr_cpus;
 };
+
+static __always_inline void label(__u64 fs, __u64 instance, __u32 index)
+{
+	struct rw_instance_label l = { .index = index };
+
+	bpf_probe_read_kernel_str(l.fs, sizeof(l.fs), ((struct bch_fs___rw *)fs)->name);
+	bpf_map_update_elem(&instance_labels, &instance, &l, BPF_ANY);
+}
 
 static long census_fs_step(__u32 i, void *ctx)
 {
 	struct census_fs_walk *w = ctx;
+	struct list_head *node = (void *)w->node; /* not w->node inside the macro: CO-RE would relocate it */
 	__u64 fs, pending0;
-	__u32 size = bpf_core_type_size(struct rcu_pending___rw);
 
 	if (!w->node || w->node == w->head)
 		return 1;
 	fs = w->node - bpf_core_field_offset(struct bch_fs___rw, list);
 	pending0 = fs + bpf_core_field_offset(struct bch_fs___rw, btree_key_cache) +
 		   bpf_core_field_offset(struct btree_key_cache___rw, pending);
-	census_instance(fs, pending0, 0, w->nr_cpus);
-	census_instance(fs, pending0 + size, 1, w->nr_cpus);
-	w->node = (__u64)BPF_CORE_READ((struct list_head *)w->node, next);
+	label(fs, pending0, 0);
+	label(fs, pending0 + bpf_core_type_size(struct rcu_pending___rw), 1);
+	w->node = (__u64)BPF_CORE_READ(node, next);
 	return 0;
 }
 
-/* ctx: the address of bch_fs_list, the number of possible CPUs. */
+/* ctx: the address of bch_fs_list. Labels every mounted filesystem's key-cache instances. */
 SEC("raw_tp/rcuwatch_census")
-int BPF_PROG(census, __u64 fs_list, __u64 nr_cpus)
+int BPF_PROG(census, __u64 fs_list)
 {
-	struct census_fs_walk w = { .head = fs_list, .nr_cpus = nr_cpus };
+	struct census_fs_walk w = { .head = fs_list };
 
 	if (!fs_list)
 		return 0;

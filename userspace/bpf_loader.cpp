@@ -15,6 +15,10 @@
 #include "kernel_probe.hpp"
 #include "rcuwatch.skel.h"
 
+extern "C" {
+#include "events.h"
+}
+
 namespace rcuwatch {
 
 namespace {
@@ -72,7 +76,7 @@ Classified classify(bpf_program* prog) {
   const std::string kind = sec.substr(0, slash);
   const std::string target = slash == std::string::npos ? "" : sec.substr(slash + 1);
   if (sec == "raw_tp/rcuwatch_refresh") return {Role::Refresh, "", "", AttachMode::Auto};
-  if (sec == "raw_tp/rcuwatch_census") return {Role::Census, "", "", AttachMode::Auto};
+  if (starts_with(sec, "raw_tp/rcuwatch_census")) return {Role::Census, "", "", AttachMode::Auto};
   if (starts_with(sec, "raw_tp/rcuwatch_test_")) return {Role::Test, "", "", AttachMode::Auto};
   if (kind == "raw_tp")
     return {Role::TracepointHook, starts_with(target, "rcu_pending_") ? "rcu_pending" : "rcu",
@@ -297,14 +301,39 @@ void BpfLoader::refresh() {
   if (err) spdlog::debug("refreshing grace-period counters failed: {}", std::strerror(-err));
 }
 
-bool BpfLoader::census(uint64_t bch_fs_list, uint32_t nr_cpus) {
-  const int fd = bpf_program__fd(skel_->progs.census);
-  if (fd < 0 || !bch_fs_list) return false;
-  uint64_t args[2] = {bch_fs_list, nr_cpus};
-  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-  const int err = bpf_prog_test_run_opts(fd, &opts);
-  if (err) spdlog::debug("the census failed: {}", std::strerror(-err));
+namespace {
+
+bool test_run(bpf_program* prog, std::vector<uint64_t> args) {
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args.data(),
+              .ctx_size_in = uint32_t(args.size() * sizeof(uint64_t)));
+  const int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+  if (err) spdlog::debug("{} failed: {}", bpf_program__name(prog), std::strerror(-err));
   return !err;
+}
+
+}  // namespace
+
+bool BpfLoader::census(uint64_t bch_fs_list, uint32_t nr_cpus) {
+  if (bpf_program__fd(skel_->progs.census) < 0 || !bch_fs_list) return false;
+  // The filesystems' instances, labelled; then the queues of those no hook
+  // has seen yet, CPU by CPU (one program run each keeps the BPF call
+  // stack shallow).
+  if (!test_run(skel_->progs.census, {bch_fs_list})) return false;
+  const int labels = bpf_map__fd(skel_->maps.instance_labels);
+  const int known = bpf_map__fd(skel_->maps.instances);
+  uint64_t key = 0, next = 0;
+  uint64_t* prev = nullptr;
+  std::vector<uint64_t> fresh;
+  while (bpf_map_get_next_key(labels, prev, &next) == 0) {
+    rw_instance_info info;
+    if (bpf_map_lookup_elem(known, &next, &info) != 0) fresh.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (uint64_t instance : fresh)
+    for (uint32_t cpu = 0; cpu < nr_cpus; cpu++)
+      test_run(skel_->progs.census_queues, {instance, cpu, cpu + 1 == nr_cpus});
+  return true;
 }
 
 }  // namespace rcuwatch
