@@ -201,6 +201,7 @@ int BPF_PROG(census_queues, __u64 instance, __u64 cpu, __u64 last)
 		srcu = (__u64)BPF_CORE_READ(rp, srcu);
 		note_instance(instance, srcu, (__u64)BPF_CORE_READ(rp, process));
 		watch_flavor(srcu);
+		totals_of(instance); /* listed from now on, even if idle */
 	}
 	return 0;
 }

@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace rcuwatch {
 
@@ -16,13 +17,17 @@ class Kallsyms {
   explicit Kallsyms(const std::string& path = "/proc/kallsyms");
   // The symbol at exactly `addr` ("name" or "name [module]").
   std::optional<std::string> exact(uint64_t addr) const;
-  // The address of symbol `name` (any module), if listed.
+  // The address of symbol `name` (any module), if listed. A scan: for the
+  // few symbols rcuwatch looks up by name.
   std::optional<uint64_t> address_of(const std::string& name) const;
   size_t size() const { return by_addr_.size(); }
 
  private:
-  std::unordered_map<uint64_t, std::string> by_addr_;
-  std::unordered_map<std::string, uint64_t> by_name_;
+  // The file as read, and (address, offset of its line) sorted by address:
+  // a distribution kernel lists some 200k symbols, read again when a module
+  // appears, and only a few are ever looked up.
+  std::string text_;
+  std::vector<std::pair<uint64_t, uint32_t>> by_addr_;
 };
 
 // What the kernel's own structures say an instance is: bcachefs's key

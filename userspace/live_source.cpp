@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "map_reader.hpp"
 #include "rcuwatch.skel.h"
@@ -20,9 +21,22 @@ std::string kernel_release() {
   return u.release;
 }
 
-// How often unknown addresses may send rcuwatch back to kallsyms (a full
-// read takes tens of milliseconds) and the census.
-constexpr uint64_t kRelearnIntervalNs = 10'000'000'000;
+// How often addresses without a name may send rcuwatch back to the census
+// and /proc/modules.
+constexpr uint64_t kRelearnIntervalNs = 1'000'000'000;
+
+// The loaded modules and where: what changes when kallsyms does (not the
+// use counts, which change all the time).
+std::string module_list() {
+  std::ifstream in("/proc/modules");
+  std::string line, list;
+  while (std::getline(in, line)) {
+    const auto sp = line.find(' ');
+    const auto at = line.rfind(" 0x");
+    list += line.substr(0, sp) + (at == std::string::npos ? "" : line.substr(at)) + "\n";
+  }
+  return list;
+}
 
 }  // namespace
 
@@ -33,21 +47,25 @@ LiveSource::LiveSource(const LoaderOptions& options)
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
   info_.attachment = {to_string(loader_.mode()), loader_.attached(), loader_.missing()};
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
+  modules_ = module_list();
+  bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
   // What was queued before the hooks attached (and the filesystems' labels).
-  if (auto list = kallsyms_.address_of("bch_fs_list"))
-    if (loader_.census(*list, info_.nr_cpus)) spdlog::info("census of bcachefs filesystems done");
+  if (bch_fs_list_ && loader_.census(*bch_fs_list_, info_.nr_cpus))
+    spdlog::info("census of bcachefs filesystems done");
   relearned_ns_ = last_ns_ = monotonic_ns();
 }
 
-bool LiveSource::relearn_kernel() {
+void LiveSource::relearn_kernel() {
   const uint64_t now = monotonic_ns();
-  if (now - relearned_ns_ < kRelearnIntervalNs) return false;
+  if (now - relearned_ns_ < kRelearnIntervalNs) return;
   relearned_ns_ = now;
-  kallsyms_ = Kallsyms();
-  if (auto list = kallsyms_.address_of("bch_fs_list")) loader_.census(*list, info_.nr_cpus);
-  spdlog::debug("read kallsyms again ({} symbols) for addresses without a name",
-                kallsyms_.size());
-  return true;
+  if (std::string modules = module_list(); modules != modules_) {
+    modules_ = std::move(modules);
+    kallsyms_ = Kallsyms();
+    bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
+    spdlog::debug("modules changed: read kallsyms again ({} symbols)", kallsyms_.size());
+  }
+  if (bch_fs_list_) loader_.census(*bch_fs_list_, info_.nr_cpus);
 }
 
 void LiveSource::name_new_addresses(const Sample& s) {

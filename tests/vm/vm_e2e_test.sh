@@ -10,11 +10,13 @@
 #   --also-attach  a second `rcuwatch stat` in another mode: its final numbers
 #                  must equal the first's
 #   --expect-mode  the mode --attach auto must choose
+#   --no-vmalloc   no vmalloc objects (stock modes cannot size them; the
+#                  default on the stock kernel)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 rw=$1
 shift
-variant=patched attach=auto also="" expect="" out=""
+variant=patched attach=auto also="" expect="" out="" no_vmalloc=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --also-attach) also=$2; shift 2 ;;
     --expect-mode) expect=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --no-vmalloc) no_vmalloc=1; shift ;;
     *) echo "vm_e2e_test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +43,7 @@ trap 'rm -f "$env_file"' EXIT
   echo "ATTACH=$attach"
   echo "ALSO_ATTACH=$also"
   # Stock modes cannot size vmalloc objects (docs/kernel.md): none there.
-  [ "$variant" = stock ] && echo "VMALLOC_PCT=0"
+  if [ "$variant" = stock ] || [ -n "$no_vmalloc" ]; then echo "VMALLOC_PCT=0"; fi
 } > "$env_file"
 initrd=$("$here/scripts/make-initramfs.sh" "${adds[@]}" --module "$kdir/rcu_pending_load.ko" \
   --add "$rw:/usr/sbin/rcuwatch" --add "$env_file:/etc/e2e.env" \
