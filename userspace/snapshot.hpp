@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "detection.hpp"
+
 extern "C" {
 #include "events.h"
 }
@@ -194,6 +196,9 @@ struct Snapshot {
   std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq
   std::vector<CpuQueueRow> cpu_queues;  // per instance x cpu, by (instance, cpu)
   std::vector<GracePeriodStats> grace_periods;
+  // The detectors' verdicts at this sample (detectors.hpp). Filled by
+  // SnapshotStream after the Aggregator; empty in a Snapshot built otherwise.
+  Detections detections;
 };
 
 }  // namespace rcuwatch
