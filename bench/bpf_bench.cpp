@@ -34,7 +34,7 @@ constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far b
 
 using Args = std::vector<uint64_t>;
 
-// The tracepoint arguments (kernel/rcu_pending-tracepoints.patch), as the
+// The tracepoint arguments (kernel/patches/0003), as the
 // u64 array raw_tp programs read.
 Args enqueue_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
   return {inst, 0, kProcessFn, cpu, seq, kObject, kBytes, RW_WHERE_RADIX};

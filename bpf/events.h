@@ -4,9 +4,9 @@
  * (bpf/rcuwatch.bpf.c), the userspace decoder and the recording format.
  * Any change to a struct here bumps RW_ABI_VERSION; recordings carry it.
  *
- * The kernel side is the rcu_pending tracepoints of
- * kernel/rcu_pending-tracepoints.patch (see docs/kernel.md) and the RCU/SRCU
- * grace-period tracepoints rcu:rcu_grace_period and rcu:srcu_grace_period.
+ * The kernel side is the rcu_pending tracepoints of kernel/patches/ (0003,
+ * see docs/kernel.md) and the RCU/SRCU grace-period tracepoints
+ * rcu:rcu_grace_period (0005 adds "endpoll") and rcu:srcu_grace_period (0004).
  */
 #ifndef RCUWATCH_EVENTS_H
 #define RCUWATCH_EVENTS_H

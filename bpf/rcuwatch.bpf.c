@@ -2,7 +2,7 @@
 /*
  * rcuwatch kernel side: accounts memory pending in rcu_pending, per instance,
  * CPU and grace-period seq, from the rcu_pending tracepoints of
- * kernel/rcu_pending-tracepoints.patch, and RCU/SRCU grace periods.
+ * kernel/patches/ (0003), and RCU/SRCU grace periods.
  *
  * Per-object work (enqueue, dequeue) only updates maps, so pending totals
  * stay exact whatever happens to the ring buffer. Only low-rate lifecycle

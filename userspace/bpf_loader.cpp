@@ -112,7 +112,7 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
     for (const auto& m : missing_)
       if (m.rfind("rcu_pending:", 0) == 0) list += (list.empty() ? "" : ", ") + m;
     throw Error("this kernel has no rcu_pending tracepoints (missing " + list +
-                    "): boot a kernel with kernel/rcu_pending-tracepoints.patch, "
+                    "): boot a kernel with the patches in kernel/patches/, "
                     "or use 'rcuwatch replay FILE', or run the VM demo (scripts/demo.sh)",
                 kExitNoHooks);
   }
