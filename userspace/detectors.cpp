@@ -109,11 +109,12 @@ uint64_t hold_ns(Detector d, const DetectorLimits& l) {
 // Names and flavors of what a snapshot knows, for contributions.
 class Names {
  public:
-  explicit Names(const Snapshot& s) : s_(s) {}
+  explicit Names(const Snapshot& s) : s_(s) {
+    for (const auto& i : s.instances) instances_[i.instance] = &i;
+  }
   const InstanceRow* instance(uint64_t addr) const {
-    for (const auto& i : s_.instances)
-      if (i.instance == addr) return &i;
-    return nullptr;
+    auto it = instances_.find(addr);
+    return it != instances_.end() ? it->second : nullptr;
   }
   std::string instance_name(uint64_t addr) const {
     const InstanceRow* i = instance(addr);
@@ -133,9 +134,26 @@ class Names {
 
  private:
   const Snapshot& s_;
+  std::map<uint64_t, const InstanceRow*> instances_;
 };
 
 Subject cpu_subject(uint32_t cpu) { return {SubjectKind::Cpu, cpu, fmt::format("cpu {}", cpu)}; }
+
+// CPUs seen, each named once (rows are per instance x CPU x seq: thousands).
+class CpuSet {
+ public:
+  void add(uint32_t cpu) {
+    if (cpu >= seen_.size()) seen_.resize(cpu + 1);
+    seen_[cpu] = true;
+  }
+  void append_to(std::vector<Subject>& out) const {
+    for (uint32_t c = 0; c < seen_.size(); c++)
+      if (seen_[c]) out.push_back(cpu_subject(c));
+  }
+
+ private:
+  std::vector<bool> seen_;
+};
 
 void add_sorted(std::vector<std::string>& v, const std::string& x) {
   auto it = std::lower_bound(v.begin(), v.end(), x);
@@ -269,8 +287,10 @@ void DetectorSet::stranded_bytes(const Snapshot& s, std::vector<Observation>& ou
     o.involved.push_back(names.instance_subject(addr));
     o.involved.push_back(names.grace_period_subject(gp));
   }
+  CpuSet cpus;
   for (const auto& r : s.seq_cpus)
-    if (r.age_ns >= limits_.stranded_age_ns) o.involved.push_back(cpu_subject(r.cpu));
+    if (r.age_ns >= limits_.stranded_age_ns) cpus.add(r.cpu);
+  cpus.append_to(o.involved);
   out.push_back(std::move(o));
 }
 
@@ -321,34 +341,74 @@ void DetectorSet::callback_flood(const Snapshot& s, std::vector<Observation>& ou
 // interval. Contributions: the bytes of each such queue.
 void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& out) {
   const Names names(s);
-  std::map<LagKey, uint64_t> since;
-  std::map<uint64_t, Observation> by_instance;
-  for (const auto& i : s.instances)
-    by_instance.emplace(
-        i.instance,
-        Observation{Detector::ProcessingLag, names.instance_subject(i.instance), 0, {}, {}});
+  struct Acc {
+    Observation o;
+    std::vector<std::pair<const SeqRow*, uint64_t>> lagging;  // row, lag
+    CpuSet cpus;
+  };
+  std::map<uint64_t, Acc> by_instance;
+  const auto acc_of = [&](uint64_t addr) -> Acc& {
+    auto it = by_instance.find(addr);
+    if (it == by_instance.end())
+      it = by_instance
+               .emplace(
+                   addr,
+                   Acc{{Detector::ProcessingLag, names.instance_subject(addr), 0, {}, {}}, {}, {}})
+               .first;
+    return it->second;
+  };
+  for (const auto& i : s.instances) acc_of(i.instance);
+
+  // Keys in seq_cpus order (the Aggregator sorts rows by instance, seq,
+  // expired, cpu), so the new table is built sorted; looked up by bisection.
+  const auto& before = past_grace_period_since_;
+  const auto key_less = [](const auto& e, const LagKey& k) { return e.first < k; };
+  std::vector<std::pair<LagKey, uint64_t>> since;
+  auto from = before.begin();  // keys come in order: search on from the last one
   for (const auto& r : s.seq_cpus) {
     if (r.state == SeqState::WaitingForGracePeriod) continue;
-    const bool expired = r.state == SeqState::Expired;
-    const LagKey key{r.instance, r.cpu, r.seq, expired};
-    auto before = past_grace_period_since_.find(key);
-    const uint64_t first = before != past_grace_period_since_.end() ? before->second : s.time_ns;
-    since[key] = first;
+    const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
+    if (!since.empty() && key < since.back().first) from = before.begin();
+    // Galloping: the next key is usually a step or two further.
+    size_t step = 1;
+    auto hi = from;
+    while (hi != before.end() && hi->first < key) {
+      from = hi;
+      hi = size_t(before.end() - hi) > step ? hi + ptrdiff_t(step) : before.end();
+      step *= 2;
+    }
+    auto b = std::lower_bound(from, hi, key, key_less);
+    from = b;
+    const uint64_t first = b != before.end() && b->first == key ? b->second : s.time_ns;
+    since.emplace_back(key, first);
     const uint64_t lag = s.time_ns - first;
-    auto [it, inserted] = by_instance.try_emplace(
-        r.instance,
-        Observation{Detector::ProcessingLag, names.instance_subject(r.instance), 0, {}, {}});
-    Observation& o = it->second;
-    o.value = std::max(o.value, double(lag));
+    Acc& acc = acc_of(r.instance);
+    acc.o.value = std::max(acc.o.value, double(lag));
     if (!lag) continue;
-    o.contributions.push_back({cpu_subject(r.cpu), double(r.bytes),
-                               expired ? fmt::format("expired list, {}", format_duration_ns(lag))
-                                       : fmt::format("seq {} {}, {}", r.seq, to_string(r.state),
-                                                     format_duration_ns(lag))});
-    o.involved.push_back(cpu_subject(r.cpu));
+    acc.lagging.emplace_back(&r, lag);
+    acc.cpus.add(r.cpu);
   }
+  if (!std::is_sorted(since.begin(), since.end())) std::sort(since.begin(), since.end());
   past_grace_period_since_ = std::move(since);
-  for (auto& [addr, o] : by_instance) out.push_back(std::move(o));
+
+  for (auto& [addr, acc] : by_instance) {
+    // Only the largest are described: a lag on every CPU of a big machine is
+    // thousands of queues.
+    auto& rows = acc.lagging;
+    const size_t n = std::min(rows.size(), kMaxContributions);
+    std::partial_sort(rows.begin(), rows.begin() + ptrdiff_t(n), rows.end(),
+                      [](const auto& a, const auto& b) { return a.first->bytes > b.first->bytes; });
+    for (size_t k = 0; k < n; k++) {
+      const auto& [r, lag] = rows[k];
+      acc.o.contributions.push_back({cpu_subject(r->cpu), double(r->bytes),
+                                     r->state == SeqState::Expired
+                                         ? fmt::format("expired list, {}", format_duration_ns(lag))
+                                         : fmt::format("seq {} {}, {}", r->seq, to_string(r->state),
+                                                       format_duration_ns(lag))});
+    }
+    acc.cpus.append_to(acc.o.involved);
+    out.push_back(std::move(acc.o));
+  }
 }
 
 // Per instance in process or call_rcu mode: objects enqueued on the list in
@@ -359,6 +419,9 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
 // are not judged. Contributions: list objects pending per CPU.
 void DetectorSet::list_fallback(const Snapshot& s, std::vector<Observation>& out) {
   const Names names(s);
+  std::map<uint64_t, std::vector<const SeqRow*>> on_lists;  // per instance
+  for (const auto& r : s.seq_cpus)
+    if (r.list_objects > 0) on_lists[r.instance].push_back(&r);
   std::map<uint64_t, uint64_t> now;
   for (const auto& i : s.instances) {
     now[i.instance] = i.list_objects;
@@ -370,13 +433,21 @@ void DetectorSet::list_fallback(const Snapshot& s, std::vector<Observation>& out
                   i.list_objects > prev ? double(i.list_objects - prev) : 0.0,
                   {},
                   {}};
-    for (const auto& r : s.seq_cpus) {
-      if (r.instance != i.instance || r.list_objects <= 0) continue;
-      o.contributions.push_back(
-          {cpu_subject(r.cpu), double(r.list_objects),
-           r.state == SeqState::Expired ? "expired list" : fmt::format("seq {}", r.seq)});
-      o.involved.push_back(cpu_subject(r.cpu));
+    auto& rows = on_lists[i.instance];
+    const size_t n = std::min(rows.size(), kMaxContributions);  // the largest only
+    std::partial_sort(
+        rows.begin(), rows.begin() + ptrdiff_t(n), rows.end(),
+        [](const SeqRow* a, const SeqRow* b) { return a->list_objects > b->list_objects; });
+    CpuSet cpus;
+    for (size_t k = 0; k < rows.size(); k++) {
+      const SeqRow* r = rows[k];
+      cpus.add(r->cpu);
+      if (k < n)
+        o.contributions.push_back(
+            {cpu_subject(r->cpu), double(r->list_objects),
+             r->state == SeqState::Expired ? "expired list" : fmt::format("seq {}", r->seq)});
     }
+    cpus.append_to(o.involved);
     out.push_back(std::move(o));
   }
   list_objects_ = std::move(now);

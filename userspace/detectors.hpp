@@ -14,6 +14,8 @@
 
 #include <map>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "detection.hpp"
 #include "snapshot.hpp"
@@ -43,8 +45,8 @@ class DetectorSet {
     DetectorState state;
     bool active = false;  // the condition holds (firing, or waiting for --stranded-for)
   };
-  // (instance, cpu, seq, expired list): a queue past its grace period.
-  using LagKey = std::tuple<uint64_t, uint32_t, uint64_t, bool>;
+  // (instance, seq, expired list, cpu): a queue past its grace period.
+  using LagKey = std::tuple<uint64_t, uint64_t, bool, uint32_t>;
 
   void stranded_bytes(const Snapshot& s, std::vector<Observation>& out) const;
   void grace_period_too_long(const Snapshot& s, std::vector<Observation>& out) const;
@@ -56,9 +58,10 @@ class DetectorSet {
 
   DetectorLimits limits_;
   std::map<TrackKey, Track> tracks_;
-  std::map<LagKey, uint64_t> past_grace_period_since_;  // first sample seen past it
-  std::map<uint64_t, uint64_t> list_objects_;           // per instance, at the last sample
-  Losses losses_;                                       // at the last sample
+  // When each queue was first seen past its grace period; sorted by key.
+  std::vector<std::pair<LagKey, uint64_t>> past_grace_period_since_;
+  std::map<uint64_t, uint64_t> list_objects_;  // per instance, at the last sample
+  Losses losses_;                              // at the last sample
 };
 
 // One line for a person: the value against its limit, how long it held and
