@@ -4,6 +4,7 @@
 
 #include "aggregator.hpp"
 #include "alloc_counter.hpp"
+#include "detectors.hpp"
 #include "scale_tick.hpp"
 
 namespace rcuwatch::bench {
@@ -60,6 +61,25 @@ void BM_AggregatorUpdate(benchmark::State& state) {
   state.counters["input_bytes_per_entry"] = double(payload_bytes(tick)) / entries;
 }
 
+// The detectors on that update's Snapshot (SnapshotStream runs both every
+// interval): compared with the update itself.
+void BM_Detectors(benchmark::State& state) {
+  Tick tick = make_tick(shape(state));
+  const SourceInfo info{"bench", "bench", 256, {}};
+  Aggregator agg;
+  agg.update(tick, info, {});
+  advance(tick);
+  Snapshot snap = agg.update(tick, info, {});
+  DetectorSet detectors;
+  benchmark::DoNotOptimize(detectors.evaluate(snap));  // steady state: subjects known
+  for (auto _ : state) {
+    snap.time_ns += 1'000'000'000;
+    Detections d = detectors.evaluate(snap);
+    benchmark::DoNotOptimize(d);
+  }
+  set_throughput(state, tick);
+}
+
 // Baseline: the same data volume copied once per interval, into a Tick
 // that already has the capacity (as the aggregator's copy into its previous
 // sample does), so it measures moving the bytes, not the allocator or page
@@ -89,6 +109,9 @@ void register_aggregator_benchmarks() {
         ->Arg(seqs)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("aggregator/update", BM_AggregatorUpdate)
+        ->Arg(seqs)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("aggregator/detectors", BM_Detectors)
         ->Arg(seqs)
         ->Unit(benchmark::kMillisecond);
   }
@@ -121,6 +144,11 @@ void summarize_aggregator(const Results& r, std::ostream& out) {
         << size(up.counter("peak_bytes_per_entry")) << " ("
         << ratio(up.counter("peak_bytes_per_entry"), in) << "), snapshot kept "
         << size(up.counter("snapshot_bytes_per_entry")) << "\n";
+    auto d = r.find("aggregator/detectors" + arg);
+    if (d != r.end())
+      out << "    detectors on its Snapshot: "
+          << ratio(d->second.ns_per_iteration, up.ns_per_iteration) << " the update ("
+          << duration(d->second.ns_per_iteration) << ")\n";
   }
 }
 

@@ -182,7 +182,8 @@ int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
         fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
                     o.listen),
         kExitUsage);
-  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
+  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop, -1,
+                        o.detectors);
 
   LatestSnapshot latest;
   std::atomic<uint64_t> scrapes{0};

@@ -240,6 +240,47 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
   for (auto* f : {&completed, &last, &since, &in_progress, &hist}) out.push_back(std::move(*f));
 }
 
+// Per detector and subject (docs/diagnosing.md). The subject's label says
+// what it is: rcu_pending (an instance), grace_period (a flavor), cpu, or
+// none (machine-wide: stranded_bytes, losses). Every subject a detector
+// looked at has a series, 0 when it does not fire, so alerts see it clear.
+void detector_metrics(const Snapshot& s, const Names& instances, std::vector<Family>& out) {
+  auto gp_names = unique_names(
+      s.grace_periods, [](const GracePeriodStats& g) -> const std::string& { return g.name; },
+      [](const GracePeriodStats& g) { return g.key; });
+  Family firing("rcuwatch_detector_firing", "gauge",
+                "1 while the detector fires for this subject (rcu_pending instance, grace_period "
+                "flavor, cpu, or the whole machine).");
+  Family episodes("rcuwatch_detector_episodes_total", "counter",
+                  "Episodes of the detector for this subject that fired, since start.");
+  Family limit("rcuwatch_detector_limit", "gauge",
+               "The detector's limit in its unit (bytes, seconds, objects per second, objects "
+               "or events per interval); 0: off.");
+  for (const auto& st : s.detections.states) {
+    Labels l{{"detector", to_string(st.detector)}};
+    const Subject& sub = st.subject;
+    if (sub.kind == SubjectKind::Instance) {
+      auto n = instances.find(sub.key);
+      l.emplace_back(kInstanceLabel, n != instances.end() ? n->second : sub.name);
+    } else if (sub.kind == SubjectKind::GracePeriod) {
+      auto n = gp_names.find(sub.key);
+      l.emplace_back("grace_period", n != gp_names.end() ? n->second : sub.name);
+    } else if (sub.kind == SubjectKind::Cpu) {
+      l.emplace_back("cpu", fmt::format("{}", sub.key));
+    }
+    firing.add(l, uint64_t(st.firing));
+    episodes.add(l, st.episodes);
+  }
+  for (Detector d : kDetectors) {
+    double v = limit_of(d, s.detections.limits);
+    if (d == Detector::GracePeriodTooLong || d == Detector::ProcessingLag) v /= 1e9;  // seconds
+    limit.add({{"detector", to_string(d)}}, v);
+  }
+  out.push_back(std::move(firing));
+  out.push_back(std::move(episodes));
+  out.push_back(std::move(limit));
+}
+
 void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Family>& out) {
   Family build("rcuwatch_build_info", "gauge", "rcuwatch version, value 1.");
   build.add({{"version", st.version}}, uint64_t(1));
@@ -364,6 +405,7 @@ std::string prometheus_text(const Snapshot* s, const ExporterStatus& status,
     cpu_metrics(*s, families);
     seq_metrics(*s, names, options, families);
     grace_period_metrics(*s, families);
+    if (s->detections.evaluated) detector_metrics(*s, names, families);
   }
   self_metrics(s, status, families);
   std::string out;

@@ -14,7 +14,7 @@ namespace rcuwatch {
 
 int run_stat(const StatOptions& o, const StopFlag& stop) {
   SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop,
-                        o.count);
+                        o.count, o.detectors);
   long printed = 0;
   auto print = [&](const Snapshot& s) {
     if (o.quiet) return;

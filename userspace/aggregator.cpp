@@ -59,12 +59,16 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.attachment = info.attachment;
   const Input in{s, names, secs};
 
-  for (const auto& e : tick.events)
+  for (const auto& e : tick.events) {
     if (e.type == RW_EV_SEQ_OPEN && e.where == RW_WHERE_LIST) list_fallbacks_++;
+    if (e.type == RW_EV_SEQ_PROCESS && e.objects > 0)
+      processed_by_queue_[{e.instance, e.cpu}] += uint64_t(e.objects);
+  }
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
   seq_rows(in, gp, snap);
   flows(in, pending_breakdown(in, snap), snap);
+  std::map<QueueKey, int64_t> queue_objects = cpu_queues(in, snap);
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
@@ -74,7 +78,12 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.losses.nested_enqueues = s.stats[RW_STAT_NESTED_ENQUEUES];
   snap.losses.late_placements = s.stats[RW_STAT_LATE_PLACEMENTS];
 
-  prev_ = {s.time_ns, s.instances, s.grace_periods, snap.totals.pending_bytes};
+  prev_ = {s.time_ns,
+           s.instances,
+           s.grace_periods,
+           snap.totals.pending_bytes,
+           std::move(queue_objects),
+           processed_by_queue_};
   have_prev_ = true;
   return snap;
 }
@@ -103,7 +112,11 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
     gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
     gs.last_duration_ns = g.stats.last_duration_ns;
     gs.since_last_end_ns = age(s.time_ns, g.stats.last_end_ns);
-    gs.in_progress = g.stats.started > g.stats.completed;
+    // By time, not by counts (started > completed): attached during a grace
+    // period, its end is counted without its start, and the counts would
+    // say "none running" through every later one.
+    gs.in_progress = g.stats.last_start_ns && g.stats.last_start_ns > g.stats.last_end_ns;
+    gs.in_progress_ns = gs.in_progress ? age(s.time_ns, g.stats.last_start_ns) : 0;
     std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
               gs.durations.counts.begin());
     gs.durations.sum_ns = g.stats.duration_sum_ns;
@@ -263,6 +276,43 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
   if (have_prev_ && secs > 0)
     t.pending_bytes_per_sec = double(t.pending_bytes - prev_.pending_bytes) / secs;
   snap.losses.untracked_objects = sum_now.untracked_objects;
+}
+
+// Per instance x CPU: pending objects and how fast objects entered that
+// queue (CpuQueueRow). A queue gets a row while it holds objects or had
+// objects processed in the interval.
+std::map<Aggregator::QueueKey, int64_t> Aggregator::cpu_queues(const Input& in,
+                                                               Snapshot& snap) const {
+  std::map<QueueKey, int64_t> objects;
+  for (const auto& r : snap.seq_cpus) objects[{r.instance, r.cpu}] += r.objects;
+  std::map<QueueKey, bool> keys;
+  for (const auto& [key, n] : objects) keys[key] = true;
+  for (const auto& [key, n] : processed_by_queue_) {
+    auto p = prev_.processed_by_queue.find(key);
+    if (p == prev_.processed_by_queue.end() || p->second != n) keys[key] = true;
+  }
+  for (const auto& [key, unused] : keys) {
+    CpuQueueRow row;
+    row.instance = key.first;
+    row.cpu = key.second;
+    auto o = objects.find(key);
+    row.objects = o != objects.end() ? o->second : 0;
+    auto done = processed_by_queue_.find(key);
+    row.processed_objects = done != processed_by_queue_.end() ? done->second : 0;
+    if (have_prev_ && in.secs > 0) {
+      auto po = prev_.queue_objects.find(key);
+      auto pp = prev_.processed_by_queue.find(key);
+      const int64_t before = po != prev_.queue_objects.end() ? po->second : 0;
+      const uint64_t done_before = pp != prev_.processed_by_queue.end() ? pp->second : 0;
+      // Dequeues of objects queued before this interval can make it negative.
+      const double entered =
+          double(row.objects - before) + double(row.processed_objects - done_before);
+      row.queued_per_sec = std::max(0.0, entered / in.secs);
+    }
+    if (row.cpu < snap.cpus.size()) snap.cpus[row.cpu].queued_per_sec += row.queued_per_sec;
+    snap.cpu_queues.push_back(row);
+  }
+  return objects;
 }
 
 }  // namespace rcuwatch

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 
 #include "sample.hpp"
 #include "snapshot.hpp"
@@ -21,11 +22,14 @@ class Aggregator {
 
  private:
   // What rates are computed against: the previous sample's counters.
+  using QueueKey = std::pair<uint64_t, uint32_t>;  // (instance, cpu)
   struct Previous {
     uint64_t time_ns = 0;
     std::vector<InstanceEntry> instances;
     std::vector<GpEntry> grace_periods;
     int64_t pending_bytes = 0;
+    std::map<QueueKey, int64_t> queue_objects;  // pending per instance x cpu
+    std::map<QueueKey, uint64_t> processed_by_queue;
   };
   // What every phase of update() reads.
   struct Input {
@@ -40,11 +44,15 @@ class Aggregator {
   void seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const;
   std::map<uint64_t, InstanceRow> pending_breakdown(const Input& in, Snapshot& snap) const;
   void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) const;
+  std::map<QueueKey, int64_t> cpu_queues(const Input& in, Snapshot& snap) const;
 
   bool have_prev_ = false;
   Previous prev_;
   uint64_t index_ = 0;
   uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
+  // Objects taken off each instance x cpu for processing (RW_EV_SEQ_PROCESS),
+  // since the stream began: bounded by instances x CPUs.
+  std::map<QueueKey, uint64_t> processed_by_queue_;
 };
 
 }  // namespace rcuwatch

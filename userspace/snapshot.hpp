@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "detection.hpp"
+
 extern "C" {
 #include "events.h"
 }
@@ -101,6 +103,21 @@ struct CpuRow {
   int64_t bytes = 0;
   uint64_t oldest_age_ns = 0;
   uint32_t seqs_in_flight = 0;
+  double queued_per_sec = 0;  // CpuQueueRow::queued_per_sec summed over instances
+};
+
+// One CPU's queue of one instance (its rcu_pending_pcpu): objects pending on
+// it and how fast objects entered it. Entering = what the pending map gained
+// plus what was taken off for processing (RW_EV_SEQ_PROCESS events), so it is
+// enqueues net of dequeues, and it misses objects processed at once
+// (immediate): a lower bound of the CPU's enqueue rate. Exact per-CPU
+// enqueues need per-CPU counters from BPF (the totals map is summed over CPUs).
+struct CpuQueueRow {
+  uint64_t instance = 0;
+  uint32_t cpu = 0;
+  int64_t objects = 0;             // pending now
+  uint64_t processed_objects = 0;  // taken off for processing, since the stream began
+  double queued_per_sec = 0;       // over the last interval; 0 for the first
 };
 
 struct InstanceRow {
@@ -131,7 +148,11 @@ struct GracePeriodStats {
   uint64_t last_completed_gp_seq = 0;
   uint64_t last_duration_ns = 0;
   uint64_t since_last_end_ns = 0;  // 0 if none seen
+  // A grace period is running: its start was seen after the last end. Its
+  // age is what "a grace period running too long" is measured by; 0 when
+  // none runs (or its start was not seen: rcuwatch attached during it).
   bool in_progress = false;
+  uint64_t in_progress_ns = 0;
   DurationHistogram durations;  // of the grace periods whose start was seen
 };
 
@@ -176,11 +197,15 @@ struct Snapshot {
   Attachment attachment;
   Totals totals;
   Losses losses;
-  std::vector<InstanceRow> instances;  // sorted by pending bytes, descending
-  std::vector<CpuRow> cpus;            // every CPU, by cpu number
-  std::vector<SeqSummary> seqs;        // per instance x seq, oldest first
-  std::vector<SeqRow> seq_cpus;        // per instance x cpu x seq
+  std::vector<InstanceRow> instances;   // sorted by pending bytes, descending
+  std::vector<CpuRow> cpus;             // every CPU, by cpu number
+  std::vector<SeqSummary> seqs;         // per instance x seq, oldest first
+  std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq
+  std::vector<CpuQueueRow> cpu_queues;  // per instance x cpu, by (instance, cpu)
   std::vector<GracePeriodStats> grace_periods;
+  // The detectors' verdicts at this sample (detectors.hpp). Filled by
+  // SnapshotStream after the Aggregator; empty in a Snapshot built otherwise.
+  Detections detections;
 };
 
 }  // namespace rcuwatch

@@ -1,6 +1,6 @@
 // The one loop every command runs: a Source feeding an Aggregator, one
-// Snapshot per interval. Commands differ only in what they do with each
-// Snapshot and with the last one.
+// Snapshot per interval, with the detectors' verdicts on it (DetectorSet).
+// Commands differ only in what they do with each Snapshot and with the last one.
 #pragma once
 
 #include <exception>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "aggregator.hpp"
+#include "detectors.hpp"
 #include "source.hpp"
 #include "stop.hpp"
 
@@ -18,7 +19,7 @@ class SnapshotStream {
  public:
   // `limit` < 0: until the recording ends or stop is requested.
   SnapshotStream(std::unique_ptr<Source> source, Interval interval, const StopFlag& stop,
-                 long limit = -1);
+                 long limit = -1, DetectorLimits detector_limits = {});
 
   // The next snapshot; std::nullopt once the recording ended, `limit`
   // snapshots were produced, stop was requested, or the source failed. A
@@ -42,6 +43,7 @@ class SnapshotStream {
   long limit_;
   long produced_ = 0;
   Aggregator aggregator_;
+  DetectorSet detectors_;
   std::exception_ptr error_;
 };
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "detectors.hpp"
 #include "exporter_command.hpp"
 #include "snapshots.hpp"
 
@@ -157,6 +158,47 @@ rcuwatch_late_placements_total 0
 # TYPE rcuwatch_bpf_events_total counter
 rcuwatch_bpf_events_total 5
 )txt");
+}
+
+TEST(PrometheusFormat, DetectorsPerSubjectWithTheirEpisodesAndLimits) {
+  DetectorSet detectors;
+  Snapshot s = one_instance();  // its losses are new: the losses detector fires
+  s.time_ns = 1'000'000'000;
+  s.grace_periods = {test::grace_period("rcu", 0, 0),
+                     test::grace_period("my_srcu", 0x9000, 3'000'000'000)};
+  s.detections = detectors.evaluate(s);
+  const ExporterStatus status{"1.2.3", 1, 0, false};
+  std::string text = prometheus_text(&s, status, PrometheusOptions{});
+  EXPECT_EQ(
+      lines_starting(text, "rcuwatch_detector_firing{"),
+      (std::vector<std::string>{
+          R"(rcuwatch_detector_firing{detector="stranded_bytes"} 0)",
+          R"(rcuwatch_detector_firing{detector="gp_too_long",grace_period="rcu"} 0)",
+          R"(rcuwatch_detector_firing{detector="gp_too_long",grace_period="my_srcu"} 1)",
+          R"(rcuwatch_detector_firing{detector="callback_flood",cpu="0"} 0)",
+          R"(rcuwatch_detector_firing{detector="callback_flood",cpu="1"} 0)",
+          R"(rcuwatch_detector_firing{detector="processing_lag",rcu_pending="bch2_btree_node_free"} 0)",
+          R"(rcuwatch_detector_firing{detector="list_fallback",rcu_pending="bch2_btree_node_free"} 1)",
+          R"(rcuwatch_detector_firing{detector="losses"} 1)"}));
+  EXPECT_NE(text.find("# TYPE rcuwatch_detector_episodes_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_episodes_total{detector=\"gp_too_long\",grace_period=\"my_"
+                      "srcu\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_limit{detector=\"gp_too_long\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_limit{detector=\"stranded_bytes\"} 1048576\n"),
+            std::string::npos);
+
+  // The grace period ends: 0 again, and the episode stays counted.
+  s.time_ns = 2'000'000'000;
+  s.grace_periods[1] = test::grace_period("my_srcu", 0x9000, 0);
+  s.detections = detectors.evaluate(s);
+  text = prometheus_text(&s, status, PrometheusOptions{});
+  EXPECT_NE(text.find("rcuwatch_detector_firing{detector=\"gp_too_long\",grace_period=\"my_srcu\"} "
+                      "0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_episodes_total{detector=\"gp_too_long\",grace_period=\"my_"
+                      "srcu\"} 1\n"),
+            std::string::npos);
 }
 
 TEST(PrometheusFormat, BeforeTheFirstSnapshotOnlySelfMetrics) {

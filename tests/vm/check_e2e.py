@@ -222,6 +222,31 @@ if os.path.exists(also_path) and os.path.getsize(also_path):
         also["losses"].get(k, 0) for k in ("untracked_objects", "process_mismatch", "unsized_objects")),
         str(also["losses"]))
 
+# The detectors (docs/diagnosing.md): the held SRCU reader makes stranded_bytes
+# and gp_too_long on the module's srcu_struct fire, nothing else; report says
+# so live and offline, on the guest's recording, and exits 3 both times.
+def verdicts(report):
+    """{(detector, subject): episodes} of the detectors that fired"""
+    out = {}
+    for d in report["detectors"]:
+        for e in d["episodes"]:
+            key = (d["detector"], e["subject"]["name"])
+            out[key] = out.get(key, 0) + 1
+    return out
+want = {("stranded_bytes", ""): 1, ("gp_too_long", "rpl_srcu"): 1}
+print("\n== detectors, live and offline")
+if rep:
+    check("live report verdict", verdicts(rep) == want, str(verdicts(rep)))
+    check("live report exit 3", "report exit 3" in open(f"{out}/report.err").read(),
+          open(f"{out}/report.err").read().strip().splitlines()[-1:])
+try:
+    offline = json.load(open(f"{out}/report-offline.json"))
+    check("offline report verdict = live", verdicts(offline) == want, str(verdicts(offline)))
+    check("offline report exit 3", open(f"{out}/report-offline.err").read().strip() == "report exit 3",
+          open(f"{out}/report-offline.err").read().strip())
+except (FileNotFoundError, json.JSONDecodeError) as e:
+    check("offline report written", False, str(e))
+
 # 6. The recording replayed on the host ends on the same numbers.
 print("\n== replay of the guest's recording on the host")
 replayed = json.loads(open(replay_path).read().strip().splitlines()[-1])

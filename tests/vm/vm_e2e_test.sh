@@ -53,4 +53,7 @@ echo "booting $kdir/bzImage ($variant, --attach $attach${also:+, also $also}); r
   --timeout 900 > "$out/console.log" 2>&1 || { rc=$?; tail -40 "$out/console.log"; exit $rc; }
 grep -E "^phase|rcuwatch (wrote|exit)" "$out/console.log" || true
 "$rw" replay "$out/run.rwrec" --json --final > "$out/replay.json"
+# The report of the guest's recording, offline (exit 3: a detector fired).
+rc=0; "$rw" report "$out/run.rwrec" --json > "$out/report-offline.json" || rc=$?
+echo "report exit $rc" > "$out/report-offline.err"
 python3 "$here/tests/vm/check_e2e.py" "$out" "$out/replay.json" ${expect:+--expect-mode "$expect"}
