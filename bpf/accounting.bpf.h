@@ -40,6 +40,19 @@ struct {
 	__type(value, struct rw_instance_info);
 } instances SEC(".maps");
 
+/*
+ * Enqueues per (instance, queue CPU): exact per-CPU enqueue rates (the
+ * callback_flood detector). A plain hash with atomics: an entry is written by
+ * the CPU whose queue it counts, except where a kernel queues on another
+ * CPU's rcu_pending_pcpu.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__type(key, struct rw_queue_key);
+	__type(value, struct rw_queue_totals);
+} queues SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -68,6 +81,7 @@ struct {
 #define RW_GLOBAL __attribute__((noinline))
 
 static const struct rw_instance_totals zero_totals;
+static const struct rw_queue_totals zero_queue;
 static const struct rw_gp_stats zero_gp;
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
@@ -213,6 +227,24 @@ static __always_inline void count_enqueued(__u64 instance, __u64 bytes)
 		t->enqueued_objects++;
 		t->enqueued_bytes += bytes;
 	}
+}
+
+/* An object entered the queue of @cpu (immediate ones too). */
+static __always_inline void count_queued(__u64 instance, __u32 cpu, __u64 bytes)
+{
+	struct rw_queue_key key = { .instance = instance, .cpu = cpu };
+	struct rw_queue_totals *q = bpf_map_lookup_elem(&queues, &key);
+
+	if (!q) {
+		bpf_map_update_elem(&queues, &key, &zero_queue, BPF_NOEXIST);
+		q = bpf_map_lookup_elem(&queues, &key);
+		if (!q) {
+			stat_add(RW_STAT_QUEUE_MAP_FULL, 1);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&q->enqueued_objects, 1);
+	__sync_fetch_and_add(&q->enqueued_bytes, bytes);
 }
 
 /* Enqueued after its grace period: processed at once, never pending. */

@@ -13,6 +13,11 @@
  * nested enqueues) and rw_instance_totals.preexisting_*. Recordings of ABI 1
  * stay readable: their stats array ends after RW_STAT_PROCESS_MISMATCH, their
  * totals after untracked_objects.
+ *
+ * ABI 3: call sites (maps call_sites and stacks), enqueues per queue CPU
+ * (map queues), OOM kills (RW_EV_OOM_KILL) and the rw_stat counters after
+ * RW_STAT_ABI2_NR. Recordings of ABI 2 have RW_STAT_ABI2_NR stats and
+ * neither call sites nor per-queue counts.
  */
 #ifndef RCUWATCH_EVENTS_H
 #define RCUWATCH_EVENTS_H
@@ -21,7 +26,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION 2
+#define RW_ABI_VERSION 3
 
 /* Where a pending object sits (enum rcu_pending_where in the patch). */
 enum rw_where {
@@ -79,6 +84,40 @@ struct rw_instance_label {
 	__u32 pad;
 };
 
+/*
+ * Call sites: a kernel stack sampled at enqueue, about one per
+ * call_site_sample_bytes enqueued on a CPU (bpf/call_sites.bpf.h). Each
+ * sample stands for the bytes and objects enqueued on that CPU since the
+ * previous one: over all call sites they add up to what was enqueued (but
+ * for each CPU's count since its last sample); per call site they are an
+ * estimate, better the more samples it has.
+ */
+#define RW_STACK_DEPTH 32 /* frames kept per stack (map stacks' value: RW_STACK_DEPTH u64s) */
+#define RW_NO_STACK (-1)  /* stack_id of samples the stack map could not hold */
+struct rw_call_site_key {
+	__u64 instance;
+	__u32 cpu;      /* CPU whose queue took the sampled object (stock modes: the CPU enqueueing) */
+	__s32 stack_id; /* in map stacks (bpf_get_stackid()), or RW_NO_STACK */
+};
+
+struct rw_call_site_val {
+	__u64 bytes;   /* enqueued bytes the samples stand for */
+	__u64 objects; /* enqueued objects they stand for */
+	__u64 samples;
+};
+
+/* Enqueues per (instance, CPU whose rcu_pending_pcpu took the object): map queues. */
+struct rw_queue_key {
+	__u64 instance;
+	__u32 cpu;
+	__u32 pad;
+};
+
+struct rw_queue_totals {
+	__u64 enqueued_objects; /* immediate ones included */
+	__u64 enqueued_bytes;
+};
+
 /* Grace-period flavor key: 0 for RCU, else the srcu_struct address. */
 #define RW_GP_HIST_BUCKETS 32 /* log2 buckets of microseconds */
 struct rw_gp_stats {
@@ -104,6 +143,12 @@ enum rw_stat {
 	RW_STAT_UNSIZED_OBJECTS = RW_STAT_ABI1_NR, /* objects whose size is unknown: counted as 0 bytes */
 	RW_STAT_LATE_PLACEMENTS,     /* stock: objects whose queue was known only at enqueue's return */
 	RW_STAT_NESTED_ENQUEUES,     /* stock: enqueues nested too deep to track (become untracked) */
+	RW_STAT_ABI2_NR,             /* the stats of ABI 2 end here */
+	RW_STAT_OOM_KILLS = RW_STAT_ABI2_NR, /* oom:mark_victim: the OOM killer chose a victim */
+	RW_STAT_CALL_SITE_SAMPLES,   /* enqueue stacks sampled */
+	RW_STAT_CALL_SITE_NO_STACK,  /* samples whose stack the stack map could not hold */
+	RW_STAT_CALL_SITE_MAP_FULL,  /* samples not counted: call_sites map full */
+	RW_STAT_QUEUE_MAP_FULL,      /* enqueues not counted per queue CPU: queues map full */
 	RW_STAT_NR,
 };
 
@@ -114,6 +159,7 @@ enum rw_event_type {
 	RW_EV_LIST_EXPIRED = 3, /* a list's grace period elapsed: moved to the expired list */
 	RW_EV_GP_START = 4,
 	RW_EV_GP_END = 5,
+	RW_EV_OOM_KILL = 6,     /* oom:mark_victim */
 };
 
 struct rw_event {
@@ -126,7 +172,9 @@ struct rw_event {
 	__u32 pad;
 	/* SEQ_PROCESS: what the kernel said and what was tracked for it.
 	 * LIST_EXPIRED: nr_list = the list's length, objects/bytes moved.
-	 * GP_END: objects = 0, bytes = duration in ns. */
+	 * GP_END: objects = 0, bytes = duration in ns.
+	 * OOM_KILL: instance = the victim's pid (tgid), nr_radix and nr_list =
+	 * its comm (16 bytes, NUL-padded), cpu = the CPU it fired on. */
 	__u64 nr_radix;
 	__u64 nr_list;
 	__s64 objects;

@@ -12,6 +12,8 @@
  *   stock_kprobe.bpf.h "kprobe": those hooks as kprobes/kretprobes
  *   stock_test.bpf.h   raw_tp wrappers the BPF tests run the stock code with
  *   census.bpf.h       what rcu_pending holds when rcuwatch starts (bcachefs)
+ *   call_sites.bpf.h   kernel stacks sampled at enqueue, by bytes (every mode)
+ *   oom.bpf.h          the OOM killer's victims (every mode)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -20,6 +22,7 @@
 
 #include "accounting.bpf.h"
 #include "census.bpf.h"
+#include "oom.bpf.h"
 #include "stock_fentry.bpf.h"
 #include "stock_kprobe.bpf.h"
 #include "stock_test.bpf.h"

@@ -34,6 +34,7 @@
 #define RCUWATCH_STOCK_BPF_H
 
 #include "accounting.bpf.h"
+#include "call_sites.bpf.h"
 #include "kernel_read.bpf.h"
 
 /* Where an object sits, from when it was placed until it leaves. */
@@ -257,6 +258,7 @@ RW_GLOBAL int stock_enqueue_enter(const struct rw_new_object *o)
 	if (t->depth >= 2) {
 		/* Deeper than we track: it will show as untracked when it leaves. */
 		stat_add(RW_STAT_NESTED_ENQUEUES, 1);
+		count_queued(instance, bpf_get_smp_processor_id(), o->bytes);
 		t->depth++;
 		return 0;
 	}
@@ -272,6 +274,18 @@ RW_GLOBAL int stock_enqueue_enter(const struct rw_new_object *o)
 	e->seq = 0;
 	e->state = RW_ENQ_WANT_SEQ;
 	return 0;
+}
+
+/*
+ * The enqueue hook of every stock mode (and of its test wrapper): its call
+ * site (@ctx: the hook's context, for the stack), then the accounting. The
+ * call site's CPU is the one enqueueing: the queue is known only later.
+ */
+static __always_inline void stock_enqueue(void *ctx, const struct rw_new_object *o)
+{
+	if (!instance_filter || o->instance == instance_filter)
+		sample_call_site(ctx, o->instance, bpf_get_smp_processor_id(), o->bytes);
+	stock_enqueue_enter(o);
 }
 
 /* get_state_synchronize_[s]rcu(@ssp) returned @cookie on @cpu (lock held, IRQs off). */
@@ -333,6 +347,9 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
 		stat_add(RW_STAT_LATE_PLACEMENTS, 1);
 		place(e, cpu, RW_WHERE_RADIX);
 	}
+	/* Placed (e->cpu: the queue that took it) or processed at once. */
+	if (e)
+		count_queued(e->instance, e->cpu, e->bytes);
 	if (t->depth)
 		t->depth--;
 	task_put(t);
@@ -463,6 +480,7 @@ RW_GLOBAL int stock_poll(__u64 ssp, __u64 cookie, __u32 elapsed, __u32 cpu)
 		/* check_expired: processed now, or queued under the next lock. */
 		if (elapsed) {
 			count_immediate(e->instance, e->bytes);
+			e->cpu = cpu;
 			e->state = RW_ENQ_DONE;
 		} else {
 			e->state = RW_ENQ_RELOCK;

@@ -39,8 +39,8 @@ static __always_inline __u64 list_length(struct callback_head *head)
 	return w.n;
 }
 
-/* Addresses are plain numbers here (see arg() in stock_fentry.bpf.h). */
-static __always_inline void enqueue_enter(__u64 pending, __u64 head, __u64 ptr)
+/* Addresses are plain numbers here (see arg() in stock_fentry.bpf.h); @ctx: the hook's. */
+static __always_inline void enqueue_enter(void *ctx, __u64 pending, __u64 head, __u64 ptr)
 {
 	struct rcu_pending___rw *rp = (void *)pending;
 	struct rw_new_object o = {
@@ -52,7 +52,7 @@ static __always_inline void enqueue_enter(__u64 pending, __u64 head, __u64 ptr)
 	};
 
 	o.bytes = object_bytes(o.obj);
-	stock_enqueue_enter(&o);
+	stock_enqueue(ctx, &o);
 }
 
 /* __process_finished_items(pending, p): entered with p->lock held. */

@@ -28,7 +28,7 @@ static __always_inline __u64 arg(unsigned long long *ctx, int i)
 SEC("fentry/rcu_pending_enqueue")
 int BPF_PROG(fentry_enqueue)
 {
-	enqueue_enter(arg(ctx, 0), arg(ctx, 1), 0);
+	enqueue_enter(ctx, arg(ctx, 0), arg(ctx, 1), 0);
 	return 0;
 }
 
@@ -43,7 +43,7 @@ int BPF_PROG(fexit_enqueue)
 SEC("fentry/rcu_pending_kvfree")
 int BPF_PROG(fentry_kvfree)
 {
-	enqueue_enter(arg(ctx, 0), arg(ctx, 1), arg(ctx, 2));
+	enqueue_enter(ctx, arg(ctx, 0), arg(ctx, 1), arg(ctx, 2));
 	return 0;
 }
 

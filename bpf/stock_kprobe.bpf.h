@@ -14,7 +14,7 @@
 SEC("kprobe/rcu_pending_enqueue")
 int BPF_KPROBE(kprobe_enqueue, void *pending, void *head)
 {
-	enqueue_enter((__u64)pending, (__u64)head, 0);
+	enqueue_enter(ctx, (__u64)pending, (__u64)head, 0);
 	return 0;
 }
 
@@ -28,7 +28,7 @@ int BPF_KRETPROBE(kretprobe_enqueue)
 SEC("kprobe/rcu_pending_kvfree")
 int BPF_KPROBE(kprobe_kvfree, void *pending, void *head, void *ptr)
 {
-	enqueue_enter((__u64)pending, (__u64)head, (__u64)ptr);
+	enqueue_enter(ctx, (__u64)pending, (__u64)head, (__u64)ptr);
 	return 0;
 }
 

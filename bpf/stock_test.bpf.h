@@ -16,7 +16,7 @@ int BPF_PROG(test_enqueue_enter, __u64 instance, __u64 srcu, __u64 process, __u6
 {
 	struct rw_new_object o = { instance, srcu, process, obj, head, bytes };
 
-	stock_enqueue_enter(&o);
+	stock_enqueue(ctx, &o);
 	return 0;
 }
 

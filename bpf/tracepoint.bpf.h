@@ -14,6 +14,7 @@
 #define RCUWATCH_TRACEPOINT_BPF_H
 
 #include "accounting.bpf.h"
+#include "call_sites.bpf.h"
 
 SEC("raw_tp/rcu_pending_enqueue")
 int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, int cpu,
@@ -25,6 +26,8 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		return 0;
 	note_instance(instance, (__u64)srcu, (__u64)process);
 	count_enqueued(instance, bytes);
+	count_queued(instance, cpu, bytes);
+	sample_call_site(ctx, instance, cpu, bytes);
 	if (where == RW_WHERE_IMMEDIATE) {
 		count_immediate(instance, bytes);
 		return 0;

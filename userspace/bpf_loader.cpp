@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -59,7 +60,7 @@ std::string libbpf_explanation() {
 }
 
 // What a program of bpf/rcuwatch.bpf.c is for, from its section name.
-enum class Role { TracepointHook, FunctionHook, ListKprobe, Test, Refresh, Census };
+enum class Role { TracepointHook, FunctionHook, ListKprobe, OomHook, Test, Refresh, Census };
 
 struct Classified {
   Role role;
@@ -78,6 +79,8 @@ Classified classify(bpf_program* prog) {
   if (sec == "raw_tp/rcuwatch_refresh") return {Role::Refresh, "", "", AttachMode::Auto};
   if (starts_with(sec, "raw_tp/rcuwatch_census")) return {Role::Census, "", "", AttachMode::Auto};
   if (starts_with(sec, "raw_tp/rcuwatch_test_")) return {Role::Test, "", "", AttachMode::Auto};
+  // The OOM killer's tracepoint: every mode, where the kernel has it.
+  if (sec == "raw_tp/mark_victim") return {Role::OomHook, "oom", "mark_victim", AttachMode::Auto};
   if (kind == "raw_tp")
     return {Role::TracepointHook, starts_with(target, "rcu_pending_") ? "rcu_pending" : "rcu",
             target, AttachMode::Tracepoint};
@@ -183,9 +186,15 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::str
   attached_.clear();
   missing_.clear();
   skel_->rodata->instance_filter = options.instance_filter;
+  skel_->rodata->call_site_sample_bytes = options.call_site_sample_bytes;
   bpf_map__set_max_entries(skel_->maps.pending, options.max_pending_entries);
   bpf_map__set_max_entries(skel_->maps.objects, options.max_tracked_objects);
   bpf_map__set_max_entries(skel_->maps.events, options.ringbuf_bytes);
+  // Entries per (instance, CPU): room for 64 instances on every CPU.
+  const uint32_t per_cpu_keys =
+      std::max(16384u, uint32_t(std::max(1, libbpf_num_possible_cpus())) * 64);
+  bpf_map__set_max_entries(skel_->maps.queues, per_cpu_keys);
+  bpf_map__set_max_entries(skel_->maps.call_sites, per_cpu_keys);
 
   std::set<std::string> missing_required;
   bpf_program* prog;
@@ -194,7 +203,12 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::str
     bool load = false;
     std::string function = c.function;
     if (options.for_tests) {
-      load = c.role == Role::TracepointHook || c.role == Role::Test || c.role == Role::Refresh;
+      load = c.role == Role::TracepointHook || c.role == Role::OomHook || c.role == Role::Test ||
+             c.role == Role::Refresh;
+    } else if (c.role == Role::OomHook) {
+      // Optional: without it OOM kills are not captured (named in missing()).
+      load = probe.has_tracepoint(c.kind, c.function);
+      if (!load) missing_.push_back(c.kind + ":" + c.function);
     } else if (c.role == Role::Refresh) {
       load = mode != AttachMode::Tracepoint;
     } else if (c.role == Role::Census) {
@@ -228,9 +242,9 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::str
     bpf_program__set_autoload(prog, load);
     if (load && c.role != Role::Test && c.role != Role::Refresh && c.role != Role::Census)
       targets_.push_back({prog, function, c.kind + ":" + c.function,
-                          c.role == Role::TracepointHook
-                              ? required_tracepoint(c)
-                              : required_functions().count(c.function) > 0});
+                          c.role == Role::TracepointHook ? required_tracepoint(c)
+                          : c.role == Role::OomHook      ? false
+                                                    : required_functions().count(c.function) > 0});
   }
   if (!missing_required.empty()) {
     if (mode == AttachMode::Tracepoint) {
@@ -267,7 +281,7 @@ void BpfLoader::attach() {
   for (const Target& t : targets_) {
     bpf_link* link = nullptr;
     const Classified c = classify(t.program);
-    if (c.role == Role::TracepointHook)
+    if (c.role == Role::TracepointHook || c.role == Role::OomHook)
       link = bpf_program__attach_raw_tracepoint(t.program, t.function.c_str());
     else if (c.role == Role::ListKprobe)
       link = bpf_program__attach_kprobe(t.program, false, t.function.c_str());

@@ -25,6 +25,8 @@ struct LoaderOptions {
   uint32_t max_tracked_objects = 131072;  // stock modes: objects whose queue is remembered
   uint32_t ringbuf_bytes = 256 * 1024;    // power of two, >= page size
   uint64_t instance_filter = 0;
+  // Call sites: the mean bytes enqueued on a CPU between two stack samples; 0 = off.
+  uint64_t call_site_sample_bytes = 128 * 1024;
   // Tests: load the raw_tp programs (tracepoint handlers, the stock test
   // wrappers, refresh) without attaching; they are driven by BPF_PROG_TEST_RUN.
   bool for_tests = false;

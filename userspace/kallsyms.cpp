@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <string_view>
 
 extern "C" {
@@ -85,6 +86,21 @@ std::optional<std::string> Kallsyms::exact(uint64_t addr) const {
   return name;
 }
 
+std::optional<std::string> Kallsyms::symbolize(uint64_t addr) const {
+  constexpr uint64_t kMaxOffset = 1 << 20;  // beyond that, not the symbol's code
+  auto it = std::upper_bound(by_addr_.begin(), by_addr_.end(), addr,
+                             [](uint64_t a, const auto& e) { return a < e.first; });
+  if (it == by_addr_.begin()) return std::nullopt;
+  --it;
+  // The first symbol listed at that address, as exact() reports it.
+  while (it != by_addr_.begin() && std::prev(it)->first == it->first) --it;
+  if (addr - it->first >= kMaxOffset) return std::nullopt;
+  const Line l = parse_line(text_, it->second);
+  std::string name = fmt::format("{}+{:#x}", l.name, addr - it->first);
+  if (!l.module.empty()) name.append(" ").append(l.module);
+  return name;
+}
+
 std::optional<uint64_t> Kallsyms::address_of(const std::string& name) const {
   for (const auto& [addr, offset] : by_addr_)
     if (parse_line(text_, offset).name == name) return addr;
@@ -116,6 +132,10 @@ std::string instance_name(uint64_t instance, uint64_t process, const Kallsyms& s
     return f;
   }
   return fmt::format("rcu_pending@{:#x}", instance);
+}
+
+std::string frame_function(const std::string& frame) {
+  return frame.substr(0, std::min(frame.find('+'), frame.find(' ')));
 }
 
 bool is_fallback_name(const std::string& name) {

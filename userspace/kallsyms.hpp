@@ -17,6 +17,10 @@ class Kallsyms {
   explicit Kallsyms(const std::string& path = "/proc/kallsyms");
   // The symbol at exactly `addr` ("name" or "name [module]").
   std::optional<std::string> exact(uint64_t addr) const;
+  // A code address (a stack frame's return address) as "function+0x1d" or
+  // "function+0x1d [module]": the nearest symbol at or below it, if one is
+  // within 1 MiB.
+  std::optional<std::string> symbolize(uint64_t addr) const;
   // The address of symbol `name` (any module), if listed. A scan: for the
   // few symbols rcuwatch looks up by name.
   std::optional<uint64_t> address_of(const std::string& name) const;
@@ -43,6 +47,10 @@ struct InstanceLabel {
 // cache"), else that function's name, else the mode and address.
 std::string instance_name(uint64_t instance, uint64_t process, const Kallsyms& syms,
                           const std::optional<InstanceLabel>& label = std::nullopt);
+// The function a frame's name (Kallsyms::symbolize()) is in: "function"
+// from "function+0x1d [module]" (a GCC clone keeps its suffix:
+// "rcu_pending_enqueue_list.constprop.0"); the name itself if it has no offset.
+std::string frame_function(const std::string& frame);
 // Whether a name is only an address-based fallback, worth asking again later.
 bool is_fallback_name(const std::string& name);
 // "rcu" for plain RCU, else the srcu_struct's symbol or "srcu@0x...".

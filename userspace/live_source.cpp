@@ -46,6 +46,7 @@ LiveSource::LiveSource(const LoaderOptions& options)
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
   info_.attachment = {to_string(loader_.mode()), loader_.attached(), loader_.missing()};
+  info_.call_site_sample_bytes = options.call_site_sample_bytes;
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
   modules_ = module_list();
   bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
@@ -62,6 +63,7 @@ void LiveSource::relearn_kernel() {
   if (std::string modules = module_list(); modules != modules_) {
     modules_ = std::move(modules);
     kallsyms_ = Kallsyms();
+    kallsyms_generation_++;
     bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
     spdlog::debug("modules changed: read kallsyms again ({} symbols)", kallsyms_.size());
   }
@@ -93,10 +95,43 @@ void LiveSource::name_new_addresses(const Sample& s) {
     if (g.key && wants_name(g.key)) names_[g.key] = flavor_name(g.key, kallsyms_);
 }
 
+void LiveSource::learn_stacks(const Sample& s) {
+  bool fresh = false;
+  for (const auto& c : s.call_sites) {
+    const int32_t id = c.key.stack_id;
+    if (id < 0 || stacks_.count(id)) continue;
+    if (auto ips = read_stack(loader_.skel(), id)) {
+      stacks_[id] = std::move(*ips);
+      fresh = true;
+    }
+  }
+  // Frames are named once; those kallsyms could not name (a module loaded
+  // after it was read) again once it has been read anew.
+  const bool reread = frames_named_generation_ != kallsyms_generation_;
+  if (!fresh && !reread) return;
+  frames_named_generation_ = kallsyms_generation_;
+  for (const auto& [id, ips] : stacks_)
+    for (uint64_t ip : ips) {
+      auto it = names_.find(ip);
+      if (it != names_.end() && !(reread && is_fallback_name(it->second))) continue;
+      auto name = kallsyms_.symbolize(ip);
+      names_[ip] = name ? *name : fmt::format("{:#x}", ip);
+    }
+}
+
 std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   Tick tick;
   const uint64_t deadline = last_ns_ + uint64_t(interval.count()) * 1'000'000ull;
-  for (uint64_t now = monotonic_ns(); now < deadline; now = monotonic_ns()) {
+  // An OOM kill ends the interval at once: the sample that follows is the
+  // state of rcu_pending at that moment (bpf/oom.bpf.h).
+  size_t seen = 0;
+  const auto oom_kill = [&] {
+    const auto from = tick.events.begin() + ptrdiff_t(seen);
+    seen = tick.events.size();
+    return std::any_of(from, tick.events.end(),
+                       [](const rw_event& e) { return e.type == RW_EV_OOM_KILL; });
+  };
+  for (uint64_t now = monotonic_ns(); now < deadline && !oom_kill(); now = monotonic_ns()) {
     if (stop.requested()) return std::nullopt;
     int wait_ms = int(std::min<uint64_t>((deadline - now + 999'999) / 1'000'000, 100));
     ringbuf_.poll(wait_ms, tick.events);
@@ -106,6 +141,7 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   loader_.refresh();
   tick.sample = read_sample(loader_.skel());
   name_new_addresses(tick.sample);
+  learn_stacks(tick.sample);
   return tick;
 }
 

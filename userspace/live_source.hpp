@@ -17,9 +17,12 @@ class LiveSource : public Source {
   const SourceInfo& info() const override { return info_; }
   std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return names_; }
+  const CallStacks& stacks() const override { return stacks_; }
 
  private:
   void name_new_addresses(const Sample& s);
+  // Reads the stacks of call sites first seen in `s` and names their frames.
+  void learn_stacks(const Sample& s);
   // Re-runs the census (a filesystem mounted since), and reads kallsyms
   // again if the list of modules changed (a module loaded since). At most
   // every kRelearnInterval.
@@ -30,6 +33,9 @@ class LiveSource : public Source {
   RingbufReader ringbuf_;
   Kallsyms kallsyms_;
   SymbolNames names_;
+  CallStacks stacks_;
+  uint64_t kallsyms_generation_ = 0;  // kallsyms read anew (modules changed)
+  uint64_t frames_named_generation_ = 0;
   uint64_t last_ns_ = 0;
   uint64_t relearned_ns_ = 0;
   std::string modules_;  // /proc/modules' names and addresses when kallsyms was read

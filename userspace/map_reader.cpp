@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "error.hpp"
@@ -64,6 +65,17 @@ std::optional<InstanceLabel> read_instance_label(rcuwatch_bpf& skel, uint64_t in
   return label;
 }
 
+std::optional<std::vector<uint64_t>> read_stack(rcuwatch_bpf& skel, int32_t stack_id) {
+  if (stack_id < 0) return std::nullopt;
+  std::vector<uint64_t> ips(RW_STACK_DEPTH);
+  const uint32_t key = uint32_t(stack_id);
+  if (bpf_map_lookup_elem(bpf_map__fd(skel.maps.stacks), &key, ips.data()) != 0)
+    return std::nullopt;
+  // A stack shorter than the map's depth ends at the first zero.
+  ips.erase(std::find(ips.begin(), ips.end(), 0), ips.end());
+  return ips;
+}
+
 Sample read_sample(rcuwatch_bpf& skel) {
   Sample s;
 
@@ -97,6 +109,16 @@ Sample read_sample(rcuwatch_bpf& skel) {
                                         [&](uint64_t k, const rw_gp_stats& v) {
                                           s.grace_periods.push_back({k, v});
                                         });
+
+  for_each_entry<rw_call_site_key, rw_call_site_val>(
+      bpf_map__fd(skel.maps.call_sites), [&](const rw_call_site_key& k, const rw_call_site_val& v) {
+        s.call_sites.push_back({k, v});
+      });
+  for_each_entry<rw_queue_key, rw_queue_totals>(
+      bpf_map__fd(skel.maps.queues), [&](const rw_queue_key& k, const rw_queue_totals& v) {
+        s.queues.push_back({k, v});
+      });
+  s.has_queue_counts = true;
 
   int stats_fd = bpf_map__fd(skel.maps.stats);
   auto stat_cpu = percpu_buffer<uint64_t>();

@@ -19,6 +19,7 @@ namespace {
 constexpr char kMagic[8] = {'R', 'C', 'U', 'W', 'A', 'T', 'C', 'H'};
 constexpr uint32_t kRecordTick = 1;
 constexpr uint32_t kRecordNames = 2;
+constexpr uint32_t kRecordStacks = 3;         // ABI 3: call-site stacks
 constexpr uint32_t kMaxPayload = 256u << 20;  // sanity bound against corrupt lengths
 
 uint32_t crc(const std::string& bytes, uint32_t seed = 0) {
@@ -100,6 +101,7 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
                          {"start_time", h.start_time},
                          {"hostname", h.hostname},
                          {"names", nlohmann::json::object()},
+                         {"call_site_sample_bytes", h.call_site_sample_bytes},
                          {"attach",
                           {{"mode", h.attachment.mode},
                            {"attached", h.attachment.attached},
@@ -153,11 +155,26 @@ void RecordingWriter::write_tick(const Tick& t) {
     o.put(g.key);
     o.put(g.stats);
   }
+  // ABI 3: call sites and enqueues per queue CPU.
+  o.put_all(t.sample.call_sites);
+  o.put_all(t.sample.queues);
   write_record(kRecordTick, o.buf);
 }
 
 void RecordingWriter::write_names(const SymbolNames& names) {
   if (!names.empty()) write_record(kRecordNames, names_payload(names));
+}
+
+// STACKS: u32 n, n x (i32 stack id, u32 depth, depth x u64 return address).
+void RecordingWriter::write_stacks(const CallStacks& stacks) {
+  if (stacks.empty()) return;
+  Out o;
+  o.put(uint32_t(stacks.size()));
+  for (const auto& [id, ips] : stacks) {
+    o.put(id);
+    o.put_all(ips);
+  }
+  write_record(kRecordStacks, o.buf);
 }
 
 RecordingReader::RecordingReader(const std::string& path)
@@ -182,7 +199,7 @@ RecordingReader::RecordingReader(const std::string& path)
   if (header_.format_version != kRecordingVersion)
     throw fail(8, fmt::format("format version {} (this rcuwatch reads {})", header_.format_version,
                               kRecordingVersion));
-  if (header_.abi_version != RW_ABI_VERSION && header_.abi_version != 1)
+  if (header_.abi_version < 1 || header_.abi_version > RW_ABI_VERSION)
     throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads 1 to {})",
                                header_.abi_version, RW_ABI_VERSION));
   if (json_len > size_) throw fail(16, fmt::format("header length {} beyond the file", json_len));
@@ -198,6 +215,7 @@ RecordingReader::RecordingReader(const std::string& path)
     header_.nr_cpus = meta.at("nr_cpus").get<uint32_t>();
     header_.start_time = meta.value("start_time", "");
     header_.hostname = meta.value("hostname", "");
+    header_.call_site_sample_bytes = meta.value("call_site_sample_bytes", uint64_t{0});
     const auto names = meta.value("names", nlohmann::json::object());
     for (const auto& [addr, name] : names.items())
       header_.names[std::stoull(addr, nullptr, 16)] = name.get<std::string>();
@@ -226,7 +244,7 @@ std::optional<Record> RecordingReader::next() {
   uint32_t type, len;
   std::memcpy(&type, hdr, 4);
   std::memcpy(&len, hdr + 4, 4);
-  if (type != kRecordTick && type != kRecordNames)
+  if (type != kRecordTick && type != kRecordNames && type != kRecordStacks)
     throw Error(
         fmt::format("{}: corrupt record at byte offset {}: unknown type {}", path_, start, type));
   if (len > kMaxPayload)
@@ -257,12 +275,24 @@ std::optional<Record> RecordingReader::next() {
     }
     return names;
   }
+  if (type == kRecordStacks) {
+    CallStacks stacks;
+    auto n = in.get<uint32_t>();
+    for (uint32_t i = 0; i < n; i++) {
+      const auto id = in.get<int32_t>();
+      stacks[id] = in.get_all<uint64_t>();
+    }
+    if (in.pos != payload.size()) in.corrupt("trailing bytes in record");
+    return stacks;
+  }
   Tick t;
   t.sample.time_ns = in.get<uint64_t>();
   // ABI 1 recordings have fewer counters in stats and in the instance
   // totals (bpf/events.h); those that came later read as 0.
   const bool abi1 = header_.abi_version == 1;
-  const size_t nr_stats = abi1 ? RW_STAT_ABI1_NR : RW_STAT_NR;
+  const size_t nr_stats = abi1                       ? RW_STAT_ABI1_NR
+                          : header_.abi_version == 2 ? RW_STAT_ABI2_NR
+                                                     : RW_STAT_NR;
   for (size_t i = 0; i < nr_stats; i++) t.sample.stats[i] = in.get<uint64_t>();
   t.events = in.get_all<rw_event>();
   t.sample.pending = in.get_all<PendingEntry>();
@@ -287,6 +317,12 @@ std::optional<Record> RecordingReader::next() {
     g.stats = in.get<rw_gp_stats>();
     t.sample.grace_periods.push_back(g);
   }
+  // ABI 3: call sites and enqueues per queue CPU; before, neither.
+  t.sample.has_queue_counts = header_.abi_version >= 3;
+  if (t.sample.has_queue_counts) {
+    t.sample.call_sites = in.get_all<CallSiteEntry>();
+    t.sample.queues = in.get_all<QueueEntry>();
+  }
   if (in.pos != payload.size()) in.corrupt("trailing bytes in record");
   return t;
 }
@@ -304,6 +340,7 @@ RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& pat
                 h.hostname = host;
                 h.names = inner_->names();
                 h.attachment = inner_->info().attachment;
+                h.call_site_sample_bytes = inner_->info().call_site_sample_bytes;
                 return h;
               }()),
       written_(inner_->names()) {}
@@ -317,6 +354,14 @@ std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) 
   if (!fresh.empty()) {
     writer_.write_names(fresh);
     for (const auto& [addr, name] : fresh) written_[addr] = name;
+  }
+  // Call-site stacks first seen: before the tick whose call sites use them.
+  if (inner_->stacks().size() != stacks_written_.size()) {
+    CallStacks new_stacks;
+    for (const auto& [id, ips] : inner_->stacks())
+      if (!stacks_written_.count(id)) new_stacks[id] = ips;
+    writer_.write_stacks(new_stacks);
+    for (const auto& [id, ips] : new_stacks) stacks_written_.insert(id);
   }
   if (tick) writer_.write_tick(*tick);
   return tick;

@@ -6,8 +6,8 @@
 //   records: u32 type | u32 payload length | payload | u32 crc32(type, length, payload)
 //
 // Records: TICK (one interval: events + map sample), NAMES (addresses first
-// named after the header). Each record is written with one write() and
-// flushed, so a crash leaves every complete record readable. Integers are
+// named after the header), STACKS (call-site stacks first seen). Each record is written with one
+// write() and flushed, so a crash leaves every complete record readable. Integers are
 // little-endian; struct payloads are the bpf/events.h layouts.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -33,14 +34,16 @@ struct RecordingHeader {
   std::string start_time;  // ISO 8601, UTC
   std::string hostname;
   SymbolNames names;
-  Attachment attachment;  // "attach": absent in recordings made before it existed
+  Attachment attachment;                // "attach": absent in recordings made before it existed
+  uint64_t call_site_sample_bytes = 0;  // "call_site_sample_bytes": 0 when absent
 };
 
 class RecordingWriter {
  public:
   RecordingWriter(const std::string& path, const RecordingHeader& header);
   void write_tick(const Tick& tick);
-  void write_names(const SymbolNames& names);  // new names since the last call
+  void write_names(const SymbolNames& names);   // new names since the last call
+  void write_stacks(const CallStacks& stacks);  // stacks first seen since the last call
 
  private:
   void write_record(uint32_t type, const std::string& payload);
@@ -48,7 +51,7 @@ class RecordingWriter {
   std::ofstream out_;
 };
 
-using Record = std::variant<Tick, SymbolNames>;
+using Record = std::variant<Tick, SymbolNames, CallStacks>;
 
 class RecordingReader {
  public:
@@ -77,11 +80,13 @@ class RecordingTee : public Source {
   const SourceInfo& info() const override { return inner_->info(); }
   std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return inner_->names(); }
+  const CallStacks& stacks() const override { return inner_->stacks(); }
 
  private:
   std::unique_ptr<Source> inner_;
   RecordingWriter writer_;
-  SymbolNames written_;  // names already in the file
+  SymbolNames written_;               // names already in the file
+  std::set<int32_t> stacks_written_;  // ids of the stacks in the file (a stack never changes)
 };
 
 }  // namespace rcuwatch

@@ -7,6 +7,7 @@ ReplaySource::ReplaySource(const std::string& path, double speed) : reader_(path
   info_.kernel_release = reader_.header().kernel_release;
   info_.nr_cpus = reader_.header().nr_cpus;
   info_.attachment = reader_.header().attachment;
+  info_.call_site_sample_bytes = reader_.header().call_site_sample_bytes;
   names_ = reader_.header().names;
 }
 
@@ -20,6 +21,10 @@ std::optional<Tick> ReplaySource::next(Interval, const StopFlag& stop) {
     if (!record) return std::nullopt;
     if (auto* names = std::get_if<SymbolNames>(&*record)) {
       for (auto& [addr, name] : *names) names_[addr] = name;
+      continue;
+    }
+    if (auto* stacks = std::get_if<CallStacks>(&*record)) {
+      for (auto& [id, ips] : *stacks) stacks_[id] = std::move(ips);
       continue;
     }
     Tick tick = std::move(std::get<Tick>(*record));

@@ -18,6 +18,7 @@ class ReplaySource : public Source {
   // `interval` argument only matters for pacing at speed > 0).
   std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return names_; }
+  const CallStacks& stacks() const override { return stacks_; }
   double progress() const override;
 
  private:
@@ -25,6 +26,7 @@ class ReplaySource : public Source {
   double speed_;
   SourceInfo info_;
   SymbolNames names_;
+  CallStacks stacks_;
   uint64_t prev_tick_ns_ = 0;
   std::chrono::steady_clock::time_point prev_wall_;
 };

@@ -32,12 +32,29 @@ struct GpEntry {
   rw_gp_stats stats{};
 };
 
+// Stack samples at enqueue (bpf/call_sites.bpf.h), per instance, CPU and stack.
+struct CallSiteEntry {
+  rw_call_site_key key{};
+  rw_call_site_val val{};
+};
+
+// Enqueues per (instance, queue CPU), since rcuwatch attached.
+struct QueueEntry {
+  rw_queue_key key{};
+  rw_queue_totals val{};
+};
+
 struct Sample {
   uint64_t time_ns = 0;  // CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns()
   std::vector<PendingEntry> pending;
   std::vector<InstanceEntry> instances;
   std::vector<GpEntry> grace_periods;
   std::array<uint64_t, RW_STAT_NR> stats{};  // enum rw_stat, summed over CPUs
+  std::vector<CallSiteEntry> call_sites;
+  std::vector<QueueEntry> queues;
+  // Whether `queues` was read (live, and recordings of ABI 3 on): without
+  // it, per-CPU enqueue rates are estimated from the pending map.
+  bool has_queue_counts = false;
 };
 
 // a += b, field by field (per-CPU values, instances).
@@ -61,8 +78,15 @@ struct Tick {
   Sample sample;
 };
 
-// Names for kernel addresses (instances, process functions, srcu_structs),
-// resolved where the kernel is (live) and carried in recordings.
+// Names for kernel addresses (instances, process functions, srcu_structs,
+// the frames of call-site stacks), resolved where the kernel is (live) and
+// carried in recordings.
 using SymbolNames = std::map<uint64_t, std::string>;
+
+// The stacks of call sites by stack id (CallSiteEntry::key.stack_id): return
+// addresses, innermost first, as bpf_get_stackid() stored them. Read once
+// per id (the BPF stack map never changes an id's stack) and carried in
+// recordings.
+using CallStacks = std::map<int32_t, std::vector<uint64_t>>;
 
 }  // namespace rcuwatch

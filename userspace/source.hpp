@@ -22,6 +22,9 @@ struct SourceInfo {
   std::string kernel_release;
   uint32_t nr_cpus = 0;
   Attachment attachment;  // how the kernel is (was) watched
+  // Call sites: mean bytes enqueued on a CPU between two stack samples; 0:
+  // not sampled (or a recording that does not say).
+  uint64_t call_site_sample_bytes = 0;
 };
 
 class Source {
@@ -34,6 +37,8 @@ class Source {
   virtual std::optional<Tick> next(Interval interval, const StopFlag& stop) = 0;
   // Names of kernel addresses known so far (grows as instances appear).
   virtual const SymbolNames& names() const = 0;
+  // Stacks of the call sites seen so far (grows as new ones are sampled).
+  virtual const CallStacks& stacks() const = 0;
   // Replay: fraction of the input consumed, -1 for live sources.
   virtual double progress() const { return -1; }
 };

@@ -16,6 +16,7 @@ std::unique_ptr<Source> open_source(const SourceOptions& options) {
     lo.instance_filter = options.instance_filter;
     lo.attach = options.attach;
     lo.max_tracked_objects = options.max_tracked_objects;
+    lo.call_site_sample_bytes = options.call_site_sample_bytes;
     source = std::make_unique<LiveSource>(lo);
   }
   if (!options.record_file.empty())

@@ -18,6 +18,7 @@ struct SourceOptions {
   uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
   AttachMode attach = AttachMode::Auto;  // live: --attach
   uint32_t max_tracked_objects = 131072;  // live, stock modes: objects whose queue is remembered
+  uint64_t call_site_sample_bytes = 128 * 1024;  // live: --sample-bytes; 0: no call sites
 };
 
 std::unique_ptr<Source> open_source(const SourceOptions& options);

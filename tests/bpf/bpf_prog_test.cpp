@@ -16,6 +16,7 @@
 
 #include "aggregator.hpp"
 #include "bpf_loader.hpp"
+#include "kallsyms.hpp"
 #include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 #include "recording.hpp"
@@ -45,6 +46,7 @@ class BpfProgTest : public ::testing::Test {
     o.for_tests = true;  // the host kernel has no rcu_pending hooks
     o.ringbuf_bytes = ringbuf_bytes_;
     o.instance_filter = instance_filter_;
+    o.call_site_sample_bytes = call_site_sample_bytes_;
     loader_ = std::make_unique<BpfLoader>(o);
     ringbuf_ = std::make_unique<RingbufReader>(bpf_map__fd(loader_->skel().maps.events));
   }
@@ -96,6 +98,7 @@ class BpfProgTest : public ::testing::Test {
 
   uint32_t ringbuf_bytes_ = 256 * 1024;
   uint64_t instance_filter_ = 0;
+  uint64_t call_site_sample_bytes_ = 128 * 1024;
   std::unique_ptr<BpfLoader> loader_;
   std::unique_ptr<RingbufReader> ringbuf_;
 };
@@ -389,6 +392,105 @@ TEST_F(BpfRingbufFullTest, DropsAreCountedAndCountersStayExact) {
   EXPECT_EQ(totals(s, kInst)->enqueued_bytes, uint64_t(kSeqs) * 100);
   std::printf("ring buffer full: %zu events delivered, %llu dropped and counted\n", ev.size(),
               (unsigned long long)drops);
+}
+
+// Enqueues per queue CPU: keyed by the tracepoint's cpu (the queue that took
+// the object), not the CPU the program runs on; immediate ones count.
+TEST_F(BpfProgTest, EnqueuesAreCountedPerQueueCpu) {
+  run("rcu_pending_enqueue", {kInst, 0, kFn, 3, 100, 0xffff8880aaaa0000ull, 64, RW_WHERE_RADIX}, 0);
+  run("rcu_pending_enqueue", {kInst, 0, kFn, 3, 100, 0xffff8880aaaa0000ull, 32, RW_WHERE_LIST}, 1);
+  enqueue(kInst, 1, 104, 512, RW_WHERE_IMMEDIATE);
+  enqueue(kInst2, 1, 8, 100);
+  Sample s = sample();
+  EXPECT_TRUE(s.has_queue_counts);
+  std::map<std::pair<uint64_t, uint32_t>, rw_queue_totals> q;
+  for (const auto& e : s.queues) q[{e.key.instance, e.key.cpu}] = e.val;
+  const auto at = [&](uint64_t inst, uint32_t cpu) { return q[std::make_pair(inst, cpu)]; };
+  ASSERT_EQ(q.size(), 3u);
+  EXPECT_EQ(at(kInst, 3).enqueued_objects, 2u);
+  EXPECT_EQ(at(kInst, 3).enqueued_bytes, 96u);
+  EXPECT_EQ(at(kInst, 1).enqueued_objects, 1u);
+  EXPECT_EQ(at(kInst2, 1).enqueued_bytes, 100u);
+  EXPECT_EQ(s.stats[RW_STAT_QUEUE_MAP_FULL], 0u);
+}
+
+// The OOM killer's tracepoint: counted, and announced with one event.
+TEST_F(BpfProgTest, OomKillIsCountedAndAnnounced) {
+  run("oom_mark_victim", {0, 0}, -1);  // no task to read: pid 0, no name
+  Sample s = sample();
+  EXPECT_EQ(s.stats[RW_STAT_OOM_KILLS], 1u);
+  int kills = 0;
+  for (const auto& e : events())
+    if (e.type == RW_EV_OOM_KILL) {
+      kills++;
+      EXPECT_EQ(e.instance, 0u);
+      EXPECT_GT(e.ts_ns, 0u);
+    }
+  EXPECT_EQ(kills, 1);
+}
+
+class BpfCallSiteTest : public BpfProgTest {
+ protected:
+  void SetUp() override {
+    call_site_sample_bytes_ = 1000;  // a sample per 500-1500 bytes per CPU
+    BpfProgTest::SetUp();
+  }
+};
+
+// Stacks sampled by bytes: every sample stands for what its CPU enqueued
+// since the last one, so the samples add up to what was enqueued, but for
+// each CPU's count since its last sample (less than 1.5 x the period).
+TEST_F(BpfCallSiteTest, SamplesStandForTheBytesEnqueuedAndNameTheStack) {
+  uint64_t enqueued = 0;
+  for (int i = 0; i < 200; i++) {
+    enqueue(kInst, 0, 100, 100);
+    enqueue(kInst2, 1, 8, 300, RW_WHERE_RADIX, kSrcu, RW_PROCESS_KVFREE);
+    enqueued += 400;
+  }
+  Sample s = sample();
+  uint64_t bytes = 0, objects = 0, samples = 0;
+  std::set<int32_t> ids;
+  for (const auto& c : s.call_sites) {
+    EXPECT_TRUE(c.key.instance == kInst || c.key.instance == kInst2);
+    EXPECT_EQ(c.key.cpu, c.key.instance == kInst ? 0u : 1u);
+    bytes += c.val.bytes;
+    objects += c.val.objects;
+    samples += c.val.samples;
+    ids.insert(c.key.stack_id);
+  }
+  EXPECT_EQ(samples, s.stats[RW_STAT_CALL_SITE_SAMPLES]);
+  EXPECT_GE(samples, 2u * (200 * 100 / 1500));  // each CPU's bytes / the longest period
+  EXPECT_LE(bytes, enqueued);
+  EXPECT_GT(bytes + 2 * 1500, enqueued);
+  EXPECT_LE(objects, 400u);
+  EXPECT_EQ(s.stats[RW_STAT_CALL_SITE_NO_STACK], 0u);
+  EXPECT_EQ(s.stats[RW_STAT_CALL_SITE_MAP_FULL], 0u);
+  // The stacks are there, and kallsyms names their frames.
+  const Kallsyms syms;
+  for (int32_t id : ids) {
+    ASSERT_GE(id, 0);
+    auto ips = read_stack(loader_->skel(), id);
+    ASSERT_TRUE(ips && !ips->empty());
+    if (syms.size()) {
+      EXPECT_TRUE(syms.symbolize(ips->back())) << std::hex << ips->back();
+    }
+  }
+}
+
+class BpfCallSitesOffTest : public BpfProgTest {
+ protected:
+  void SetUp() override {
+    call_site_sample_bytes_ = 0;  // --sample-bytes 0
+    BpfProgTest::SetUp();
+  }
+};
+
+TEST_F(BpfCallSitesOffTest, NoSamples) {
+  for (int i = 0; i < 10; i++) enqueue(kInst, 0, 100, 100000);
+  Sample s = sample();
+  EXPECT_TRUE(s.call_sites.empty());
+  EXPECT_EQ(s.stats[RW_STAT_CALL_SITE_SAMPLES], 0u);
+  EXPECT_EQ(s.queues.size(), 1u);  // per-queue counts do not depend on sampling
 }
 
 class RunReport : public ::testing::Environment {

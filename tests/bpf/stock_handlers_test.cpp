@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/cfg/env.h>
 
+#include <map>
 #include <memory>
 
 #include "bpf_loader.hpp"
@@ -104,6 +105,31 @@ TEST_F(StockHandlersTest, TheCookieUnderTheLockPlacesTheObject) {
   ASSERT_EQ(s.instances.size(), 1u);
   EXPECT_EQ(s.instances[0].info.srcu, kSrcu);
   EXPECT_EQ(s.instances[0].info.process, kFn);
+}
+
+// Enqueues per queue CPU: the CPU of the placement (the cookie's, under the
+// lock), not the one the enqueue returned on; processed at once: the poll's.
+TEST_F(StockHandlersTest, EnqueuesAreCountedOnThePlacementCpu) {
+  enqueue(kObj, 96, 8, 1);
+  enter(kObj + 128, 64);
+  cookie(8, 1);
+  exit_(0);
+  // The lock dropped to process finished items, then its grace period was over.
+  enter(kObj + 256, 32);
+  cookie(12, 0);
+  processing(0, 0, 0, 0);
+  processing_exit();
+  poll(12, true, 2);
+  exit_(0);
+  Sample s = sample();
+  std::map<uint32_t, rw_queue_totals> q;
+  for (const auto& e : s.queues) q[e.key.cpu] = e.val;
+  EXPECT_EQ(q[1].enqueued_objects, 2u);
+  EXPECT_EQ(q[1].enqueued_bytes, 160u);
+  EXPECT_EQ(q[2].enqueued_objects, 1u);
+  EXPECT_EQ(q.count(0), 0u);
+  // The stock hook samples call sites too (the first enqueue on a CPU always).
+  EXPECT_GE(s.stats[RW_STAT_CALL_SITE_SAMPLES], 1u);
 }
 
 TEST_F(StockHandlersTest, ProcessingTakesWhatThePollsSayElapsed) {

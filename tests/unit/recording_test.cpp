@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -167,6 +168,86 @@ TEST_F(RecordingTest, BadHeaders) {
   EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("ABI version"), std::string::npos);
   EXPECT_NE(error_of([&] { RecordingReader r("/nonexistent/x.rwrec"); }).find("cannot open"),
             std::string::npos);
+}
+
+// ABI 3 adds call sites and per-queue counts to TICK, and STACKS records.
+TEST_F(RecordingTest, CallSitesQueuesAndStacksRoundTrip) {
+  RecordingHeader h = header();
+  h.call_site_sample_bytes = 65536;
+  {
+    RecordingWriter w(path_, h);
+    w.write_stacks({{7, {0xffffffff81000010, 0xffffffffc0000020}}});
+    Tick t = tick(1000);
+    CallSiteEntry c;
+    c.key.instance = 0x1000;
+    c.key.cpu = 1;
+    c.key.stack_id = 7;
+    c.val.bytes = 70000;
+    c.val.objects = 700;
+    c.val.samples = 2;
+    t.sample.call_sites = {c};
+    QueueEntry q;
+    q.key.instance = 0x1000;
+    q.key.cpu = 1;
+    q.val.enqueued_objects = 3;
+    q.val.enqueued_bytes = 192;
+    t.sample.queues = {q};
+    w.write_tick(t);
+  }
+  RecordingReader r(path_);
+  EXPECT_EQ(r.header().call_site_sample_bytes, 65536u);
+  auto a = r.next();
+  ASSERT_TRUE(a && std::holds_alternative<CallStacks>(*a));
+  EXPECT_EQ(std::get<CallStacks>(*a).at(7),
+            (std::vector<uint64_t>{0xffffffff81000010, 0xffffffffc0000020}));
+  auto b = r.next();
+  ASSERT_TRUE(b && std::holds_alternative<Tick>(*b));
+  const Sample& s = std::get<Tick>(*b).sample;
+  EXPECT_TRUE(s.has_queue_counts);
+  ASSERT_EQ(s.call_sites.size(), 1u);
+  EXPECT_EQ(s.call_sites[0].key.stack_id, 7);
+  EXPECT_EQ(s.call_sites[0].val.bytes, 70000u);
+  ASSERT_EQ(s.queues.size(), 1u);
+  EXPECT_EQ(s.queues[0].val.enqueued_bytes, 192u);
+}
+
+// A recording of ABI 2 (before call sites): its stats end at RW_STAT_ABI2_NR,
+// its ticks have neither call sites nor per-queue counts.
+TEST_F(RecordingTest, Abi2RecordingsStayReadable) {
+  auto u32 = [](std::string& b, uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
+  auto crc = [](const std::string& b, uint32_t seed = 0) {
+    return uint32_t(crc32(seed, reinterpret_cast<const Bytef*>(b.data()), uInt(b.size())));
+  };
+  std::string file = "RCUWATCH";
+  const std::string json = R"({"kernel_release":"6.12","nr_cpus":2})";
+  u32(file, 1);  // format
+  u32(file, 2);  // ABI
+  u32(file, uint32_t(json.size()));
+  file += json;
+  u32(file, crc(file));
+  std::string payload;
+  const uint64_t time_ns = 5000;
+  payload.append(reinterpret_cast<const char*>(&time_ns), 8);
+  for (uint64_t i = 0; i < RW_STAT_ABI2_NR; i++)
+    payload.append(reinterpret_cast<const char*>(&i), 8);
+  for (int i = 0; i < 4; i++) u32(payload, 0);  // no events, pending, instances, grace periods
+  std::string head;
+  u32(head, 1);  // TICK
+  u32(head, uint32_t(payload.size()));
+  file += head + payload;
+  u32(file, crc(payload, crc(head)));
+  { std::ofstream(path_, std::ios::binary) << file; }
+
+  RecordingReader r(path_);
+  auto t = r.next();
+  ASSERT_TRUE(t && std::holds_alternative<Tick>(*t));
+  const Sample& s = std::get<Tick>(*t).sample;
+  EXPECT_EQ(s.time_ns, 5000u);
+  EXPECT_EQ(s.stats[RW_STAT_NESTED_ENQUEUES], uint64_t(RW_STAT_NESTED_ENQUEUES));
+  EXPECT_EQ(s.stats[RW_STAT_OOM_KILLS], 0u);
+  EXPECT_FALSE(s.has_queue_counts);
+  EXPECT_TRUE(s.call_sites.empty());
+  EXPECT_FALSE(r.next());
 }
 
 TEST_F(RecordingTest, HeaderOnlyFileIsEmptyNotAnError) {
