@@ -54,6 +54,12 @@ void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_fl
   cmd->add_option("--max-tracked-objects", so.max_tracked_objects,
                   "Live, fentry/kprobe: objects whose queue rcuwatch remembers for dequeues")
       ->check(CLI::Range(1024u, 1u << 24));
+  cmd->add_option("--sample-bytes", so.call_site_sample_bytes,
+                  "Live: call sites: a kernel stack per this many bytes enqueued on a CPU, on "
+                  "average (e.g. 64KiB; 0: none)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t(0), uint64_t(1) << 40))
+      ->capture_default_str();
 }
 
 // A finite number from 0 to `max` (CLI::Range lets NaN through).
@@ -173,7 +179,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   top_cmd->add_flag("-b,--batch", top.batch, "Plain text frames on stdout, no curses");
   top_cmd->add_option("--table", top.table, "Table shown first")
-      ->check(CLI::IsMember({"cpu", "seq", "instance"}));
+      ->check(CLI::IsMember({"cpu", "seq", "instance", "callsite"}));
   top_cmd->add_option("--sort", top.sort, "Sort by this column (its title)");
   top_cmd->add_flag("--reverse", top.reverse, "Reverse the sort order");
   top_cmd->add_option("--filter", top.filter, "Show only rows containing TEXT");
@@ -224,6 +230,7 @@ int main(int argc, char** argv) {
   report_cmd
       ->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
       ->check(CLI::Range(0.01, 3600.0));
+  report_cmd->add_option("--record", report.source.record_file, "--live: also record to FILE");
   report_cmd->add_flag("--json", report.json,
                        "The report as one JSON object; exit status 3 when a detector fired");
   add_source_flags(report_cmd, report.source, false);

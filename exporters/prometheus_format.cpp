@@ -281,6 +281,23 @@ void detector_metrics(const Snapshot& s, const Names& instances, std::vector<Fam
   out.push_back(std::move(limit));
 }
 
+// OOM kills (bpf/oom.bpf.h) and what rcu_pending held at the last one.
+void oom_metrics(const Snapshot& s, std::vector<Family>& out) {
+  Family kills("rcuwatch_oom_kills_total", "counter",
+               "Victims the kernel's OOM killer chose since rcuwatch attached.");
+  kills.add({}, s.oom_kills_total);
+  out.push_back(std::move(kills));
+  if (!s.last_oom) return;
+  Family pending("rcuwatch_oom_pending_bytes", "gauge",
+                 "Bytes pending in rcu_pending at the last OOM kill.");
+  pending.add({}, s.last_oom->pending_bytes);
+  Family waiting("rcuwatch_oom_waiting_gp_bytes", "gauge",
+                 "Of those, bytes waiting for a grace period.");
+  waiting.add({}, s.last_oom->waiting_gp_bytes);
+  out.push_back(std::move(pending));
+  out.push_back(std::move(waiting));
+}
+
 void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Family>& out) {
   Family build("rcuwatch_build_info", "gauge", "rcuwatch version, value 1.");
   build.add({{"version", st.version}}, uint64_t(1));
@@ -406,6 +423,7 @@ std::string prometheus_text(const Snapshot* s, const ExporterStatus& status,
     seq_metrics(*s, names, options, families);
     grace_period_metrics(*s, families);
     if (s->detections.evaluated) detector_metrics(*s, names, families);
+    oom_metrics(*s, families);
   }
   self_metrics(s, status, families);
   std::string out;

@@ -41,6 +41,40 @@ void keep_detector_episode(ReportDetector& d, ReportDetectorEpisode e, size_t ma
                        [](const auto& a, const auto& b) { return a.duration_ns < b.duration_ns; }));
 }
 
+// Per instance (in the report's order), its largest call paths at the last
+// sample, each with the detector episodes it queued memory for, numbered as
+// the report lists them.
+std::vector<ReportCallSite> report_call_sites(const Report& r,
+                                              const std::vector<CallSiteRow>& rows) {
+  std::vector<ReportCallSite> out;
+  std::vector<std::string> order;
+  for (const auto& i : r.instances) order.push_back(i.name);
+  for (const auto& row : rows)  // instances without a report row, last
+    if (std::find(order.begin(), order.end(), row.instance_name) == order.end())
+      order.push_back(row.instance_name);
+  for (const auto& name : order) {
+    size_t n = 0;
+    for (const auto& row : rows) {  // largest first
+      if (row.instance_name != name || n++ >= kReportCallSitesPerInstance) continue;
+      ReportCallSite c{row.instance_name, row.function, row.path,  row.frames, row.bytes.total,
+                       row.objects.total, row.samples,  row.share, {}};
+      for (const auto& d : r.detectors)
+        for (size_t k = 0; k < d.episodes.size(); k++) {
+          const DetectorEpisode& e = d.episodes[k].episode;
+          const bool fed =
+              std::any_of(e.call_sites.begin(), e.call_sites.end(), [&](const auto& s) {
+                return s.instance == row.instance_name && s.function == row.path;
+              });
+          if (fed)
+            c.fed.push_back(fmt::format("{} #{}{}", to_string(d.detector), k + 1,
+                                        e.subject.name.empty() ? "" : " (" + e.subject.name + ")"));
+        }
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ReportBuilder::ReportBuilder(ReportOptions options) : options_(options) {
@@ -98,6 +132,15 @@ void ReportBuilder::add(const Snapshot& s) {
   report_.final_objects = t.pending_objects;
   report_.final_oldest_age_ns = t.oldest_age_ns;
   report_.losses = s.losses;
+  for (const OomCapture& c : s.oom_captures) {
+    report_.oom_kills_total++;
+    if (report_.oom_kills.size() < kMaxReportOomKills)
+      report_.oom_kills.push_back({c, rel(s.time_ns)});
+  }
+  if (!s.call_sites.empty() || s.call_site_sample_bytes) {
+    call_sites_ = s.call_sites;
+    report_.call_site_sample_bytes = s.call_site_sample_bytes;
+  }
 
   for (const auto& g : s.grace_periods) {
     auto [it, inserted] = grace_periods_.try_emplace(g.key);
@@ -299,6 +342,7 @@ Report ReportBuilder::finish() const {
       r.instances.begin(), r.instances.end(), [](const ReportInstance& a, const ReportInstance& b) {
         return std::tie(b.peak_pending_bytes, a.name) < std::tie(a.peak_pending_bytes, b.name);
       });
+  r.call_sites = report_call_sites(r, call_sites_);
 
   for (const auto& [key, acc] : grace_periods_) {
     const GracePeriodStats& g = acc.last;

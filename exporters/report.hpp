@@ -133,8 +133,31 @@ struct ReportDetector {
   std::vector<ReportDetectorEpisode> episodes;  // by onset
 };
 
+// An OOM kill and what rcu_pending held then (oom_capture.hpp).
+struct ReportOomKill {
+  OomCapture capture;
+  uint64_t at_ns = 0;  // of the sample right after it, from the first sample
+};
+
+// A call path of an instance at the last sample (estimated since rcuwatch
+// attached), with the detector episodes it queued memory for.
+struct ReportCallSite {
+  std::string instance;
+  std::string function;
+  std::string path;
+  std::vector<std::string> frames;
+  uint64_t bytes = 0, objects = 0, samples = 0;
+  double share = 0;              // of the instance's sampled bytes
+  std::vector<std::string> fed;  // "stranded_bytes #1", "gp_too_long #1 (rpl_srcu)"
+};
+inline constexpr size_t kMaxReportOomKills = 16;  // the first are kept, the rest counted
+inline constexpr size_t kReportCallSitesPerInstance = 5;
+
 struct Report {
   ReportSource source;
+  // OOM kills first: what rcu_pending held at each (the first kMaxReportOomKills).
+  std::vector<ReportOomKill> oom_kills;
+  uint64_t oom_kills_total = 0;
   // Every detector in kDetectors order, whether it fired or not: the verdict.
   std::vector<ReportDetector> detectors;
   uint64_t stranded_age_ns = 0;
@@ -148,6 +171,9 @@ struct Report {
   uint64_t episodes_total = 0;            // > episodes.size() when some were not kept
   std::vector<ReportGracePeriod> grace_periods;
   Losses losses;  // at the last sample
+  // Per instance (by peak pending bytes), its largest call paths.
+  std::vector<ReportCallSite> call_sites;
+  uint64_t call_site_sample_bytes = 0;  // 0: call sites were not sampled
 
   bool any_detector_fired() const;
 };
@@ -197,6 +223,7 @@ class ReportBuilder {
   std::optional<OpenEpisode> open_;
   DetectorLimits detector_limits_;
   std::vector<DetectorEpisode> firing_;  // at the last sample: ongoing unless they end
+  std::vector<CallSiteRow> call_sites_;  // at the last sample
 };
 
 }  // namespace rcuwatch

@@ -129,6 +129,25 @@ nlohmann::json to_json(const Report& r) {
                                   {"longest_gap_ns", g.longest_gap_ns},
                                   {"since_last_end_ns", g.since_last_end_ns},
                                   {"in_progress", g.in_progress}});
+  j["oom_kills_total"] = r.oom_kills_total;
+  j["oom_kills"] = json::array();
+  for (const auto& k : r.oom_kills) {
+    json o = to_json(k.capture);
+    o["at_ns"] = k.at_ns;
+    j["oom_kills"].push_back(std::move(o));
+  }
+  j["call_site_sample_bytes"] = r.call_site_sample_bytes;
+  j["call_sites"] = json::array();
+  for (const auto& c : r.call_sites)
+    j["call_sites"].push_back({{"instance", c.instance},
+                               {"function", c.function},
+                               {"path", c.path},
+                               {"frames", c.frames},
+                               {"bytes", c.bytes},
+                               {"objects", c.objects},
+                               {"samples", c.samples},
+                               {"share", c.share},
+                               {"fed", c.fed}});
   j["losses"] = {{"any", any_loss(r.losses)},
                  {"ringbuf_drops", r.losses.ringbuf_drops},
                  {"untracked_objects", r.losses.untracked_objects},

@@ -42,6 +42,8 @@ std::string loss_line(const Losses& l) {
   // Stock kernels only: named when they happen.
   if (l.unsized_objects) line += fmt::format(", {} objects of unknown size", l.unsized_objects);
   if (l.nested_enqueues) line += fmt::format(", {} nested enqueues", l.nested_enqueues);
+  if (l.queue_map_full)
+    line += fmt::format(", {} enqueues not counted per CPU (map full)", l.queue_map_full);
   return line;
 }
 
@@ -64,6 +66,8 @@ std::string verdict(const Report& r) {
   return fmt::format("{} detector{} fired: {}", fired.size(), fired.size() == 1 ? "" : "s",
                      fmt::join(fired, ", "));
 }
+
+std::string call_site_list(const std::vector<CallSite>& sites);
 
 void detector_lines(const Report& r, const std::function<void(const std::string&)>& line) {
   line(
@@ -94,10 +98,93 @@ void detector_lines(const Report& r, const std::function<void(const std::string&
         where.push_back(fmt::format("grace periods {}", fmt::join(e.grace_periods, ", ")));
       if (!e.cpus.empty()) where.push_back(fmt::format("CPUs {}", cpu_list(e.cpus)));
       if (!where.empty()) line(fmt::format("       involved: {}", fmt::join(where, "; ")));
-      for (const auto& c : e.call_sites)
-        line(fmt::format("       call site {} {}", format_bytes(c.bytes), c.function));
+      if (!e.call_sites.empty())
+        line(fmt::format("       queued by: {}", call_site_list(e.call_sites)));
     }
   }
+}
+
+// "62% rpl_enqueue_path_a <- rpl_thread <- kthread (rpl_srcu_process), ..."
+std::string call_site_list(const std::vector<CallSite>& sites) {
+  std::vector<std::string> parts;
+  for (const auto& c : sites)
+    parts.push_back(fmt::format("{} {} ({})", format_percent(c.share), c.function, c.instance));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string oom_victim(const OomKill& k) {
+  return k.pid ? fmt::format("{} (pid {})", k.comm.empty() ? "?" : k.comm, k.pid)
+               : std::string("victim unknown (event lost)");
+}
+
+// The OOM kills' first lines ("report puts it first") and their details.
+void oom_headline(const Report& r, const std::function<void(const std::string&)>& line) {
+  const size_t shown = std::min<size_t>(r.oom_kills.size(), 4);
+  for (size_t i = 0; i < shown; i++)
+    line(
+        fmt::format("OOM kill: {} ({})", r.oom_kills[i].capture.summary, at(r.oom_kills[i].at_ns)));
+  if (r.oom_kills_total > shown)
+    line(fmt::format("OOM kill: {} more, listed below", r.oom_kills_total - shown));
+}
+
+void oom_lines(const Report& r, const std::function<void(const std::string&)>& line) {
+  line(fmt::format("OOM kills (what rcu_pending held when the OOM killer chose a victim): {}",
+                   r.oom_kills_total));
+  int n = 0;
+  for (const auto& k : r.oom_kills) {
+    const OomCapture& c = k.capture;
+    line(
+        fmt::format("  #{} {} {} on CPU {}: {} in {} objects pending, {} waiting for a grace "
+                    "period, oldest {}",
+                    ++n, at(k.at_ns), oom_victim(c.kill), c.kill.cpu, format_bytes(c.pending_bytes),
+                    c.pending_objects, format_bytes(c.waiting_gp_bytes), span(c.oldest_age_ns)));
+    std::vector<std::string> parts;
+    for (const auto& i : c.instances)
+      parts.push_back(fmt::format("{} {} ({} {}, {} waiting-gp, oldest {})", i.name,
+                                  format_bytes(i.bytes), to_string(i.flavor), i.grace_period,
+                                  format_bytes(i.waiting_gp_bytes), span(i.oldest_age_ns)));
+    if (!parts.empty()) line(fmt::format("     instances: {}", fmt::join(parts, ", ")));
+    parts.clear();
+    for (const auto& g : c.grace_periods)
+      parts.push_back(g.in_progress
+                          ? fmt::format("{} running for {} ({} waiting)", g.name,
+                                        span(g.running_ns), format_bytes(g.waiting_bytes))
+                          : fmt::format("{} idle, last ended {} before ({} waiting)", g.name,
+                                        span(g.since_last_end_ns), format_bytes(g.waiting_bytes)));
+    if (!parts.empty()) line(fmt::format("     grace periods: {}", fmt::join(parts, "; ")));
+    parts.clear();
+    for (const auto& [cpu, bytes] : c.cpu_bytes)
+      parts.push_back(fmt::format("{} {}", cpu, format_bytes(bytes)));
+    if (!parts.empty()) line(fmt::format("     CPUs: {}", fmt::join(parts, ", ")));
+    parts.clear();
+    for (const auto& q : c.seqs)
+      parts.push_back(fmt::format("{} seq {} {} {} on {} CPU{} {}", q.instance_name,
+                                  q.seq ? std::to_string(int64_t(q.seq)) : "expired",
+                                  span(q.age_ns), format_bytes(q.bytes), q.cpus,
+                                  q.cpus == 1 ? "" : "s", to_string(q.state)));
+    if (!parts.empty()) line(fmt::format("     oldest seqs: {}", fmt::join(parts, "; ")));
+    if (!c.call_sites.empty())
+      line(fmt::format("     queued by: {}", call_site_list(c.call_sites)));
+    if (!c.firing.empty()) line(fmt::format("     firing: {}", fmt::join(c.firing, ", ")));
+  }
+}
+
+void call_site_lines(const Report& r, const std::function<void(const std::string&)>& line) {
+  line(fmt::format(
+      "Call sites (kernel stacks sampled at enqueue, about one per {} per CPU; bytes are "
+      "estimates, since rcuwatch attached)",
+      format_bytes(int64_t(r.call_site_sample_bytes))));
+  std::string instance;
+  for (const auto& c : r.call_sites) {
+    if (c.instance != instance) {
+      instance = c.instance;
+      line(fmt::format("  {}", instance));
+    }
+    line(fmt::format("    {:>4} {:>10} {:>6} samples  {}{}", format_percent(c.share),
+                     format_bytes(int64_t(c.bytes)), c.samples, c.path,
+                     c.fed.empty() ? "" : fmt::format("  fed {}", fmt::join(c.fed, ", "))));
+  }
+  if (r.call_sites.empty()) line("  none sampled");
 }
 
 }  // namespace
@@ -116,6 +203,7 @@ std::string format_report(const Report& r) {
   for (const auto& g : r.grace_periods) gp_w = std::max(gp_w, g.name.size());
   const ReportSource& src = r.source;
   line(fmt::format("rcuwatch report: {}", src.description));
+  oom_headline(r, line);
   if (!src.error.empty())
     line(fmt::format("WARNING: input ended early ({}); this covers the {} samples before",
                      src.error, src.samples));
@@ -144,6 +232,11 @@ std::string format_report(const Report& r) {
   line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes), r.final_objects,
                    r.final_objects ? ", oldest " + format_duration_ns(r.final_oldest_age_ns) : ""));
   line(fmt::format("Losses:   {}", loss_line(r.losses)));
+
+  if (r.oom_kills_total) {
+    line("");
+    oom_lines(r, line);
+  }
 
   line("");
   detector_lines(r, line);
@@ -175,6 +268,11 @@ std::string format_report(const Report& r) {
       line(fmt::format("     {:<{}} {:<5} {:<{}} stranded peak {:>10}  {}", i.name, name_w,
                        to_string(i.flavor), i.grace_period, gp_w,
                        format_bytes(i.peak_stranded_bytes), to_string(i.state)));
+  }
+
+  if (r.call_site_sample_bytes || !r.call_sites.empty()) {
+    line("");
+    call_site_lines(r, line);
   }
 
   line("");

@@ -63,10 +63,80 @@ nlohmann::json to_json(Detector d, const std::vector<Contribution>& contribution
   return out;
 }
 
-nlohmann::json to_json(const DetectorEpisode& e) {
+nlohmann::json to_json(const std::vector<CallSite>& call_sites) {
   nlohmann::json sites = nlohmann::json::array();
-  for (const auto& c : e.call_sites)
-    sites.push_back({{"function", c.function}, {"bytes", c.bytes}});
+  for (const auto& c : call_sites)
+    sites.push_back({{"function", c.function},
+                     {"instance", c.instance},
+                     {"bytes", c.bytes},
+                     {"share", c.share}});
+  return sites;
+}
+
+nlohmann::json to_json(const CallSiteRow& r) {
+  nlohmann::json cpus = nlohmann::json::array();
+  for (const auto& [cpu, bytes] : r.cpu_interval_bytes)
+    cpus.push_back({{"cpu", cpu}, {"bytes", bytes}});
+  return {{"instance", fmt::format("{:#x}", r.instance)},
+          {"instance_name", r.instance_name},
+          {"function", r.function},
+          {"path", r.path},
+          {"frames", r.frames},
+          {"bytes", counter_json(r.bytes)},
+          {"objects", counter_json(r.objects)},
+          {"samples", r.samples},
+          {"share", r.share},
+          {"interval_bytes", r.interval_bytes},
+          {"interval_cpus", cpus}};
+}
+
+nlohmann::json to_json(const OomCapture& c) {
+  using nlohmann::json;
+  json instances = json::array(), gps = json::array(), cpus = json::array(), seqs = json::array();
+  for (const auto& i : c.instances)
+    instances.push_back({{"name", i.name},
+                         {"flavor", to_string(i.flavor)},
+                         {"grace_period", i.grace_period},
+                         {"pending_bytes", i.bytes},
+                         {"pending_objects", i.objects},
+                         {"waiting_gp_bytes", i.waiting_gp_bytes},
+                         {"oldest_age_ns", i.oldest_age_ns}});
+  for (const auto& g : c.grace_periods)
+    gps.push_back({{"name", g.name},
+                   {"flavor", to_string(g.flavor)},
+                   {"in_progress", g.in_progress},
+                   {"running_ns", g.running_ns},
+                   {"since_last_end_ns", g.since_last_end_ns},
+                   {"waiting_bytes", g.waiting_bytes}});
+  for (const auto& [cpu, bytes] : c.cpu_bytes)
+    cpus.push_back({{"cpu", cpu}, {"pending_bytes", bytes}});
+  for (const auto& q : c.seqs)
+    seqs.push_back({{"instance", q.instance_name},
+                    {"seq", q.seq},
+                    {"objects", q.objects},
+                    {"bytes", q.bytes},
+                    {"age_ns", q.age_ns},
+                    {"cpus", q.cpus},
+                    {"state", to_string(q.state)}});
+  return {{"time_ns", c.kill.time_ns},
+          {"pid", c.kill.pid},
+          {"comm", c.kill.comm},
+          {"cpu", c.kill.cpu},
+          {"sample_ns", c.sample_ns},
+          {"pending_bytes", c.pending_bytes},
+          {"pending_objects", c.pending_objects},
+          {"waiting_gp_bytes", c.waiting_gp_bytes},
+          {"oldest_age_ns", c.oldest_age_ns},
+          {"instances", instances},
+          {"grace_periods", gps},
+          {"cpus", cpus},
+          {"seqs", seqs},
+          {"call_sites", to_json(c.call_sites)},
+          {"firing", c.firing},
+          {"summary", c.summary}};
+}
+
+nlohmann::json to_json(const DetectorEpisode& e) {
   return {{"detector", to_string(e.detector)},
           {"subject", to_json(e.subject)},
           {"limit", e.limit},
@@ -80,7 +150,7 @@ nlohmann::json to_json(const DetectorEpisode& e) {
           {"instances", e.instances},
           {"grace_periods", e.grace_periods},
           {"cpus", e.cpus},
-          {"call_sites", sites}};
+          {"call_sites", to_json(e.call_sites)}};
 }
 
 nlohmann::json to_json(const Snapshot& s) {
@@ -110,7 +180,11 @@ nlohmann::json to_json(const Snapshot& s) {
                  {"unsized_objects", s.losses.unsized_objects},
                  {"nested_enqueues", s.losses.nested_enqueues},
                  {"late_placements", s.losses.late_placements},
-                 {"events", s.losses.events}};
+                 {"events", s.losses.events},
+                 {"queue_map_full", s.losses.queue_map_full},
+                 {"call_site_samples", s.losses.call_site_samples},
+                 {"call_site_no_stack", s.losses.call_site_no_stack},
+                 {"call_site_map_full", s.losses.call_site_map_full}};
   j["instances"] = json::array();
   for (const auto& i : s.instances) {
     json row = {{"instance", fmt::format("{:#x}", i.instance)},
@@ -172,7 +246,16 @@ nlohmann::json to_json(const Snapshot& s) {
                                {"cpu", q.cpu},
                                {"objects", q.objects},
                                {"processed_objects", q.processed_objects},
-                               {"queued_per_sec", q.queued_per_sec}});
+                               {"queued_per_sec", q.queued_per_sec},
+                               {"enqueued_objects", counter_json(q.enqueued.objects)},
+                               {"enqueued_bytes", counter_json(q.enqueued.bytes)}});
+  j["queue_rates_exact"] = s.queue_rates_exact;
+  j["call_site_sample_bytes"] = s.call_site_sample_bytes;
+  j["call_sites"] = json::array();
+  for (const auto& r : s.call_sites) j["call_sites"].push_back(to_json(r));
+  j["oom_kills_total"] = s.oom_kills_total;
+  j["oom_kills"] = json::array();
+  for (const auto& c : s.oom_captures) j["oom_kills"].push_back(to_json(c));
   j["detectors"] = detections_json(s.detections);
   return j;
 }

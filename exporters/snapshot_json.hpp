@@ -16,5 +16,9 @@ nlohmann::json to_json(const Snapshot& s);
 nlohmann::json to_json(const Subject& s);
 nlohmann::json to_json(const DetectorEpisode& e);
 nlohmann::json to_json(Detector d, const std::vector<Contribution>& contributions);
+// An OOM kill with what rcu_pending held then; call sites.
+nlohmann::json to_json(const OomCapture& c);
+nlohmann::json to_json(const std::vector<CallSite>& call_sites);
+nlohmann::json to_json(const CallSiteRow& r);
 
 }  // namespace rcuwatch

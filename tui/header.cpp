@@ -94,6 +94,16 @@ std::vector<Line> detector_lines(const Snapshot& s) {
   return lines;
 }
 
+// Once the OOM killer chose a victim: what rcu_pending held then, and how
+// long ago, until the view ends.
+Line oom_line(const OomCapture& c, uint64_t now_ns) {
+  Line line;
+  const uint64_t ago = now_ns > c.sample_ns ? now_ns - c.sample_ns : 0;
+  line.add(fmt::format("OOM {} ago: ", ago ? format_duration_ns(ago) : "0s"), Style::Crit);
+  line.add(c.summary, Style::Crit);
+  return line;
+}
+
 // Only when something could not attach: what is missing limits what the
 // other lines can show (no rcu:rcu_grace_period, no RCU grace periods).
 Line hooks_line(const Attachment& a) {
@@ -131,6 +141,7 @@ std::vector<Line> header_lines(const Snapshot& snapshot, const HeaderContext& co
   std::vector<Line> lines;
   lines.push_back(title_line(snapshot, context));
   for (Line& line : detector_lines(snapshot)) lines.push_back(std::move(line));
+  if (snapshot.last_oom) lines.push_back(oom_line(*snapshot.last_oom, snapshot.time_ns));
   lines.push_back(pending_line(snapshot, thresholds));
   lines.push_back(flow_line(snapshot));
   const auto& gps = snapshot.grace_periods;

@@ -57,7 +57,7 @@ Line key_line(const ViewState& view) {
   }
   if (!view.message.empty()) return line.add(view.message, Style::Status);
   return line.add(
-      "q quit  h help  c/g/i table  </> sort  r reverse  / filter  space pause  +/- d interval",
+      "q quit  h help  c/g/i/k table  </> sort  r reverse  / filter  space pause  +/- d interval",
       Style::Status);
 }
 
@@ -147,7 +147,8 @@ Frame compose_batch(const ScreenInput& input) {
 
 Frame compose_help(TerminalSize size) {
   static constexpr std::array<std::pair<const char*, const char*>, 17> kKeys = {{
-      {"c  g  i", "table: per CPU, per grace-period seq, per instance (Tab cycles)"},
+      {"c  g  i  k",
+       "table: per CPU, per grace-period seq, per instance, per call site (Tab cycles)"},
       {"< >  s", "sort by the column left / right; s cycles"},
       {"r", "reverse the sort order"},
       {"/", "filter rows: instance name, cpu, seq or state (Esc clears)"},

@@ -211,6 +211,59 @@ struct Table<InstanceRow> {
   static constexpr size_t kDefaultSort = 3;  // PENDING
 };
 
+template <>
+struct Table<CallSiteRow> {
+  static std::span<const CallSiteRow> rows(const Snapshot& s) { return s.call_sites; }
+  static int identity(const CallSiteRow& a, const CallSiteRow& b) {
+    if (int c = compare(a.instance, b.instance)) return c;
+    return compare(a.path, b.path);
+  }
+  static bool matches(const CallSiteRow& r, std::string_view filter) {
+    return contains_case_insensitive(r.instance_name, filter) ||
+           contains_case_insensitive(r.path, filter);
+  }
+  static constexpr ColumnSpec<CallSiteRow> columns[] = {
+      {"INSTANCE", 22, true, false,
+       [](const CallSiteRow& a, const CallSiteRow& b) {
+         return compare(a.instance_name, b.instance_name);
+       },
+       [](const CallSiteRow& r, const Thresholds&) { return plain_cell(r.instance_name); }},
+      {"SHARE", 5, false, true,
+       [](const CallSiteRow& a, const CallSiteRow& b) { return compare(a.share, b.share); },
+       [](const CallSiteRow& r, const Thresholds&) { return plain_cell(format_percent(r.share)); }},
+      {"BYTES", 10, false, true,
+       [](const CallSiteRow& a, const CallSiteRow& b) {
+         return compare(a.bytes.total, b.bytes.total);
+       },
+       [](const CallSiteRow& r, const Thresholds&) {
+         return plain_cell(format_bytes(int64_t(r.bytes.total)));
+       }},
+      {"B/s", 11, false, true,
+       [](const CallSiteRow& a, const CallSiteRow& b) {
+         return compare(a.bytes.per_sec, b.bytes.per_sec);
+       },
+       [](const CallSiteRow& r, const Thresholds&) {
+         return plain_cell(format_bytes_per_sec(r.bytes.per_sec));
+       }},
+      {"OBJ/s", 7, false, true,
+       [](const CallSiteRow& a, const CallSiteRow& b) {
+         return compare(a.objects.per_sec, b.objects.per_sec);
+       },
+       [](const CallSiteRow& r, const Thresholds&) {
+         return plain_cell(format_count(r.objects.per_sec));
+       }},
+      {"SAMPLES", 7, false, true,
+       [](const CallSiteRow& a, const CallSiteRow& b) { return compare(a.samples, b.samples); },
+       [](const CallSiteRow& r, const Thresholds&) {
+         return plain_cell(format_count(double(r.samples)));
+       }},
+      {"CALL PATH", 40, true, false,
+       [](const CallSiteRow& a, const CallSiteRow& b) { return compare(a.path, b.path); },
+       [](const CallSiteRow& r, const Thresholds&) { return plain_cell(r.path); }},
+  };
+  static constexpr size_t kDefaultSort = 2;  // BYTES
+};
+
 // Calls f with the Table<Row> traits of `kind`.
 template <class F>
 decltype(auto) dispatch(TableKind kind, F&& f) {
@@ -220,9 +273,11 @@ decltype(auto) dispatch(TableKind kind, F&& f) {
     case TableKind::Seqs:
       return f(Table<SeqSummary>{});
     case TableKind::Instances:
+      return f(Table<InstanceRow>{});
+    case TableKind::CallSites:
       break;
   }
-  return f(Table<InstanceRow>{});
+  return f(Table<CallSiteRow>{});
 }
 
 Span aligned(const Span& cell, size_t width, bool left_align) {
@@ -295,15 +350,18 @@ std::string_view table_name(TableKind kind) {
     case TableKind::Seqs:
       return "Seqs";
     case TableKind::Instances:
+      return "Instances";
+    case TableKind::CallSites:
       break;
   }
-  return "Instances";
+  return "Call sites";
 }
 
 std::optional<TableKind> parse_table(std::string_view name) {
   if (name == "cpu" || name == "cpus") return TableKind::Cpus;
   if (name == "seq" || name == "seqs") return TableKind::Seqs;
   if (name == "instance" || name == "instances") return TableKind::Instances;
+  if (name == "callsite" || name == "callsites") return TableKind::CallSites;
   return std::nullopt;
 }
 

@@ -1,10 +1,11 @@
 // The drill-down tables under the header: per CPU, per grace-period seq,
-// per instance. Sorting and filtering work on the raw Snapshot values; only
+// per instance, per call site. Sorting and filtering work on the raw Snapshot values; only
 // the rows that will be shown are formatted, so a frame stays cheap with
 // 256 CPUs and thousands of live seqs.
 #pragma once
 
 #include <cstddef>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -16,12 +17,14 @@
 
 namespace rcuwatch::tui {
 
-enum class TableKind { Cpus, Seqs, Instances };
+enum class TableKind { Cpus, Seqs, Instances, CallSites };
 
-inline constexpr TableKind kTableKinds[] = {TableKind::Cpus, TableKind::Seqs, TableKind::Instances};
+inline constexpr TableKind kTableKinds[] = {TableKind::Cpus, TableKind::Seqs, TableKind::Instances,
+                                            TableKind::CallSites};
+inline constexpr size_t kTableCount = std::size(kTableKinds);
 
-std::string_view table_name(TableKind kind);  // "CPUs", "Seqs", "Instances"
-// Accepts "cpu(s)", "seq(s)", "instance(s)" (the --table flag).
+std::string_view table_name(TableKind kind);  // "CPUs", "Seqs", "Instances", "Call sites"
+// Accepts "cpu(s)", "seq(s)", "instance(s)", "callsite(s)" (the --table flag).
 std::optional<TableKind> parse_table(std::string_view name);
 
 size_t column_count(TableKind kind);

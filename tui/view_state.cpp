@@ -172,6 +172,10 @@ void handle_key(ViewState& view, const Key& key, size_t page_rows) {
     case '3':
       switch_table(view, TableKind::Instances);
       return;
+    case 'k':
+    case '4':
+      switch_table(view, TableKind::CallSites);
+      return;
     case '<':
       set_sort_column(view, view.current_sort_column() == 0 ? 0 : view.current_sort_column() - 1);
       return;

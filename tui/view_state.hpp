@@ -44,8 +44,8 @@ inline constexpr double kMaxDelaySeconds = 3600;
 
 struct ViewState {
   TableKind table = TableKind::Seqs;
-  std::array<size_t, 3> sort_column{};  // per TableKind
-  std::array<bool, 3> reversed{};       // per TableKind
+  std::array<size_t, kTableCount> sort_column{};  // per TableKind
+  std::array<bool, kTableCount> reversed{};       // per TableKind
   std::string filter;
   size_t first_row = 0;  // scroll position; clamped by the table builder
   bool paused = false;

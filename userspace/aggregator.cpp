@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "oom_capture.hpp"
+
 namespace rcuwatch {
 
 namespace {
@@ -42,11 +44,11 @@ Mode mode_of(uint64_t process) {
 }  // namespace
 
 Snapshot Aggregator::update(const Tick& tick, const Source& source) {
-  return update(tick, source.info(), source.names(), source.progress());
+  return update(tick, source.info(), source.names(), source.progress(), source.stacks());
 }
 
 Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
-                            double progress) {
+                            double progress, const CallStacks& stacks) {
   const Sample& s = tick.sample;
   Snapshot snap;
   snap.time_ns = s.time_ns;
@@ -69,6 +71,10 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   seq_rows(in, gp, snap);
   flows(in, pending_breakdown(in, snap), snap);
   std::map<QueueKey, int64_t> queue_objects = cpu_queues(in, snap);
+  call_sites_.update(s, stacks, names, have_prev_ ? secs : 0, snap);
+  snap.call_site_sample_bytes = info.call_site_sample_bytes;
+  snap.oom_kills_total = s.stats[RW_STAT_OOM_KILLS];
+  snap.oom_kills = oom_kills(tick, prev_.oom_kills);
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
@@ -77,13 +83,21 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.losses.unsized_objects = s.stats[RW_STAT_UNSIZED_OBJECTS];
   snap.losses.nested_enqueues = s.stats[RW_STAT_NESTED_ENQUEUES];
   snap.losses.late_placements = s.stats[RW_STAT_LATE_PLACEMENTS];
+  snap.losses.queue_map_full = s.stats[RW_STAT_QUEUE_MAP_FULL];
+  snap.losses.call_site_samples = s.stats[RW_STAT_CALL_SITE_SAMPLES];
+  snap.losses.call_site_no_stack = s.stats[RW_STAT_CALL_SITE_NO_STACK];
+  snap.losses.call_site_map_full = s.stats[RW_STAT_CALL_SITE_MAP_FULL];
 
+  std::map<QueueKey, rw_queue_totals> queue_totals;
+  for (const auto& q : s.queues) queue_totals[{q.key.instance, q.key.cpu}] = q.val;
   prev_ = {s.time_ns,
            s.instances,
            s.grace_periods,
            snap.totals.pending_bytes,
            std::move(queue_objects),
-           processed_by_queue_};
+           processed_by_queue_,
+           std::move(queue_totals),
+           s.stats[RW_STAT_OOM_KILLS]};
   have_prev_ = true;
   return snap;
 }
@@ -279,14 +293,22 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
 }
 
 // Per instance x CPU: pending objects and how fast objects entered that
-// queue (CpuQueueRow). A queue gets a row while it holds objects or had
-// objects processed in the interval.
+// queue (CpuQueueRow): exactly from the per-queue counters, else estimated.
+// A queue gets a row while it holds objects, had objects processed in the
+// interval, or has counted enqueues.
 std::map<Aggregator::QueueKey, int64_t> Aggregator::cpu_queues(const Input& in,
                                                                Snapshot& snap) const {
+  const bool exact = in.sample.has_queue_counts;
+  snap.queue_rates_exact = exact;
   std::map<QueueKey, int64_t> objects;
   for (const auto& r : snap.seq_cpus) objects[{r.instance, r.cpu}] += r.objects;
   std::map<QueueKey, bool> keys;
   for (const auto& [key, n] : objects) keys[key] = true;
+  std::map<QueueKey, const rw_queue_totals*> enqueued;
+  for (const auto& q : in.sample.queues) {
+    enqueued[{q.key.instance, q.key.cpu}] = &q.val;
+    keys[{q.key.instance, q.key.cpu}] = true;
+  }
   for (const auto& [key, n] : processed_by_queue_) {
     auto p = prev_.processed_by_queue.find(key);
     if (p == prev_.processed_by_queue.end() || p->second != n) keys[key] = true;
@@ -299,7 +321,18 @@ std::map<Aggregator::QueueKey, int64_t> Aggregator::cpu_queues(const Input& in,
     row.objects = o != objects.end() ? o->second : 0;
     auto done = processed_by_queue_.find(key);
     row.processed_objects = done != processed_by_queue_.end() ? done->second : 0;
-    if (have_prev_ && in.secs > 0) {
+    if (auto e = enqueued.find(key); e != enqueued.end()) {
+      auto p = prev_.queue_totals.find(key);
+      const rw_queue_totals before = p != prev_.queue_totals.end() ? p->second : rw_queue_totals{};
+      // A queue first counted in this interval: all of it entered since the last sample.
+      row.enqueued.objects =
+          counter(e->second->enqueued_objects, before.enqueued_objects, in.secs, have_prev_);
+      row.enqueued.bytes =
+          counter(e->second->enqueued_bytes, before.enqueued_bytes, in.secs, have_prev_);
+    }
+    if (exact) {
+      row.queued_per_sec = row.enqueued.objects.per_sec;
+    } else if (have_prev_ && in.secs > 0) {
       auto po = prev_.queue_objects.find(key);
       auto pp = prev_.processed_by_queue.find(key);
       const int64_t before = po != prev_.queue_objects.end() ? po->second : 0;

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "call_sites.hpp"
 #include "sample.hpp"
 #include "snapshot.hpp"
 #include "source.hpp"
@@ -18,7 +19,7 @@ class Aggregator {
 
   // The same, without a Source (tests).
   Snapshot update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
-                  double progress = -1);
+                  double progress = -1, const CallStacks& stacks = {});
 
  private:
   // What rates are computed against: the previous sample's counters.
@@ -30,6 +31,8 @@ class Aggregator {
     int64_t pending_bytes = 0;
     std::map<QueueKey, int64_t> queue_objects;  // pending per instance x cpu
     std::map<QueueKey, uint64_t> processed_by_queue;
+    std::map<QueueKey, rw_queue_totals> queue_totals;  // enqueues per queue (BPF map queues)
+    uint64_t oom_kills = 0;                            // RW_STAT_OOM_KILLS
   };
   // What every phase of update() reads.
   struct Input {
@@ -53,6 +56,7 @@ class Aggregator {
   // Objects taken off each instance x cpu for processing (RW_EV_SEQ_PROCESS),
   // since the stream began: bounded by instances x CPUs.
   std::map<QueueKey, uint64_t> processed_by_queue_;
+  CallSiteTable call_sites_;
 };
 
 }  // namespace rcuwatch

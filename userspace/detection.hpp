@@ -47,13 +47,15 @@ struct Contribution {
   std::string detail;  // "srcu rpl_srcu, waiting-gp", "seq 1204"
 };
 
-// A call path that queued the memory involved (kernel stack at enqueue,
-// symbolised). Filled once Snapshots carry call sites (BPF stack sampling,
-// issue 9); views print them when present.
+// A call path that queued the memory involved: a kernel stack sampled at
+// enqueue (bpf/call_sites.bpf.h), symbolised (Snapshot::call_sites).
 struct CallSite {
-  std::string function;  // "__bkey_cached_free <- bch2_btree_key_cache_drop ..."
-  int64_t bytes = 0;
+  std::string function;  // the call path: "bch2_btree_key_cache_drop <- bch2_trans_commit <- ..."
+  std::string instance;  // the instance it queued on
+  int64_t bytes = 0;     // estimated bytes it queued (in the episode; since attach at an OOM kill)
+  double share = 0;      // of the bytes of every call site counted with it, 0..1
 };
+inline constexpr size_t kMaxCallSites = 5;  // kept per episode or OOM capture, the largest
 
 // Limits, from the command line (cli/main.cpp). A limit of 0 turns its
 // detector off. Defaults and what they mean: docs/diagnosing.md.
@@ -91,7 +93,7 @@ struct DetectorEpisode {
   std::vector<std::string> instances;
   std::vector<std::string> grace_periods;
   std::vector<uint32_t> cpus;
-  std::vector<CallSite> call_sites;  // empty until Snapshots carry call sites
+  std::vector<CallSite> call_sites;  // queued on the episode's subject while it held
 
   uint64_t duration_ns(uint64_t now_ns) const {
     const uint64_t end = end_ns ? end_ns : now_ns;

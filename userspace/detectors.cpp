@@ -171,6 +171,50 @@ void rank(std::vector<Contribution>& c) {
   if (c.size() > kMaxContributions) c.resize(kMaxContributions);
 }
 
+// Credits an episode with the call sites that queued on its subject in this
+// interval (Snapshot::call_sites): on its CPU for a CPU, else on its
+// instance or the instances involved (contributing to a machine-wide or
+// grace-period value). The episode keeps the largest, with their shares.
+void credit_call_sites(std::map<std::pair<std::string, std::string>, CallSite>& sites,
+                       const Subject& subject, const std::vector<Subject>& involved,
+                       const Snapshot& s, DetectorEpisode& e) {
+  if (s.call_sites.empty()) return;
+  std::vector<uint64_t> instances;
+  for (const Subject& x : involved)
+    if (x.kind == SubjectKind::Instance) instances.push_back(x.key);
+  bool credited = false;
+  for (const CallSiteRow& r : s.call_sites) {
+    uint64_t bytes = 0;
+    if (subject.kind == SubjectKind::Cpu) {
+      for (const auto& [cpu, b] : r.cpu_interval_bytes)
+        if (cpu == subject.key) bytes += b;
+    } else if (std::find(instances.begin(), instances.end(), r.instance) != instances.end()) {
+      bytes = r.interval_bytes;
+    }
+    if (!bytes) continue;
+    CallSite& c = sites[{r.instance_name, r.path}];
+    c.function = r.path;
+    c.instance = r.instance_name;
+    c.bytes += int64_t(bytes);
+    credited = true;
+  }
+  if (!credited) return;
+  int64_t total = 0;
+  std::vector<const CallSite*> ranked;
+  for (const auto& [key, c] : sites) {
+    total += c.bytes;
+    ranked.push_back(&c);
+  }
+  const size_t n = std::min(ranked.size(), kMaxCallSites);
+  std::partial_sort(ranked.begin(), ranked.begin() + ptrdiff_t(n), ranked.end(),
+                    [](const CallSite* a, const CallSite* b) { return a->bytes > b->bytes; });
+  e.call_sites.clear();
+  for (size_t i = 0; i < n; i++) {
+    e.call_sites.push_back(*ranked[i]);
+    e.call_sites.back().share = total ? double(ranked[i]->bytes) / double(total) : 0;
+  }
+}
+
 }  // namespace
 
 DetectorSet::DetectorSet(DetectorLimits limits) : limits_(limits) {}
@@ -191,14 +235,14 @@ Detections DetectorSet::evaluate(const Snapshot& s) {
   for (auto& o : observed) {
     const TrackKey key{o.detector, o.subject.kind, o.subject.key};
     seen[key] = true;
-    step(tracks_[key], std::move(o), s.time_ns, out);
+    step(tracks_[key], std::move(o), s, out);
   }
   for (auto it = tracks_.begin(); it != tracks_.end();) {
     Track& t = it->second;
     if (!seen.count(it->first)) {
       // Gone (an instance unloaded, a CPU without queues): nothing holds.
       Observation gone{t.state.detector, t.state.subject, 0, {}, {}};
-      step(t, std::move(gone), s.time_ns, out);
+      step(t, std::move(gone), s, out);
       if (!t.state.episodes) {
         it = tracks_.erase(it);
         continue;
@@ -210,7 +254,8 @@ Detections DetectorSet::evaluate(const Snapshot& s) {
   return out;
 }
 
-void DetectorSet::step(Track& t, Observation o, uint64_t now, Detections& out) const {
+void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& out) const {
+  const uint64_t now = s.time_ns;
   const double limit = limit_of(o.detector, limits_);
   DetectorState& st = t.state;
   st.detector = o.detector;
@@ -220,6 +265,7 @@ void DetectorSet::step(Track& t, Observation o, uint64_t now, Detections& out) c
 
   if (!t.active && o.value >= limit) {
     t.active = true;
+    t.call_sites.clear();
     DetectorEpisode e;
     e.detector = st.detector;
     e.subject = st.subject;
@@ -255,6 +301,7 @@ void DetectorSet::step(Track& t, Observation o, uint64_t now, Detections& out) c
     if (x.kind == SubjectKind::GracePeriod) add_sorted(e.grace_periods, x.name);
     if (x.kind == SubjectKind::Cpu) add_sorted(e.cpus, uint32_t(x.key));
   }
+  credit_call_sites(t.call_sites, st.subject, o.involved, s, e);
   st.contributions = std::move(o.contributions);
   if (!st.firing && now - e.onset_ns >= hold_ns(st.detector, limits_)) {
     st.firing = true;
@@ -317,8 +364,9 @@ void DetectorSet::grace_period_too_long(const Snapshot& s, std::vector<Observati
   }
 }
 
-// Per CPU: objects entering its queues per second (CpuRow::queued_per_sec,
-// a lower bound of enqueues); contributions per instance.
+// Per CPU: objects entering its queues per second (CpuRow::queued_per_sec:
+// exact from the per-queue counters, a lower bound without them, in
+// recordings of ABI 2 and before); contributions per instance.
 void DetectorSet::callback_flood(const Snapshot& s, std::vector<Observation>& out) const {
   const Names names(s);
   std::map<uint32_t, std::vector<const CpuQueueRow*>> by_cpu;
@@ -466,6 +514,7 @@ void DetectorSet::losses(const Snapshot& s, std::vector<Observation>& out) {
   add("objects not per seq (map full)", s.losses.pending_map_full, losses_.pending_map_full);
   add("process mismatches", s.losses.process_mismatch, losses_.process_mismatch);
   add("untracked objects", s.losses.untracked_objects, losses_.untracked_objects);
+  add("enqueues not per CPU (map full)", s.losses.queue_map_full, losses_.queue_map_full);
   losses_ = s.losses;
   out.push_back(std::move(o));
 }

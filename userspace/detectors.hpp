@@ -44,6 +44,9 @@ class DetectorSet {
   struct Track {
     DetectorState state;
     bool active = false;  // the condition holds (firing, or waiting for --stranded-for)
+    // Call sites that queued on the subject while the episode held, by
+    // instance and path: the episode keeps the largest.
+    std::map<std::pair<std::string, std::string>, CallSite> call_sites;
   };
   // (instance, seq, expired list, cpu): a queue past its grace period.
   using LagKey = std::tuple<uint64_t, uint64_t, bool, uint32_t>;
@@ -54,7 +57,7 @@ class DetectorSet {
   void processing_lag(const Snapshot& s, std::vector<Observation>& out);
   void list_fallback(const Snapshot& s, std::vector<Observation>& out);
   void losses(const Snapshot& s, std::vector<Observation>& out);
-  void step(Track& track, Observation o, uint64_t now_ns, Detections& out) const;
+  void step(Track& track, Observation o, const Snapshot& s, Detections& out) const;
 
   DetectorLimits limits_;
   std::map<TrackKey, Track> tracks_;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,18 +108,85 @@ struct CpuRow {
 };
 
 // One CPU's queue of one instance (its rcu_pending_pcpu): objects pending on
-// it and how fast objects entered it. Entering = what the pending map gained
-// plus what was taken off for processing (RW_EV_SEQ_PROCESS events), so it is
-// enqueues net of dequeues, and it misses objects processed at once
-// (immediate): a lower bound of the CPU's enqueue rate. Exact per-CPU
-// enqueues need per-CPU counters from BPF (the totals map is summed over CPUs).
+// it and how fast objects entered it. With per-queue counters (BPF map
+// queues: live, and recordings of ABI 3 on; Snapshot::queue_rates_exact)
+// that is the exact enqueue rate. Without them it is estimated: what the
+// pending map gained plus what was taken off for processing
+// (RW_EV_SEQ_PROCESS events), i.e. enqueues net of dequeues, missing objects
+// processed at once: a lower bound.
 struct CpuQueueRow {
   uint64_t instance = 0;
   uint32_t cpu = 0;
   int64_t objects = 0;             // pending now
   uint64_t processed_objects = 0;  // taken off for processing, since the stream began
   double queued_per_sec = 0;       // over the last interval; 0 for the first
+  Flow enqueued;                   // exact, since rcuwatch attached (zeros without counters)
 };
+
+// A call path that queued memory on an instance: kernel stacks sampled at
+// enqueue (bpf/call_sites.bpf.h, about one per call_site_sample_bytes
+// enqueued on a CPU), from the caller of rcu_pending outwards. Bytes and
+// objects are estimates: each sample stands for what its CPU enqueued since
+// the previous one.
+struct CallSiteRow {
+  uint64_t instance = 0;
+  std::string instance_name;
+  std::string function;  // the caller of rcu_pending ("rpl_enqueue_path_a")
+  std::string path;      // "rpl_enqueue_path_a <- rpl_thread <- kthread": what views show
+  std::vector<std::string> frames;  // from that caller outwards, "function+0x1d [module]"
+  Counter bytes;                    // estimated, since rcuwatch attached
+  Counter objects;
+  uint64_t samples = 0;
+  double share = 0;             // of the instance's sampled bytes, 0..1
+  uint64_t interval_bytes = 0;  // credited in the last interval
+  std::vector<std::pair<uint32_t, uint64_t>> cpu_interval_bytes;  // by CPU, the non-zero ones
+};
+
+// The OOM killer chose a victim (bpf/oom.bpf.h).
+struct OomKill {
+  uint64_t time_ns = 0;  // kernel clock; the sample's when the event was lost
+  uint32_t pid = 0;      // 0: unknown (the ring buffer dropped the event)
+  std::string comm;
+  uint32_t cpu = 0;
+};
+
+// What rcu_pending held at an OOM kill: the Snapshot sampled right after it
+// (the live source samples at once), summed up by capture_oom().
+struct OomCapture {
+  struct Instance {
+    std::string name;
+    Flavor flavor = Flavor::Rcu;
+    std::string grace_period;
+    int64_t bytes = 0;
+    int64_t objects = 0;
+    int64_t waiting_gp_bytes = 0;  // of bytes, waiting for a grace period
+    uint64_t oldest_age_ns = 0;
+  };
+  struct GracePeriod {
+    std::string name;
+    Flavor flavor = Flavor::Rcu;
+    bool in_progress = false;
+    uint64_t running_ns = 0;         // of the grace period in progress
+    uint64_t since_last_end_ns = 0;  // 0 if none ended
+    int64_t waiting_bytes = 0;       // of its instances, waiting for a grace period
+  };
+  OomKill kill;
+  uint64_t sample_ns = 0;  // when the maps were read
+  int64_t pending_bytes = 0;
+  int64_t pending_objects = 0;
+  int64_t waiting_gp_bytes = 0;
+  uint64_t oldest_age_ns = 0;
+  std::vector<Instance> instances;  // holding memory, by bytes
+  std::vector<GracePeriod> grace_periods;
+  std::vector<std::pair<uint32_t, int64_t>> cpu_bytes;  // pending per CPU, the non-zero ones
+  std::vector<SeqSummary> seqs;                         // the oldest, at most kMaxOomSeqs
+  std::vector<CallSite> call_sites;  // of the instances holding memory, since attach
+  std::vector<std::string> firing;   // detectors firing then: "gp_too_long:rpl_srcu"
+  // "at the OOM kill of dd (pid 212), 95.3 MiB waited in rcu_pending, 94.1
+  // MiB of it for SRCU grace period rpl_srcu that had not ended for 12.3s"
+  std::string summary;
+};
+inline constexpr size_t kMaxOomSeqs = 8;
 
 struct InstanceRow {
   uint64_t instance = 0;  // struct rcu_pending * (kernel address)
@@ -176,6 +244,12 @@ struct Losses {
   uint64_t nested_enqueues = 0;    // stock modes: enqueues nested too deep to follow
   uint64_t late_placements = 0;    // stock modes: queue known only at enqueue's return (not a loss)
   uint64_t events = 0;             // hook hits handled in BPF
+  uint64_t queue_map_full = 0;     // enqueues not counted per queue CPU
+  // Call sites (sampling, not counts): samples taken, without a stack (the
+  // stack map's hash collided or it is full), not counted (map full).
+  uint64_t call_site_samples = 0;
+  uint64_t call_site_no_stack = 0;
+  uint64_t call_site_map_full = 0;
 };
 bool any_loss(const Losses& l);
 
@@ -202,7 +276,17 @@ struct Snapshot {
   std::vector<SeqSummary> seqs;         // per instance x seq, oldest first
   std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq
   std::vector<CpuQueueRow> cpu_queues;  // per instance x cpu, by (instance, cpu)
+  bool queue_rates_exact = false;       // cpu_queues' rates from per-queue counters
   std::vector<GracePeriodStats> grace_periods;
+  std::vector<CallSiteRow> call_sites;  // by estimated bytes, descending
+  uint64_t call_site_sample_bytes = 0;  // the sampling period; 0: not sampled
+  // OOM kills in this interval: the Snapshot is the state right after them.
+  std::vector<OomKill> oom_kills;
+  uint64_t oom_kills_total = 0;  // since rcuwatch attached
+  // Filled by SnapshotStream (after the detectors): one per oom_kills entry,
+  // and the latest of the stream so far (for a view's header).
+  std::vector<OomCapture> oom_captures;
+  std::optional<OomCapture> last_oom;
   // The detectors' verdicts at this sample (detectors.hpp). Filled by
   // SnapshotStream after the Aggregator; empty in a Snapshot built otherwise.
   Detections detections;

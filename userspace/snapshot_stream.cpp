@@ -1,6 +1,10 @@
 #include "snapshot_stream.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
+
+#include "oom_capture.hpp"
 
 namespace rcuwatch {
 
@@ -22,6 +26,12 @@ std::optional<Snapshot> SnapshotStream::next() {
     produced_++;
     Snapshot snapshot = aggregator_.update(*tick, *source_);
     snapshot.detections = detectors_.evaluate(snapshot);
+    for (const OomKill& kill : snapshot.oom_kills) {
+      snapshot.oom_captures.push_back(capture_oom(snapshot, kill));
+      spdlog::warn("{}", snapshot.oom_captures.back().summary);
+      last_oom_ = snapshot.oom_captures.back();
+    }
+    snapshot.last_oom = last_oom_;
     return snapshot;
   } catch (...) {
     error_ = std::current_exception();

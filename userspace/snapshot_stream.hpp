@@ -1,5 +1,6 @@
 // The one loop every command runs: a Source feeding an Aggregator, one
-// Snapshot per interval, with the detectors' verdicts on it (DetectorSet).
+// Snapshot per interval, with the detectors' verdicts on it (DetectorSet)
+// and what rcu_pending held at each OOM kill (oom_capture.hpp, also logged).
 // Commands differ only in what they do with each Snapshot and with the last one.
 #pragma once
 
@@ -44,6 +45,7 @@ class SnapshotStream {
   long produced_ = 0;
   Aggregator aggregator_;
   DetectorSet detectors_;
+  std::optional<OomCapture> last_oom_;
   std::exception_ptr error_;
 };
 

@@ -231,6 +231,8 @@ keys c; check "c: per-CPU table" wait_for '^CPUs: (rows|no rows)' 3
 check "c: CPU columns" wait_for '^ +CPU +PENDING +OBJECTS +OLDEST +SEQS' 1
 keys i; check "i: per-instance table" wait_for '^Instances: (rows|no rows)' 3
 check "i: instance columns" wait_for '^NAME +FLAVOR +MODE +PENDING' 1
+keys k; check "k: per-call-site table" wait_for '^Call sites: (rows|no rows)' 3
+check "k: call-site columns" wait_for '^INSTANCE +SHARE +BYTES +B/s' 1
 keys Tab; check "Tab: cycles back to CPUs" wait_for '^CPUs: ' 3
 keys g; check "g: per-seq table" wait_for '^Seqs: ' 3
 

@@ -112,6 +112,9 @@ rcuwatch_seq_age_seconds{rcu_pending="bch2_btree_node_free",seq="12",state="gp-e
 # TYPE rcuwatch_seq_series gauge
 rcuwatch_seq_series{what="pending"} 1
 rcuwatch_seq_series{what="exported"} 1
+# HELP rcuwatch_oom_kills_total Victims the kernel's OOM killer chose since rcuwatch attached.
+# TYPE rcuwatch_oom_kills_total counter
+rcuwatch_oom_kills_total 0
 # HELP rcuwatch_build_info rcuwatch version, value 1.
 # TYPE rcuwatch_build_info gauge
 rcuwatch_build_info{version="1.2.3"} 1

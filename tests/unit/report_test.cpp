@@ -394,13 +394,18 @@ TEST(Report, NoDetectorFiredAndCallSitesWhenEpisodesHaveThem) {
   EXPECT_EQ(to_json(r)["verdict"]["fired"], nlohmann::json::array());
 
   ReportDetectorEpisode e;
-  e.episode.call_sites = {{"bch2_btree_key_cache_drop", 3 << 20}};
+  e.episode.call_sites = {
+      {"bch2_btree_key_cache_drop <- bch2_trans_commit", "vda key cache[0]", 3 << 20, 0.75}};
   r.detectors[0].episodes.push_back(e);
   r.detectors[0].episodes_total = 1;
   EXPECT_TRUE(r.any_detector_fired());
-  EXPECT_NE(format_report(r).find("       call site 3.00 MiB bch2_btree_key_cache_drop"),
-            std::string::npos);
+  EXPECT_NE(format_report(r).find(
+                "       queued by: 75% bch2_btree_key_cache_drop <- bch2_trans_commit (vda key "
+                "cache[0])"),
+            std::string::npos)
+      << format_report(r);
   EXPECT_EQ(to_json(r)["detectors"][0]["episodes"][0]["call_sites"][0]["bytes"], 3 << 20);
+  EXPECT_EQ(to_json(r)["detectors"][0]["episodes"][0]["call_sites"][0]["share"], 0.75);
 }
 
 }  // namespace
