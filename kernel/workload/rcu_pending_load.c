@@ -8,6 +8,13 @@
  * instance and per enqueue CPU (stats), in the same bytes as the
  * rcu_pending tracepoints (see rpl_alloc_bytes()).
  *
+ * The scenarios rcuwatch's detectors are proven on (tests/vm/) have knobs
+ * here: a flood on chosen CPUs (flood_cpus, flood_rate), a slow process
+ * function (process_delay_us), two enqueue call paths with a known byte
+ * split (path_b_pct; rpl_enqueue_path_a/_b), radix allocations failed by
+ * fault injection (fail_instances, with failslab's task filter) and what was
+ * pending at each OOM kill (the oom file, from an OOM notifier).
+ *
  * Builds against both guest kernels of scripts/build-kernel.sh: the stock one
  * (only kernel/patches/0001: rcu_pending's API exported) and the patched one
  * (all of kernel/patches/); it needs nothing but that export patch.
@@ -24,6 +31,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/oom.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -43,6 +51,11 @@ static unsigned int vmalloc_pct = 50;	/* of objects > 2 pages: vmalloc()ed */
 static unsigned int dequeue_pct = 0;	/* of enqueues followed by a dequeue */
 static unsigned int instances = 0x3f;	/* bit i = rpl_instances[i] active */
 static unsigned int cpus = 0;		/* mask of CPUs with a thread, 0 = all online */
+static unsigned int flood_cpus = 0;	/* threads on these CPUs run at flood_rate */
+static unsigned int flood_rate = 0;	/* objects/s per flooding thread, 0 = rate */
+static unsigned int process_delay_us = 0;	/* busy wait in each process callback */
+static unsigned int path_b_pct = 0;	/* of enqueues through rpl_enqueue_path_b */
+static unsigned int fail_instances = 0;	/* enqueues of these instances run make_it_fail */
 module_param(rate, uint, 0644);
 module_param(burst, uint, 0644);
 module_param(min_bytes, uint, 0644);
@@ -74,6 +87,9 @@ enum rpl_mode { RPL_KVFREE, RPL_CALL_RCU, RPL_PROCESS };
 
 struct rpl_counters {
 	atomic64_t enq_objs, enq_bytes, proc_objs, proc_bytes, deq_objs, deq_bytes;
+	atomic64_t path_objs[2], path_bytes[2];	/* through rpl_enqueue_path_a, _b */
+	atomic64_t fail_objs;		/* enqueued with make_it_fail set */
+	atomic64_t fail_imm_objs;	/* of those, processed at once inside the enqueue */
 };
 
 struct rpl_instance {
@@ -114,13 +130,39 @@ static struct rpl_instance rpl_instances[] = {
 };
 #define RPL_NR ARRAY_SIZE(rpl_instances)
 
+/*
+ * The object being enqueued with make_it_fail set, per CPU (the threads are
+ * bound to theirs): rcu_pending processes an object inside its own enqueue
+ * when its grace period is already over (__rcu_pending_enqueue(),
+ * check_expired). Every other failing enqueue lands on a list, so the list
+ * fallback's ground truth is fail_objs - fail_imm_objs.
+ */
+struct rpl_failing {
+	struct task_struct *task;
+	struct rpl_obj *obj;
+};
+static DEFINE_PER_CPU(struct rpl_failing, rpl_failing);
+
 /* Processing: called by rcu_pending after the grace period of the object. */
 static void rpl_processed(struct rcu_head *head)
 {
 	struct rpl_obj *obj = container_of(head, struct rpl_obj, head);
 	struct rpl_counters *c = &rpl_instances[obj->inst].cnt[obj->cpu];
+	unsigned int delay = READ_ONCE(process_delay_us);
+	struct rpl_failing *f = raw_cpu_ptr(&rpl_failing);
 
 	WARN_ON_ONCE(obj->magic != RPL_MAGIC);
+	if (f->obj == obj && f->task == current)
+		atomic64_inc(&c->fail_imm_objs);
+	/*
+	 * A slow process function. Sleeping, not spinning: rcu_pending calls it
+	 * with its lock dropped and IRQs on, from our threads' enqueues or its
+	 * work item (__process_finished_items(), check_expired), both may
+	 * sleep; a busy wait would stall RCU grace periods (PREEMPT_NONE, no
+	 * cond_resched() in the processing loop) instead of lagging processing.
+	 */
+	if (delay)
+		usleep_range(min(delay, 10000U), min(delay, 10000U) + 100);
 	atomic64_add(obj->bytes, &c->proc_bytes);
 	atomic64_inc(&c->proc_objs);
 	kvfree(obj);	/* kmalloc, large kmalloc or vmalloc */
@@ -213,21 +255,78 @@ static struct rpl_obj *rpl_alloc(unsigned int inst, unsigned int cpu)
 	return obj;
 }
 
+/*
+ * The enqueue itself. With failslab's task filter on (the VM scenario sets
+ * probability 100, task-filter and ignore-gfp-wait N), make_it_fail fails
+ * every slab allocation rcu_pending makes inside this call (the radix node,
+ * GFP_ATOMIC, then GFP_KERNEL once the lock is dropped; the seq's darray) but
+ * none of ours: the object goes on a list (or, its grace period already
+ * over, is processed at once).
+ */
+static __always_inline void rpl_enqueue_call(struct rpl_instance *in, unsigned int inst,
+					     struct rpl_obj *obj)
+{
+	bool fail = IS_ENABLED(CONFIG_FAULT_INJECTION) && (READ_ONCE(fail_instances) & BIT(inst));
+	struct rpl_failing *f = raw_cpu_ptr(&rpl_failing);
+
+	if (fail) {
+		atomic64_inc(&in->cnt[obj->cpu].fail_objs);
+		f->task = current;
+		f->obj = obj;
+#ifdef CONFIG_FAULT_INJECTION
+		current->make_it_fail = 1;
+#endif
+	}
+	if (in->mode == RPL_KVFREE)
+		rcu_pending_kvfree(in->pending, &obj->head, obj);
+	else
+		rcu_pending_enqueue(in->pending, &obj->head);
+	if (fail) {
+#ifdef CONFIG_FAULT_INJECTION
+		current->make_it_fail = 0;
+#endif
+		f->obj = NULL;
+	}
+}
+
+/*
+ * Two call paths into rcu_pending, for rcuwatch's call sites: each keeps its
+ * own stack frame (noipa: never inlined, cloned or merged; the barrier
+ * after the call: not a tail call).
+ */
+static __attribute__((__noipa__)) void rpl_enqueue_path_a(struct rpl_instance *in,
+							 unsigned int inst, struct rpl_obj *obj)
+{
+	rpl_enqueue_call(in, inst, obj);
+	barrier();
+}
+
+static __attribute__((__noipa__)) void rpl_enqueue_path_b(struct rpl_instance *in,
+							 unsigned int inst, struct rpl_obj *obj)
+{
+	rpl_enqueue_call(in, inst, obj);
+	barrier();
+}
+
 static void rpl_enqueue(unsigned int inst, unsigned int cpu)
 {
 	struct rpl_instance *in = &rpl_instances[inst];
 	struct rpl_counters *c = &in->cnt[cpu];
 	struct rpl_obj *obj = rpl_alloc(inst, cpu);
+	unsigned int path;
 
 	if (!obj)
 		return;
+	path = get_random_u32_below(100) < READ_ONCE(path_b_pct);
 	/* Count first: processing may run before rcu_pending_enqueue() returns. */
 	atomic64_add(obj->bytes, &c->enq_bytes);
 	atomic64_inc(&c->enq_objs);
-	if (in->mode == RPL_KVFREE)
-		rcu_pending_kvfree(in->pending, &obj->head, obj);
+	atomic64_add(obj->bytes, &c->path_bytes[path]);
+	atomic64_inc(&c->path_objs[path]);
+	if (path)
+		rpl_enqueue_path_b(in, inst, obj);
 	else
-		rcu_pending_enqueue(in->pending, &obj->head);
+		rpl_enqueue_path_a(in, inst, obj);
 }
 
 /*
@@ -265,6 +364,10 @@ static int rpl_thread(void *data)
 
 	while (!kthread_should_stop()) {
 		unsigned int r = READ_ONCE(rate), b = max(READ_ONCE(burst), 1U);
+		unsigned int fr = READ_ONCE(flood_rate);
+
+		if (fr && cpu < 32 && (READ_ONCE(flood_cpus) & BIT(cpu)))
+			r = fr;
 		unsigned int mask = READ_ONCE(instances) & (BIT(RPL_NR) - 1);
 		u64 now;
 
@@ -274,7 +377,7 @@ static int rpl_thread(void *data)
 			continue;
 		}
 		atomic_inc(&rpl_busy);
-		for (unsigned int i = 0; i < b && READ_ONCE(rate); i++) {
+		for (unsigned int i = 0; i < b && (READ_ONCE(rate) || READ_ONCE(flood_rate)); i++) {
 			/* round-robin over the active instances */
 			do
 				next_inst = (next_inst + 1) % RPL_NR;
@@ -358,30 +461,47 @@ static const char *rpl_mode_name(enum rpl_mode mode)
 	return mode == RPL_KVFREE ? "kvfree" : mode == RPL_CALL_RCU ? "call_rcu" : "process";
 }
 
+/*
+ * One CPU's counters of @in as row[]: enq objs/bytes, proc objs/bytes, deq
+ * objs/bytes, pending objs/bytes.
+ */
+static void rpl_read_counters(const struct rpl_instance *in, struct rpl_counters *c, s64 row[8])
+{
+	/* read proc/deq before enq so pending never looks negative */
+	s64 po = atomic64_read(&c->proc_objs), pb = atomic64_read(&c->proc_bytes);
+	s64 dob = atomic64_read(&c->deq_objs), db = atomic64_read(&c->deq_bytes);
+	s64 eo = atomic64_read(&c->enq_objs), eb = atomic64_read(&c->enq_bytes);
+
+	if (in->mode == RPL_KVFREE) {	/* derived (the kvfree-mode comment above) */
+		po = eo - dob;
+		pb = eb - db;
+	}
+	row[0] = eo; row[1] = eb; row[2] = po; row[3] = pb;
+	row[4] = dob; row[5] = db; row[6] = eo - po - dob; row[7] = eb - pb - db;
+}
+
 static int stats_show(struct seq_file *m, void *v)
 {
 	for (unsigned int i = 0; i < RPL_NR; i++) {
 		struct rpl_instance *in = &rpl_instances[i];
-		s64 t[8] = {};
+		s64 t[8] = {}, extra[6] = {};
 		int cpu;
 
 		for_each_possible_cpu(cpu) {
 			struct rpl_counters *c = &in->cnt[cpu];
-			/* read proc/deq before enq so pending never looks negative */
-			s64 po = atomic64_read(&c->proc_objs), pb = atomic64_read(&c->proc_bytes);
-			s64 dob = atomic64_read(&c->deq_objs), db = atomic64_read(&c->deq_bytes);
-			s64 eo = atomic64_read(&c->enq_objs), eb = atomic64_read(&c->enq_bytes);
+
+			extra[0] += atomic64_read(&c->path_objs[0]);
+			extra[1] += atomic64_read(&c->path_bytes[0]);
+			extra[2] += atomic64_read(&c->path_objs[1]);
+			extra[3] += atomic64_read(&c->path_bytes[1]);
+			extra[4] += atomic64_read(&c->fail_objs);
+			extra[5] += atomic64_read(&c->fail_imm_objs);
 			s64 row[8];
 
-			if (in->mode == RPL_KVFREE) {	/* derived, see above */
-				po = eo - dob;
-				pb = eb - db;
-			}
-			row[0] = eo; row[1] = eb; row[2] = po; row[3] = pb;
-			row[4] = dob; row[5] = db; row[6] = eo - po - dob; row[7] = eb - pb - db;
+			rpl_read_counters(in, c, row);
 			for (int k = 0; k < 8; k++)
 				t[k] += row[k];
-			if (!eo)
+			if (!row[0])
 				continue;
 			seq_printf(m, "instance=%s addr=0x%lx cpu=%d enq_objs=%lld enq_bytes=%lld "
 				   "proc_objs=%lld proc_bytes=%lld deq_objs=%lld deq_bytes=%lld "
@@ -391,14 +511,84 @@ static int stats_show(struct seq_file *m, void *v)
 		}
 		seq_printf(m, "instance=%s addr=0x%lx cpu=total enq_objs=%lld enq_bytes=%lld "
 			   "proc_objs=%lld proc_bytes=%lld deq_objs=%lld deq_bytes=%lld "
-			   "pending_objs=%lld pending_bytes=%lld mode=%s flavor=%s bit=%u\n",
+			   "pending_objs=%lld pending_bytes=%lld mode=%s flavor=%s bit=%u "
+			   "path_a_objs=%lld path_a_bytes=%lld path_b_objs=%lld path_b_bytes=%lld "
+			   "list_objs=%lld\n",
 			   in->name, (unsigned long)in->pending, t[0], t[1], t[2], t[3], t[4],
 			   t[5], t[6], t[7],
-			   rpl_mode_name(in->mode), in->srcu ? "srcu" : "rcu", i);
+			   rpl_mode_name(in->mode), in->srcu ? "srcu" : "rcu", i,
+			   extra[0], extra[1], extra[2], extra[3], extra[4] - extra[5]);
 	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
+
+/*
+ * ---- oom: what the module's instances held when the OOM killer ran. The
+ * OOM notifier chain runs at the start of every system-wide out_of_memory()
+ * (mm/oom_kill.c), before it chooses a victim (oom:mark_victim); an
+ * out_of_memory() may end without a kill (a victim still exiting), so the
+ * host matches each kill with the last record before it. kvfree instances
+ * are left out: their processing cannot be observed (see stats).
+ */
+#define RPL_OOM_MAX 64
+struct rpl_oom_record {
+	u64 time_ns;			/* ktime_get_ns(): bpf_ktime_get_ns()'s clock */
+	s64 pending_objs, pending_bytes;
+	s64 inst_bytes[ARRAY_SIZE(rpl_instances)];
+};
+static struct rpl_oom_record rpl_oom[RPL_OOM_MAX];
+static atomic_t rpl_oom_nr = ATOMIC_INIT(0);
+
+static int rpl_oom_notify(struct notifier_block *nb, unsigned long unused, void *freed)
+{
+	unsigned int n = atomic_fetch_inc(&rpl_oom_nr);
+	struct rpl_oom_record *r;
+
+	if (n >= RPL_OOM_MAX)
+		return NOTIFY_OK;
+	r = &rpl_oom[n];
+	for (unsigned int i = 0; i < RPL_NR; i++) {
+		struct rpl_instance *in = &rpl_instances[i];
+		int cpu;
+
+		if (in->mode == RPL_KVFREE)
+			continue;
+		for_each_possible_cpu(cpu) {
+			s64 row[8];
+
+			rpl_read_counters(in, &in->cnt[cpu], row);
+			r->pending_objs += row[6];
+			r->pending_bytes += row[7];
+			r->inst_bytes[i] += row[7];
+		}
+	}
+	smp_wmb();	/* the record before its time: a reader skips records with time 0 */
+	WRITE_ONCE(r->time_ns, ktime_get_ns());
+	return NOTIFY_OK;
+}
+static struct notifier_block rpl_oom_nb = { .notifier_call = rpl_oom_notify };
+
+static int oom_show(struct seq_file *m, void *v)
+{
+	unsigned int n = min_t(unsigned int, atomic_read(&rpl_oom_nr), RPL_OOM_MAX);
+
+	for (unsigned int k = 0; k < n; k++) {
+		struct rpl_oom_record *r = &rpl_oom[k];
+
+		if (!READ_ONCE(r->time_ns))
+			continue;
+		smp_rmb();
+		seq_printf(m, "oom n=%u time_ns=%llu pending_objs=%lld pending_bytes=%lld",
+			   k, r->time_ns, r->pending_objs, r->pending_bytes);
+		for (unsigned int i = 0; i < RPL_NR; i++)
+			if (rpl_instances[i].mode != RPL_KVFREE)
+				seq_printf(m, " %s=%lld", rpl_instances[i].name, r->inst_bytes[i]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(oom);
 
 static bool rpl_callback_modes_idle(void)
 {
@@ -432,6 +622,7 @@ static ssize_t quiesce_write(struct file *f, const char __user *ubuf,
 	unsigned long deadline = jiffies + 60 * HZ;
 
 	WRITE_ONCE(rate, 0);
+	WRITE_ONCE(flood_rate, 0);
 	while (atomic_read(&rpl_busy))
 		msleep(10);
 	if (READ_ONCE(rpl_hold_idx) >= 0)
@@ -510,6 +701,13 @@ static int __init rpl_init(void)
 	debugfs_create_u32("vmalloc_pct", 0644, rpl_dir, &vmalloc_pct);
 	debugfs_create_u32("dequeue_pct", 0644, rpl_dir, &dequeue_pct);
 	debugfs_create_x32("instances", 0644, rpl_dir, &instances);
+	debugfs_create_x32("flood_cpus", 0644, rpl_dir, &flood_cpus);
+	debugfs_create_u32("flood_rate", 0644, rpl_dir, &flood_rate);
+	debugfs_create_u32("process_delay_us", 0644, rpl_dir, &process_delay_us);
+	debugfs_create_u32("path_b_pct", 0644, rpl_dir, &path_b_pct);
+	if (IS_ENABLED(CONFIG_FAULT_INJECTION))
+		debugfs_create_x32("fail_instances", 0644, rpl_dir, &fail_instances);
+	debugfs_create_file("oom", 0444, rpl_dir, NULL, &oom_fops);
 	debugfs_create_file("srcu_hold_seconds", 0644, rpl_dir, NULL, &srcu_hold_fops);
 	debugfs_create_file("stats", 0444, rpl_dir, NULL, &stats_fops);
 	debugfs_create_file("quiesce", 0200, rpl_dir, NULL, &quiesce_fops);
@@ -530,6 +728,13 @@ static int __init rpl_init(void)
 		}
 		rpl_threads[cpu] = t;
 	}
+	ret = register_oom_notifier(&rpl_oom_nb);
+	if (ret) {
+		debugfs_remove_recursive(rpl_dir);
+		rpl_stop_threads();
+		rpl_exit_instances();
+		return ret;
+	}
 	pr_info("loaded: rate=%u burst=%u bytes=%u..%u dequeue_pct=%u instances=0x%x\n",
 		rate, burst, min_bytes, max_bytes, dequeue_pct, instances);
 	return 0;
@@ -538,6 +743,7 @@ static int __init rpl_init(void)
 static void __exit rpl_exit(void)
 {
 	debugfs_remove_recursive(rpl_dir);	/* no control writes from here on */
+	unregister_oom_notifier(&rpl_oom_nb);
 	rpl_stop_threads();
 	cancel_delayed_work_sync(&rpl_hold_work);
 	rpl_hold_release(NULL);			/* else srcu_barrier() would wait forever */
