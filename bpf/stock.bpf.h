@@ -165,8 +165,10 @@ static __always_inline void gp_observe(struct rw_gp_stats *g, __u64 key, __u64 g
 		g->completed += ends - 1;
 		gp_ended(g, key, gp_seq & ~3ULL, now);
 	}
+	/* A start read together with an end came after it: 1 ns later, so that
+	 * "started after the last end" (a grace period in progress) holds. */
 	if ((gp_seq & 3) && (ends || !(last & 3)))
-		gp_started(g, key, gp_seq, now);
+		gp_started(g, key, gp_seq, ends ? now + 1 : now);
 	g->started = g->completed + ((gp_seq & 3) != 0);
 }
 

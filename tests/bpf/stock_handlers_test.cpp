@@ -265,6 +265,8 @@ TEST_F(StockHandlersTest, GracePeriodsFromTheCounter) {
   uint64_t timed = 0;
   for (uint64_t c : g->duration_hist) timed += c;
   EXPECT_EQ(timed, 1u);  // only the grace period whose start was seen
+  // The one started in the same reading as the last end is in progress.
+  EXPECT_GT(g->last_start_ns, g->last_end_ns);
 }
 
 }  // namespace
