@@ -343,12 +343,13 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
 
 static __always_inline void processing_done(struct rw_processing *pfi)
 {
-	__u64 nr_list = pfi->list_nr[2], nr_radix = 0;
+	__u64 nr_list = pfi->list_nr[2], nr_radix = 0, seq = 0;
 
 	for (int i = 0; i < RW_PFI_POLLS; i++) {
 		if (i >= pfi->seen || !pfi->decided[i])
 			continue;
 		if (pfi->what[i] == 0) {
+			seq = pfi->seq0; /* taken, even if empty */
 			nr_radix = pfi->nr0;
 		} else {
 			__u32 l = pfi->what[i] - 1;
@@ -359,7 +360,7 @@ static __always_inline void processing_done(struct rw_processing *pfi)
 			}
 		}
 	}
-	processed_batch(pfi->instance, pfi->cpu, pfi->seq0, nr_radix, nr_list);
+	processed_batch(pfi->instance, pfi->cpu, seq, nr_radix, nr_list);
 	pfi->active = 0;
 }
 
