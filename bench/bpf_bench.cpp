@@ -15,6 +15,7 @@
 #include "baseline.skel.h"
 #include "bpf_loader.hpp"
 #include "error.hpp"
+#include "kallsyms.hpp"
 #include "rcuwatch.skel.h"
 #include "ringbuf_reader.hpp"
 #include "test_run.hpp"
@@ -113,7 +114,7 @@ class BpfBench {
  public:
   BpfBench()
       : stats_fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)),
-        loader_(options()),
+        loader_(options(), no_symbols_),
         baseline_(rcuwatch_bench_baseline__open_and_load()),
         ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
     if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
@@ -216,6 +217,7 @@ class BpfBench {
 
   CpuPin pin_;
   UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
   RingbufReader ringbuf_;

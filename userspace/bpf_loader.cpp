@@ -130,11 +130,12 @@ void route_libbpf_log_to_spdlog() { libbpf_set_print(libbpf_log); }
 void BpfLoader::SkelDeleter::operator()(rcuwatch_bpf* s) const { rcuwatch_bpf__destroy(s); }
 void BpfLoader::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
-BpfLoader::BpfLoader(const LoaderOptions& options) {
+BpfLoader::BpfLoader(const LoaderOptions& options, const Kallsyms& syms) {
   route_libbpf_log_to_spdlog();
+  const KernelProbe probe(syms);
   if (options.for_tests) {
     std::string why;
-    if (!try_load(AttachMode::Tracepoint, options, &why)) throw Error(why);
+    if (!try_load(AttachMode::Tracepoint, options, probe, &why)) throw Error(why);
     return;
   }
   std::vector<AttachMode> order = {options.attach};
@@ -143,7 +144,7 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
   std::vector<std::string> reasons;
   for (AttachMode m : order) {
     std::string why;
-    if (try_load(m, options, &why)) {
+    if (try_load(m, options, probe, &why)) {
       try {
         attach();
         spdlog::info("attach mode {}: {} hooks attached, {} missing", to_string(m),
@@ -170,8 +171,8 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
 
 BpfLoader::~BpfLoader() = default;
 
-bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::string* why) {
-  static const KernelProbe probe;  // the kernel does not change under us
+bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const KernelProbe& probe,
+                         std::string* why) {
   skel_.reset(rcuwatch_bpf__open());
   if (!skel_) {
     *why =

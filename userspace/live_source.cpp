@@ -41,7 +41,7 @@ std::string module_list() {
 }  // namespace
 
 LiveSource::LiveSource(const LoaderOptions& options)
-    : loader_(options), ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
+    : loader_(options, kallsyms_), ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));

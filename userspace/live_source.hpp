@@ -26,9 +26,9 @@ class LiveSource : public Source {
   void relearn_kernel();
 
   SourceInfo info_;
+  Kallsyms kallsyms_;  // first: the loader probes the kernel's functions in it
   BpfLoader loader_;
   RingbufReader ringbuf_;
-  Kallsyms kallsyms_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
   uint64_t relearned_ns_ = 0;

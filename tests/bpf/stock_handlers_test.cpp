@@ -13,12 +13,19 @@
 #include <memory>
 
 #include "bpf_loader.hpp"
+#include "kallsyms.hpp"
 #include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 #include "test_run.hpp"
 
 namespace rcuwatch {
 namespace {
+
+// Test runs probe no kernel function: no kallsyms to read.
+const Kallsyms& no_symbols() {
+  static const Kallsyms none("/dev/null");
+  return none;
+}
 
 constexpr uint64_t kInst = 0xffff888012340000ull;
 constexpr uint64_t kSrcu = 0xffffffff82001000ull;
@@ -33,7 +40,7 @@ class StockHandlersTest : public ::testing::Test {
     if (!test::can_load_bpf(&why)) GTEST_SKIP() << "SKIPPED: " << why;
     LoaderOptions o;
     o.for_tests = true;
-    loader_ = std::make_unique<BpfLoader>(o);
+    loader_ = std::make_unique<BpfLoader>(o, no_symbols());
   }
 
   void run(const char* prog, std::vector<uint64_t> args) {
