@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -265,6 +266,18 @@ bpf_program* BpfLoader::program(const std::string& name) const {
 }
 
 void BpfLoader::attach() {
+  // The hooks that start following an object go last: an object enqueued
+  // while the others attach is then simply one from before rcuwatch (the
+  // census or "untracked" accounts for it), never one whose later steps
+  // nobody saw. Exits first, then the other entries, then enqueue's entry.
+  auto rank = [](const Target& t) {
+    const Classified c = classify(t.program);
+    const bool enqueue = t.function == "rcu_pending_enqueue" || t.function == "rcu_pending_kvfree";
+    if (enqueue && c.kind != "fexit" && c.kind != "kretprobe") return 2;
+    return c.kind == "fexit" || c.kind == "kretprobe" ? 0 : 1;
+  };
+  std::stable_sort(targets_.begin(), targets_.end(),
+                   [&](const Target& a, const Target& b) { return rank(a) < rank(b); });
   for (const Target& t : targets_) {
     bpf_link* link = nullptr;
     const Classified c = classify(t.program);
