@@ -6,7 +6,6 @@
 
 #include <algorithm>
 
-#include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -22,7 +21,9 @@ std::string kernel_release() {
 }  // namespace
 
 LiveSource::LiveSource(const LoaderOptions& options)
-    : loader_(options), ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
+    : loader_(options),
+      ringbuf_(bpf_map__fd(loader_.skel().maps.events)),
+      maps_(sample_maps(loader_.skel())) {
   loader_.attach();
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
@@ -53,7 +54,7 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   }
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
-  tick.sample = read_sample(loader_.skel());
+  tick.sample = maps_.read();
   name_new_addresses(tick.sample);
   return tick;
 }

@@ -6,6 +6,7 @@
 
 #include "bpf_loader.hpp"
 #include "kallsyms.hpp"
+#include "map_reader.hpp"
 #include "ringbuf_reader.hpp"
 #include "source.hpp"
 
@@ -24,6 +25,7 @@ class LiveSource : public Source {
   SourceInfo info_;
   BpfLoader loader_;
   RingbufReader ringbuf_;
+  MapReader maps_;
   Kallsyms kallsyms_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;

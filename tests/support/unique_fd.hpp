@@ -1,0 +1,23 @@
+// A file descriptor closed when it goes out of scope (BPF maps and stats
+// fds that tests and benchmarks create themselves).
+#pragma once
+
+#include <unistd.h>
+
+namespace rcuwatch::test {
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace rcuwatch::test
