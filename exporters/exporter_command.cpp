@@ -182,7 +182,9 @@ int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
         fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
                     o.listen),
         kExitUsage);
-  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
+  // The metrics never show per (instance, cpu, seq) rows.
+  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop, -1,
+                        SeqCpuRows::Skip);
 
   LatestSnapshot latest;
   std::atomic<uint64_t> scrapes{0};

@@ -15,7 +15,7 @@ run_flags=(--benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
   --benchmark_display_aggregates_only=true)
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) run_flags=(--benchmark_min_time=0.01 '--benchmark_filter=-/500$'); shift ;;
+    --quick) run_flags=(--benchmark_min_time=0.01 '--benchmark_filter=-/1024$'); shift ;;
     -v) verbose=1; shift ;;
     --) shift; break ;;
     *) echo "usage: scripts/bench.sh [--quick] [-v] [-- rcuwatch_bench flags]" >&2; exit 2 ;;

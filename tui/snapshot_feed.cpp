@@ -30,7 +30,7 @@ class BlockedSignals {
 }  // namespace
 
 SnapshotFeed::SnapshotFeed(std::unique_ptr<Source> source, long iterations, Interval interval)
-    : stream_(std::move(source), interval, stop_, iterations),
+    : stream_(std::move(source), interval, stop_, iterations, SeqCpuRows::Skip),
       replay_(stream_.source().progress() >= 0),
       interval_(interval) {
   BlockedSignals blocked;  // inherited by the new thread only for its lifetime

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <tuple>
+
+#include "pending_breakdown.hpp"
 
 namespace rcuwatch {
 
@@ -30,8 +31,6 @@ void set_flows(Row& row, const rw_instance_totals& now, const rw_instance_totals
   row.dequeued.objects = counter(now.dequeued_objects, before.dequeued_objects, secs, have_prev);
   row.dequeued.bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, have_prev);
 }
-
-uint64_t age(uint64_t now, uint64_t then) { return then && then <= now ? now - then : 0; }
 
 Mode mode_of(uint64_t process) {
   if (process == RW_PROCESS_KVFREE) return Mode::Kvfree;
@@ -63,8 +62,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
     if (e.type == RW_EV_SEQ_OPEN && e.where == RW_WHERE_LIST) list_fallbacks_++;
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
-  seq_rows(in, gp, snap);
-  flows(in, pending_breakdown(in, snap), snap);
+  flows(in, pending(in, gp, snap), snap);
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
@@ -99,7 +97,7 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
     gs.completed = counter(g.stats.completed, hp ? p->second->completed : 0, in.secs, hp);
     gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
     gs.last_duration_ns = g.stats.last_duration_ns;
-    gs.since_last_end_ns = age(s.time_ns, g.stats.last_end_ns);
+    gs.since_last_end_ns = age_ns(s.time_ns, g.stats.last_end_ns);
     gs.in_progress = g.stats.started > g.stats.completed;
     std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
               gs.durations.counts.begin());
@@ -109,100 +107,53 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
   return by_key;
 }
 
-// Per instance x cpu x seq, radix and list of one seq merged: the entries
-// sorted by (instance, seq, expired, cpu), neighbours merged. Seq summaries
-// are then runs of rows, and instances runs of summaries, so the whole
-// breakdown is one sort plus linear passes (no per-row maps or strings: this
-// is the per-interval hot path at 256 CPUs x many seqs).
-void Aggregator::seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const {
+// Per instance x cpu x seq (radix and list of one seq merged), per seq, per
+// CPU and per instance sums of the pending entries: pending_breakdown.cpp
+// does the per-entry work (one pass to sum, two counting sorts, one pass to
+// build the rows); what is per seq or per instance is done here. Returns
+// the instance rows with their pending figures; flows() completes them.
+std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByKey& gp,
+                                                    Snapshot& snap) {
   const Sample& s = in.sample;
   std::map<uint64_t, uint64_t> flavor_of;  // instance -> srcu_struct (0: RCU)
   for (const auto& i : s.instances) flavor_of[i.instance] = i.info.srcu;
-  auto state_of = [&](uint64_t instance, uint64_t seq, uint32_t where) {
-    if (where == RW_WHERE_EXPIRED) return SeqState::Expired;
-    auto f = flavor_of.find(instance);
+  auto state_of = [&](const SeqKey& q) {
+    if (q.expired) return SeqState::Expired;
+    auto f = flavor_of.find(q.instance);
     auto g = gp.find(f != flavor_of.end() ? f->second : 0);
-    if (g != gp.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, seq))
+    if (g != gp.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, q.seq))
       return SeqState::GracePeriodElapsed;
     return SeqState::WaitingForGracePeriod;
   };
+  PendingBreakdown b =
+      breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of, rows_ == SeqCpuRows::Build);
+  snap.seq_cpus = std::move(b.rows);
+  snap.cpus = std::move(b.cpus);
+  snap.nr_cpus = uint32_t(snap.cpus.size());
 
-  struct Keyed {
-    uint64_t instance, seq;
-    bool expired;
-    uint32_t cpu;
-    const PendingEntry* entry;
-    auto key() const { return std::tie(instance, seq, expired, cpu); }
-  };
-  std::vector<Keyed> order;
-  order.reserve(s.pending.size());
-  for (const auto& p : s.pending)
-    order.push_back({p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED, p.key.cpu, &p});
-  std::sort(order.begin(), order.end(),
-            [](const Keyed& a, const Keyed& b) { return a.key() < b.key(); });
-
-  snap.seq_cpus.reserve(order.size());
-  for (size_t i = 0; i < order.size();) {
-    const Keyed& first = order[i];
-    SeqRow r;
-    r.instance = first.instance;
-    r.cpu = first.cpu;
-    r.seq = first.seq;
-    r.state = state_of(first.instance, first.seq, first.entry->key.where);
-    for (; i < order.size() && order[i].key() == first.key(); i++) {
-      const PendingEntry& p = *order[i].entry;
-      r.objects += p.val.objects;
-      r.bytes += p.val.bytes;
-      if (p.key.where != RW_WHERE_RADIX) r.list_objects += p.val.objects;
-      r.age_ns = std::max(r.age_ns, age(s.time_ns, p.val.first_enqueue_ns));
-    }
-    snap.seq_cpus.push_back(r);
-  }
-}
-
-// Per CPU, per seq and per instance sums of the seq rows. Returns the
-// instance rows with their pending figures; flows() completes them.
-std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
-                                                              Snapshot& snap) const {
-  uint32_t nr_cpus = snap.nr_cpus;
-  for (const auto& r : snap.seq_cpus) nr_cpus = std::max(nr_cpus, r.cpu + 1);
-  snap.nr_cpus = nr_cpus;
-  snap.cpus.resize(nr_cpus);
-  for (uint32_t c = 0; c < nr_cpus; c++) snap.cpus[c].cpu = c;
-
+  // Seqs come sorted by instance: an instance's rows are runs of them.
   std::map<uint64_t, InstanceRow> rows;
   InstanceRow* cur = nullptr;
-  for (const auto& r : snap.seq_cpus) {
-    CpuRow& c = snap.cpus[r.cpu];
-    c.objects += r.objects;
-    c.bytes += r.bytes;
-    c.oldest_age_ns = std::max(c.oldest_age_ns, r.age_ns);
-    c.seqs_in_flight++;
-
-    const bool expired = r.state == SeqState::Expired;
-    if (snap.seqs.empty() || snap.seqs.back().instance != r.instance ||
-        snap.seqs.back().seq != r.seq || (snap.seqs.back().state == SeqState::Expired) != expired) {
-      SeqSummary q;
-      q.instance = r.instance;
-      q.instance_name = cur && cur->instance == r.instance ? cur->name : in.name_of(r.instance);
-      q.seq = r.seq;
-      q.state = r.state;
-      snap.seqs.push_back(std::move(q));
+  snap.seqs.reserve(b.seqs.size());
+  for (const SeqTotal& t : b.seqs) {
+    if (!cur || cur->instance != t.key.instance) {
+      cur = &rows[t.key.instance];
+      cur->instance = t.key.instance;
+      cur->name = in.name_of(t.key.instance);
     }
-    SeqSummary& q = snap.seqs.back();
-    q.objects += r.objects;
-    q.bytes += r.bytes;
-    q.age_ns = std::max(q.age_ns, r.age_ns);
-    q.cpus++;
-
-    if (!cur || cur->instance != r.instance) {
-      cur = &rows[r.instance];
-      cur->instance = r.instance;
-      cur->name = q.instance_name;
-    }
-    cur->pending_objects += r.objects;
-    cur->pending_bytes += r.bytes;
-    cur->oldest_age_ns = std::max(cur->oldest_age_ns, r.age_ns);
+    cur->pending_objects += t.objects;
+    cur->pending_bytes += t.bytes;
+    cur->oldest_age_ns = std::max(cur->oldest_age_ns, t.age_ns);
+    SeqSummary q;
+    q.instance = t.key.instance;
+    q.instance_name = cur->name;
+    q.seq = t.key.seq;
+    q.objects = t.objects;
+    q.bytes = t.bytes;
+    q.age_ns = t.age_ns;
+    q.cpus = t.cpus;
+    q.state = t.state;
+    snap.seqs.push_back(std::move(q));
   }
   std::stable_sort(snap.seqs.begin(), snap.seqs.end(),
                    [](const SeqSummary& a, const SeqSummary& b) { return a.age_ns > b.age_ns; });

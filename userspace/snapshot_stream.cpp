@@ -7,8 +7,12 @@ namespace rcuwatch {
 Interval interval_from_seconds(double seconds) { return Interval{std::llround(seconds * 1000)}; }
 
 SnapshotStream::SnapshotStream(std::unique_ptr<Source> source, Interval interval,
-                               const StopFlag& stop, long limit)
-    : source_(std::move(source)), interval_(interval), stop_(stop), limit_(limit) {}
+                               const StopFlag& stop, long limit, SeqCpuRows rows)
+    : source_(std::move(source)),
+      interval_(interval),
+      stop_(stop),
+      limit_(limit),
+      aggregator_(rows) {}
 
 std::optional<Snapshot> SnapshotStream::next() {
   if (error_ || stop_.requested() || (limit_ >= 0 && produced_ >= limit_)) return std::nullopt;

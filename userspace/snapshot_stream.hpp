@@ -16,9 +16,10 @@ namespace rcuwatch {
 
 class SnapshotStream {
  public:
-  // `limit` < 0: until the recording ends or stop is requested.
+  // `limit` < 0: until the recording ends or stop is requested. `rows`:
+  // whether the Snapshots hold seq_cpus (aggregator.hpp).
   SnapshotStream(std::unique_ptr<Source> source, Interval interval, const StopFlag& stop,
-                 long limit = -1);
+                 long limit = -1, SeqCpuRows rows = SeqCpuRows::Build);
 
   // The next snapshot; std::nullopt once the recording ended, `limit`
   // snapshots were produced, stop was requested, or the source failed. A
