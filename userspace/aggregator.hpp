@@ -13,9 +13,10 @@
 namespace rcuwatch {
 
 // Whether a Snapshot holds Snapshot::seq_cpus, one row per pending
-// (instance, cpu, seq): what `stat --json` and `report` read. `top` and the
-// exporter never show them; skipping them spares most of update()'s time
-// and a 64-byte row per pending entry in every Snapshot.
+// (instance, cpu, seq): what `stat --json` and `report` read. `top`, the
+// exporter, `stat` lines and `record` never show them; skipping them spares
+// most of update()'s time and a 64-byte row per pending entry in every
+// Snapshot.
 enum class SeqCpuRows { Build, Skip };
 
 class Aggregator {

@@ -172,8 +172,8 @@ struct Snapshot {
   std::vector<InstanceRow> instances;  // sorted by pending bytes, descending
   std::vector<CpuRow> cpus;            // every CPU, by cpu number
   std::vector<SeqSummary> seqs;        // per instance x seq, oldest first
-  std::vector<SeqRow> seq_cpus;        // per instance x cpu x seq; empty in `top` and the
-                                       // exporter, which never show it (SeqCpuRows)
+  std::vector<SeqRow> seq_cpus;        // per instance x cpu x seq; empty where no view
+                                       // shows it: top, exporter, stat lines (SeqCpuRows)
   std::vector<GracePeriodStats> grace_periods;
 };
 
