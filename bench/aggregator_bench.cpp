@@ -4,6 +4,7 @@
 
 #include "aggregator.hpp"
 #include "alloc_counter.hpp"
+#include "detectors.hpp"
 #include "scale_tick.hpp"
 
 namespace rcuwatch::bench {
@@ -21,13 +22,11 @@ void set_throughput(benchmark::State& state, const Tick& tick) {
 // The interval a live source would report: each tick one second later.
 void advance(Tick& tick) { tick.sample.time_ns += 1'000'000'000; }
 
-// rows: SeqCpuRows::Build as `stat --json` and `report` aggregate, Skip as
-// `top` and the exporter do.
-void BM_AggregatorUpdate(benchmark::State& state, SeqCpuRows rows) {
+void BM_AggregatorUpdate(benchmark::State& state) {
   Tick tick = make_tick(shape(state));
   const SourceInfo info{"bench", "bench", uint32_t(state.range(0)), {}};
   const SymbolNames names;
-  Aggregator agg(rows);
+  Aggregator agg;
   benchmark::DoNotOptimize(
       agg.update(tick, info, names));  // steady state: a previous sample exists
   for (auto _ : state) {
@@ -53,6 +52,25 @@ void BM_AggregatorUpdate(benchmark::State& state, SeqCpuRows rows) {
   state.counters["allocs_per_entry"] = double(a.allocations) / entries;
   state.counters["peak_bytes_per_entry"] = double(a.peak_live_bytes) / entries;
   state.counters["input_bytes_per_entry"] = double(payload_bytes(tick)) / entries;
+}
+
+// The detectors on that update's Snapshot (SnapshotStream runs both every
+// interval): compared with the update itself.
+void BM_Detectors(benchmark::State& state) {
+  Tick tick = make_tick(shape(state));
+  const SourceInfo info{"bench", "bench", uint32_t(state.range(0)), {}};
+  Aggregator agg;
+  agg.update(tick, info, {});
+  advance(tick);
+  Snapshot snap = agg.update(tick, info, {});
+  DetectorSet detectors;
+  benchmark::DoNotOptimize(detectors.evaluate(snap));  // steady state: subjects known
+  for (auto _ : state) {
+    snap.time_ns += 1'000'000'000;
+    Detections d = detectors.evaluate(snap);
+    benchmark::DoNotOptimize(d);
+  }
+  set_throughput(state, tick);
 }
 
 // Baseline: the same data volume copied once per interval, into a Tick
@@ -109,13 +127,13 @@ void register_aggregator_benchmarks() {
     benchmark::RegisterBenchmark("aggregator/copy_tick", BM_CopyTick)
         ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("aggregator/update", BM_AggregatorUpdate, SeqCpuRows::Build)
-        ->Arg(cpus)
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("aggregator/update_views", BM_AggregatorUpdate, SeqCpuRows::Skip)
+    benchmark::RegisterBenchmark("aggregator/update", BM_AggregatorUpdate)
         ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("aggregator/rows_floor", BM_RowsFloor)
+        ->Arg(cpus)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("aggregator/detectors", BM_Detectors)
         ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
   }
@@ -140,10 +158,6 @@ void summarize_aggregator(const Results& r, std::ostream& out) {
         << duration(up.cpu_ns_per_iteration) << " vs " << duration(cp.cpu_ns_per_iteration) << "; "
         << duration(up.cpu_ns_per_iteration / entries) << " per entry, "
         << fmt::format("{:.1f}", entries / up.cpu_ns_per_iteration * 1e3) << "M entries/s)\n";
-    if (auto v = r.find("aggregator/update_views" + arg); v != r.end())
-      out << "    without seq_cpus rows (top, exporter): "
-          << ratio(v->second.cpu_ns_per_iteration, cp.cpu_ns_per_iteration) << " the copy ("
-          << duration(v->second.cpu_ns_per_iteration) << ")\n";
     if (auto f = r.find("aggregator/rows_floor" + arg); f != r.end())
       out << "    floor: " << ratio(f->second.cpu_ns_per_iteration, cp.cpu_ns_per_iteration)
           << " the copy (" << duration(f->second.cpu_ns_per_iteration) << "); update is "
@@ -156,6 +170,11 @@ void summarize_aggregator(const Results& r, std::ostream& out) {
         << size(up.counter("peak_bytes_per_entry")) << " ("
         << ratio(up.counter("peak_bytes_per_entry"), in) << "), snapshot kept "
         << size(up.counter("snapshot_bytes_per_entry")) << "\n";
+    auto d = r.find("aggregator/detectors" + arg);
+    if (d != r.end())
+      out << "    detectors on its Snapshot: "
+          << ratio(d->second.cpu_ns_per_iteration, up.cpu_ns_per_iteration) << " the update ("
+          << duration(d->second.cpu_ns_per_iteration) << ")\n";
   }
 }
 

@@ -35,7 +35,7 @@ constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far b
 
 using Args = std::vector<uint64_t>;
 
-// The tracepoint arguments (kernel/rcu_pending-tracepoints.patch), as the
+// The tracepoint arguments (kernel/patches/0003), as the
 // u64 array raw_tp programs read.
 Args enqueue_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
   return {inst, 0, kProcessFn, cpu, seq, kObject, kBytes, RW_WHERE_RADIX};
@@ -148,7 +148,7 @@ class BpfBench {
  private:
   static LoaderOptions options() {
     LoaderOptions o;
-    o.load_all_programs = true;  // no rcu_pending hooks on the host: test runs only
+    o.for_tests = true;  // no rcu_pending hooks on the host: test runs only
     return o;
   }
 

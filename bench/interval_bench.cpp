@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aggregator.hpp"
+#include "detectors.hpp"
 #include "error.hpp"
 #include "map_reader.hpp"
 #include "scale_tick.hpp"
@@ -152,23 +153,27 @@ class IntervalBench {
     }
   }
 
-  // The interval: read, aggregate, one frame, one /metrics body.
+  // The interval as `top` and the exporter run it: read, aggregate, the
+  // detectors, one frame, one /metrics body.
   void whole(benchmark::State& state) {
     try {
       const uint32_t cpus = uint32_t(state.range(0));
       const ScaleMaps& m = maps(cpus);
       MapReader reader(m.fds());
-      Aggregator agg(SeqCpuRows::Skip);  // as `top` and the exporter aggregate
+      Aggregator agg;
+      DetectorSet detectors;  // SnapshotStream runs them on every Snapshot
       IntervalViews views;
       const SourceInfo info{"bench", "bench", cpus, {}};
       const SymbolNames names;
       Tick first;
       first.sample = reader.read();
-      agg.update(first, info, names);  // steady state: a previous sample exists
+      detectors.evaluate(agg.update(first, info, names));  // steady state: a previous sample
       for (auto _ : state) {
         Tick tick;
         tick.sample = reader.read();
-        const Snapshot snap = agg.update(tick, info, names);
+        Snapshot snap = agg.update(tick, info, names);
+        snap.detections = detectors.evaluate(snap);
+        std::vector<SeqRow>().swap(snap.seq_cpus);  // SeqCpuRows::Drop, as top and exporter
         benchmark::DoNotOptimize(views.top_frame(snap));
         benchmark::DoNotOptimize(views.metrics_body(snap));
       }
@@ -225,8 +230,8 @@ void summarize_interval(const Results& r, std::ostream& out) {
     auto w = r.find("interval/whole/" + std::to_string(cpus));
     if (w == r.end()) continue;
     if (!header)
-      out << "The whole interval on one thread: read the maps, Aggregator::update, one top "
-             "frame, one /metrics body\n";
+      out << "The whole interval on one thread: read the maps, Aggregator::update, the "
+             "detectors, one top frame, one /metrics body\n";
     header = true;
     const double entries = w->second.counter("pending_entries");
     out << "  " << describe(scale_shape(cpus)) << ": " << duration(w->second.cpu_ns_per_iteration)

@@ -57,17 +57,11 @@ void summarize_targets(const Results& r, std::ostream& out) {
       out << "    bound: reading each entry once and writing its row, nothing else, is already "
           << ratio(f->cpu_ns_per_iteration, copy->cpu_ns_per_iteration) << " the copy ("
           << duration(f->cpu_ns_per_iteration) << ")\n";
-    if (const RunResult* v = find(r, "aggregator/update_views" + at)) {
-      const double xv = v->cpu_ns_per_iteration / copy->cpu_ns_per_iteration;
-      out << "    without seq_cpus rows, as top and the exporter run it: "
-          << ratio(v->cpu_ns_per_iteration, copy->cpu_ns_per_iteration) << " the copy ("
-          << duration(v->cpu_ns_per_iteration) << "): " << verdict(xv, 5) << "\n";
-    }
   }
 
   const RunResult* whole = find(r, "interval/whole" + at);
   if (whole) {
-    out << "  2 whole interval (read, update, top frame, /metrics), " << where << ": "
+    out << "  2 whole interval (read, update, detectors, top frame, /metrics), " << where << ": "
         << duration(whole->cpu_ns_per_iteration)
         << " of CPU on one thread (target < 5 ms): " << verdict(whole->cpu_ns_per_iteration, 5e6)
         << "\n";

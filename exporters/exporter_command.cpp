@@ -201,7 +201,7 @@ int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const
   const ListenAddress address = listen_address(o);
   // The metrics never show per (instance, cpu, seq) rows.
   SnapshotStream stream(std::move(source), interval_from_seconds(o.interval_seconds), stop, -1,
-                        SeqCpuRows::Skip);
+                        o.detectors, SeqCpuRows::Drop);
 
   LatestSnapshot latest;
   std::atomic<uint64_t> scrapes{0};

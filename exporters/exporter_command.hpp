@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "detection.hpp"
 #include "sources.hpp"
 #include "stop.hpp"
 
@@ -28,6 +29,7 @@ struct ExporterOptions {
   double interval_seconds = 1.0;  // -i: between snapshots
   size_t max_seq_series = 20;
   SourceOptions source;
+  DetectorLimits detectors;
 };
 
 // Serves until `stop` (SIGINT/SIGTERM). A replay that ends keeps its last

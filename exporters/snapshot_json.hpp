@@ -11,4 +11,10 @@ namespace rcuwatch {
 
 nlohmann::json to_json(const Snapshot& s);
 
+// Parts of it that `report --json` shares: a detector's subject, an
+// episode with its evidence, contributions in the detector's unit.
+nlohmann::json to_json(const Subject& s);
+nlohmann::json to_json(const DetectorEpisode& e);
+nlohmann::json to_json(Detector d, const std::vector<Contribution>& contributions);
+
 }  // namespace rcuwatch

@@ -58,18 +58,30 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   snap.attachment = info.attachment;
   const Input in{s, names, secs};
 
-  for (const auto& e : tick.events)
+  for (const auto& e : tick.events) {
     if (e.type == RW_EV_SEQ_OPEN && e.where == RW_WHERE_LIST) list_fallbacks_++;
+    if (e.type == RW_EV_SEQ_PROCESS && e.objects > 0)
+      processed_by_queue_[{e.instance, e.cpu}] += uint64_t(e.objects);
+  }
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
   flows(in, pending(in, gp, snap), snap);
+  QueueObjects queue_objects = cpu_queues(in, snap);
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
   snap.losses.process_mismatch = s.stats[RW_STAT_PROCESS_MISMATCH];
   snap.losses.events = s.stats[RW_STAT_EVENTS];
+  snap.losses.unsized_objects = s.stats[RW_STAT_UNSIZED_OBJECTS];
+  snap.losses.nested_enqueues = s.stats[RW_STAT_NESTED_ENQUEUES];
+  snap.losses.late_placements = s.stats[RW_STAT_LATE_PLACEMENTS];
 
-  prev_ = {s.time_ns, s.instances, s.grace_periods, snap.totals.pending_bytes};
+  prev_ = {s.time_ns,
+           s.instances,
+           s.grace_periods,
+           snap.totals.pending_bytes,
+           std::move(queue_objects),
+           {processed_by_queue_.begin(), processed_by_queue_.end()}};
   have_prev_ = true;
   return snap;
 }
@@ -98,7 +110,11 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
     gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
     gs.last_duration_ns = g.stats.last_duration_ns;
     gs.since_last_end_ns = age_ns(s.time_ns, g.stats.last_end_ns);
-    gs.in_progress = g.stats.started > g.stats.completed;
+    // By time, not by counts (started > completed): attached during a grace
+    // period, its end is counted without its start, and the counts would
+    // say "none running" through every later one.
+    gs.in_progress = g.stats.last_start_ns && g.stats.last_start_ns > g.stats.last_end_ns;
+    gs.in_progress_ns = gs.in_progress ? age_ns(s.time_ns, g.stats.last_start_ns) : 0;
     std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
               gs.durations.counts.begin());
     gs.durations.sum_ns = g.stats.duration_sum_ns;
@@ -125,8 +141,7 @@ std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByK
       return SeqState::GracePeriodElapsed;
     return SeqState::WaitingForGracePeriod;
   };
-  PendingBreakdown b =
-      breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of, rows_ == SeqCpuRows::Build);
+  PendingBreakdown b = breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of);
   snap.seq_cpus = std::move(b.rows);
   snap.cpus = std::move(b.cpus);
   snap.nr_cpus = uint32_t(snap.cpus.size());
@@ -184,6 +199,8 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
     row.immediate_objects = i.totals.immediate_objects;
     row.list_objects = i.totals.list_objects;
     row.untracked_objects = i.totals.untracked_objects;
+    row.preexisting_objects = i.totals.preexisting_objects;
+    row.preexisting_bytes = i.totals.preexisting_bytes;
     accumulate(sum_now, i.totals);
     accumulate(sum_prev, before);
   }
@@ -209,6 +226,72 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
   if (have_prev_ && secs > 0)
     t.pending_bytes_per_sec = double(t.pending_bytes - prev_.pending_bytes) / secs;
   snap.losses.untracked_objects = sum_now.untracked_objects;
+}
+
+// Per instance x CPU: pending objects and how fast objects entered that
+// queue (CpuQueueRow). A queue gets a row while it holds objects or had
+// objects processed in the interval. Rows come sorted by (instance, seq,
+// expired, cpu): an instance's rows are one run, summed per CPU in a dense
+// array; everything else is merged in key order.
+Aggregator::QueueObjects Aggregator::cpu_queues(const Input& in, Snapshot& snap) const {
+  QueueObjects objects;
+  std::vector<int64_t> sum(snap.cpus.size());
+  std::vector<uint8_t> seen(snap.cpus.size());
+  std::vector<uint32_t> touched;
+  const auto& rows = snap.seq_cpus;
+  for (size_t i = 0; i < rows.size();) {
+    const uint64_t instance = rows[i].instance;
+    for (; i < rows.size() && rows[i].instance == instance; i++) {
+      const uint32_t cpu = rows[i].cpu;
+      if (!seen[cpu]) touched.push_back(cpu);
+      seen[cpu] = 1;
+      sum[cpu] += rows[i].objects;
+    }
+    std::sort(touched.begin(), touched.end());
+    for (const uint32_t cpu : touched) {
+      objects.push_back({{instance, cpu}, sum[cpu]});
+      sum[cpu] = 0;
+      seen[cpu] = 0;
+    }
+    touched.clear();
+  }
+
+  // Finds key in a vector sorted by key, searched in increasing key order.
+  auto find = [](const auto& sorted, size_t& at, const QueueKey& key) {
+    while (at < sorted.size() && sorted[at].first < key) at++;
+    return at < sorted.size() && sorted[at].first == key ? &sorted[at].second : nullptr;
+  };
+  size_t at_objects = 0, at_prev_objects = 0, at_prev_done = 0;
+  auto done = processed_by_queue_.begin();
+  for (;;) {
+    // The next key of either: pending now, or processed since the stream began.
+    const bool more_objects = at_objects < objects.size();
+    const bool more_done = done != processed_by_queue_.end();
+    if (!more_objects && !more_done) break;
+    const QueueKey key = !more_done      ? objects[at_objects].first
+                         : !more_objects ? done->first
+                                         : std::min(objects[at_objects].first, done->first);
+    const int64_t* now = find(objects, at_objects, key);
+    if (now) at_objects++;
+    const uint64_t processed = more_done && done->first == key ? (done++)->second : 0;
+    const uint64_t* done_before = find(prev_.processed_by_queue, at_prev_done, key);
+    if (!now && done_before && *done_before == processed) continue;  // idle since
+    CpuQueueRow row;
+    row.instance = key.first;
+    row.cpu = key.second;
+    row.objects = now ? *now : 0;
+    row.processed_objects = processed;
+    if (have_prev_ && in.secs > 0) {
+      const int64_t* before = find(prev_.queue_objects, at_prev_objects, key);
+      // Dequeues of objects queued before this interval can make it negative.
+      const double entered = double(row.objects - (before ? *before : 0)) +
+                             double(processed - (done_before ? *done_before : 0));
+      row.queued_per_sec = std::max(0.0, entered / in.secs);
+    }
+    if (row.cpu < snap.cpus.size()) snap.cpus[row.cpu].queued_per_sec += row.queued_per_sec;
+    snap.cpu_queues.push_back(row);
+  }
+  return objects;
 }
 
 }  // namespace rcuwatch

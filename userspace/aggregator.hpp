@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 
 #include "pending_breakdown.hpp"
 #include "sample.hpp"
@@ -12,17 +13,8 @@
 
 namespace rcuwatch {
 
-// Whether a Snapshot holds Snapshot::seq_cpus, one row per pending
-// (instance, cpu, seq): what `stat --json` and `report` read. `top`, the
-// exporter, `stat` lines and `record` never show them; skipping them spares
-// most of update()'s time and a 64-byte row per pending entry in every
-// Snapshot.
-enum class SeqCpuRows { Build, Skip };
-
 class Aggregator {
  public:
-  explicit Aggregator(SeqCpuRows rows = SeqCpuRows::Build) : rows_(rows) {}
-
   Snapshot update(const Tick& tick, const Source& source);
 
   // The same, without a Source (tests).
@@ -31,11 +23,18 @@ class Aggregator {
 
  private:
   // What rates are computed against: the previous sample's counters.
+  using QueueKey = std::pair<uint64_t, uint32_t>;  // (instance, cpu)
+  // Per instance x cpu, sorted by key: up to 65536 of them at 1024 CPUs x 64
+  // instances, so vectors, not maps.
+  using QueueObjects = std::vector<std::pair<QueueKey, int64_t>>;
+  using QueueProcessed = std::vector<std::pair<QueueKey, uint64_t>>;
   struct Previous {
     uint64_t time_ns = 0;
     std::vector<InstanceEntry> instances;
     std::vector<GpEntry> grace_periods;
     int64_t pending_bytes = 0;
+    QueueObjects queue_objects;  // pending per instance x cpu
+    QueueProcessed processed_by_queue;
   };
   // What every phase of update() reads.
   struct Input {
@@ -49,13 +48,16 @@ class Aggregator {
   GpByKey grace_periods(const Input& in, Snapshot& snap) const;
   std::map<uint64_t, InstanceRow> pending(const Input& in, const GpByKey& gp, Snapshot& snap);
   void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) const;
+  QueueObjects cpu_queues(const Input& in, Snapshot& snap) const;
 
-  SeqCpuRows rows_;
   bool have_prev_ = false;
   Previous prev_;
   uint64_t index_ = 0;
-  uint64_t list_fallbacks_ = 0;        // from lifecycle events: list seqs opened
-  PendingBreakdownBuilder breakdown_;  // its buffers, kept between intervals
+  uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
+  // Objects taken off each instance x cpu for processing (RW_EV_SEQ_PROCESS),
+  // since the stream began: bounded by instances x CPUs.
+  std::map<QueueKey, uint64_t> processed_by_queue_;  // few change per interval
+  PendingBreakdownBuilder breakdown_;                // its buffers, kept between intervals
 };
 
 }  // namespace rcuwatch

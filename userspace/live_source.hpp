@@ -21,6 +21,10 @@ class LiveSource : public Source {
 
  private:
   void name_new_addresses(const Sample& s);
+  // Re-runs the census (a filesystem mounted since), and reads kallsyms
+  // again if the list of modules changed (a module loaded since). At most
+  // every kRelearnInterval.
+  void relearn_kernel();
 
   SourceInfo info_;
   BpfLoader loader_;
@@ -29,6 +33,9 @@ class LiveSource : public Source {
   Kallsyms kallsyms_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
+  uint64_t relearned_ns_ = 0;
+  std::string modules_;  // /proc/modules' names and addresses when kallsyms was read
+  std::optional<uint64_t> bch_fs_list_;  // bcachefs's list of filesystems, for the census
 };
 
 }  // namespace rcuwatch

@@ -45,6 +45,16 @@ void for_each_entry(std::optional<HashMapReader>& r, F&& f) {
 
 }  // namespace
 
+std::optional<InstanceLabel> read_instance_label(rcuwatch_bpf& skel, uint64_t instance) {
+  rw_instance_label raw{};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel.maps.instance_labels), &instance, &raw) != 0)
+    return std::nullopt;
+  InstanceLabel label;
+  label.fs.assign(raw.fs, strnlen(raw.fs, sizeof(raw.fs)));
+  label.index = raw.index;
+  return label;
+}
+
 SampleMaps sample_maps(rcuwatch_bpf& skel) {
   SampleMaps m;
   m.pending = bpf_map__fd(skel.maps.pending);

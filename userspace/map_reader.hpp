@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "hash_map_read.hpp"
+#include "kallsyms.hpp"
 #include "sample.hpp"
 
 struct rcuwatch_bpf;
@@ -46,6 +47,9 @@ class MapReader {
 
 // One read with a fresh MapReader (tests).
 Sample read_sample(rcuwatch_bpf& skel);
+
+// What the census learned of an instance (bpf/census.bpf.h), if anything.
+std::optional<InstanceLabel> read_instance_label(rcuwatch_bpf& skel, uint64_t instance);
 
 // CLOCK_MONOTONIC in ns: the clock bpf_ktime_get_ns() uses.
 uint64_t monotonic_ns();

@@ -76,7 +76,7 @@ constexpr size_t kPrefetchAhead = 16;
 
 PendingBreakdown PendingBreakdownBuilder::build(
     const std::vector<PendingEntry>& pending, uint64_t now_ns, uint32_t nr_cpus,
-    const std::function<SeqState(const SeqKey&)>& state_of, bool rows) {
+    const std::function<SeqState(const SeqKey&)>& state_of) {
   PendingBreakdown out;
   const size_t n = pending.size();
   out.cpus.resize(nr_cpus);
@@ -135,26 +135,6 @@ PendingBreakdown PendingBreakdownBuilder::build(
   }
   starts_from_counts(seq_start);
 
-  // Without rows: the CPUs per seq and seqs per CPU are the distinct (seq,
-  // cpu) pairs, marked in a bitmap when it is small (at most 64 bits per
-  // entry: 40 KB at 1024 CPUs x 320 seqs); else they come from the rows.
-  const size_t nr_rows_cpus = out.cpus.size();
-  const uint64_t pairs = uint64_t(by_id.size()) * nr_rows_cpus;
-  if (!rows && pairs <= 64 * uint64_t(n)) {
-    seen_.assign(size_t((pairs + 63) / 64), 0);
-    for (size_t i = 0; i < n; i++) {
-      const uint32_t id = uint32_t(keys_[i] >> 32), cpu = uint32_t(keys_[i]);
-      const uint64_t pair = uint64_t(id) * nr_rows_cpus + cpu;
-      uint64_t& word = seen_[size_t(pair / 64)];
-      const uint64_t bit = uint64_t(1) << (pair % 64);
-      if (word & bit) continue;
-      word |= bit;
-      out.seqs[rank[id]].cpus++;
-      out.cpus[cpu].seqs_in_flight++;
-    }
-    return out;
-  }
-
   // One integer per entry: (seq rank, cpu, entry index), in order.
   const unsigned index_bits = std::max(1u, bits_for(n ? n - 1 : 0));
   const unsigned cpu_bits = bits_for(out.cpus.empty() ? 0 : out.cpus.size() - 1);
@@ -212,7 +192,6 @@ PendingBreakdown PendingBreakdownBuilder::build(
     if (p.key.where != RW_WHERE_RADIX) row.list_objects += p.val.objects;
     row.age_ns = std::max(row.age_ns, age_ns(now_ns, p.val.first_enqueue_ns));
   }
-  if (!rows) std::vector<SeqRow>().swap(out.rows);  // counted from them, not kept
   return out;
 }
 

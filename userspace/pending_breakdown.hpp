@@ -11,10 +11,6 @@
 // passes (by CPU, then by seq rank, stable) order one integer per entry
 // (seq rank, cpu, entry index); the second pass over the entries builds the
 // rows in that order.
-//
-// Without rows (the views that do not show them: `top`, the exporter) the
-// sorts and the second pass are skipped: a bitmap of (seq, cpu) pairs seen
-// counts the CPUs per seq and the seqs per CPU.
 #pragma once
 
 #include <cstdint>
@@ -59,17 +55,14 @@ class PendingBreakdownBuilder {
   // it to compare the two.
   explicit PendingBreakdownBuilder(unsigned max_key_bits = 64) : max_key_bits_(max_key_bits) {}
 
-  // state_of is called once per seq. Ages are counted to `now_ns`. With
-  // `rows` false, PendingBreakdown::rows stays empty; the rest is the same.
+  // state_of is called once per seq. Ages are counted to `now_ns`.
   PendingBreakdown build(const std::vector<PendingEntry>& pending, uint64_t now_ns,
-                         uint32_t nr_cpus, const std::function<SeqState(const SeqKey&)>& state_of,
-                         bool rows = true);
+                         uint32_t nr_cpus, const std::function<SeqState(const SeqKey&)>& state_of);
 
  private:
   unsigned max_key_bits_;
   std::vector<uint64_t> keys_, tmp_;  // one per entry
   std::vector<uint32_t> per_cpu_;     // entries per CPU, then where each CPU's start
-  std::vector<uint64_t> seen_;        // without rows: bitmap of (seq, cpu) pairs
 };
 
 }  // namespace rcuwatch

@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 
@@ -56,6 +57,16 @@ struct In {
     T v;
     std::memcpy(&v, buf.data() + pos, sizeof(T));
     pos += sizeof(T);
+    return v;
+  }
+  // The first `n` bytes of a T (an older ABI's shorter struct); the rest zero.
+  template <typename T>
+  T get_prefix(size_t n) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (n > sizeof(T) || buf.size() - pos < n) corrupt("payload ends early");
+    T v{};
+    std::memcpy(&v, buf.data() + pos, n);
+    pos += n;
     return v;
   }
   template <typename T>
@@ -171,9 +182,9 @@ RecordingReader::RecordingReader(const std::string& path)
   if (header_.format_version != kRecordingVersion)
     throw fail(8, fmt::format("format version {} (this rcuwatch reads {})", header_.format_version,
                               kRecordingVersion));
-  if (header_.abi_version != RW_ABI_VERSION)
-    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads {})", header_.abi_version,
-                               RW_ABI_VERSION));
+  if (header_.abi_version != RW_ABI_VERSION && header_.abi_version != 1)
+    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads 1 to {})",
+                               header_.abi_version, RW_ABI_VERSION));
   if (json_len > size_) throw fail(16, fmt::format("header length {} beyond the file", json_len));
   std::string json(json_len, '\0');
   uint32_t stored_crc = 0;
@@ -248,18 +259,23 @@ std::optional<Record> RecordingReader::next() {
   }
   Tick t;
   t.sample.time_ns = in.get<uint64_t>();
-  t.sample.stats = in.get<decltype(t.sample.stats)>();
+  // ABI 1 recordings have fewer counters in stats and in the instance
+  // totals (bpf/events.h); those that came later read as 0.
+  const bool abi1 = header_.abi_version == 1;
+  const size_t nr_stats = abi1 ? RW_STAT_ABI1_NR : RW_STAT_NR;
+  for (size_t i = 0; i < nr_stats; i++) t.sample.stats[i] = in.get<uint64_t>();
   t.events = in.get_all<rw_event>();
   t.sample.pending = in.get_all<PendingEntry>();
+  const size_t totals_size =
+      abi1 ? offsetof(rw_instance_totals, preexisting_objects) : sizeof(rw_instance_totals);
   auto ni = in.get<uint32_t>();
-  if (uint64_t(ni) * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) >
-      payload.size() - in.pos)
+  if (uint64_t(ni) * (8 + sizeof(rw_instance_info) + totals_size) > payload.size() - in.pos)
     in.corrupt(fmt::format("instance count {} too large", ni));
   for (uint32_t i = 0; i < ni; i++) {
     InstanceEntry e;
     e.instance = in.get<uint64_t>();
     e.info = in.get<rw_instance_info>();
-    e.totals = in.get<rw_instance_totals>();
+    e.totals = in.get_prefix<rw_instance_totals>(totals_size);
     t.sample.instances.push_back(e);
   }
   auto ng = in.get<uint32_t>();
@@ -294,12 +310,13 @@ RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& pat
 
 std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) {
   auto tick = inner_->next(interval, stop);
-  SymbolNames fresh;
+  SymbolNames fresh;  // new addresses, and names that got better (a later NAMES record wins)
   for (const auto& [addr, name] : inner_->names())
-    if (!written_.count(addr)) fresh[addr] = name;
+    if (auto it = written_.find(addr); it == written_.end() || it->second != name)
+      fresh[addr] = name;
   if (!fresh.empty()) {
     writer_.write_names(fresh);
-    written_.insert(fresh.begin(), fresh.end());
+    for (const auto& [addr, name] : fresh) written_[addr] = name;
   }
   if (tick) writer_.write_tick(*tick);
   return tick;

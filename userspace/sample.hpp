@@ -52,6 +52,8 @@ inline void accumulate(rw_instance_totals& a, const rw_instance_totals& b) {
   a.immediate_bytes += b.immediate_bytes;
   a.list_objects += b.list_objects;
   a.untracked_objects += b.untracked_objects;
+  a.preexisting_objects += b.preexisting_objects;
+  a.preexisting_bytes += b.preexisting_bytes;
 }
 
 // Age at now_ns of something that happened at then_ns (bpf_ktime_get_ns());

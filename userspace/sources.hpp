@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "attach_mode.hpp"
 #include "source.hpp"
 
 namespace rcuwatch {
@@ -15,6 +16,8 @@ struct SourceOptions {
   std::string record_file;               // live only: also record to this file
   uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
   uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
+  AttachMode attach = AttachMode::Auto;  // live: --attach
+  uint32_t max_tracked_objects = 131072;  // live, stock modes: objects whose queue is remembered
 };
 
 std::unique_ptr<Source> open_source(const SourceOptions& options);

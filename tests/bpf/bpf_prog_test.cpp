@@ -42,7 +42,7 @@ class BpfProgTest : public ::testing::Test {
     std::string why;
     if (!test::can_load_bpf(&why)) GTEST_SKIP() << "SKIPPED: " << why;
     LoaderOptions o;
-    o.load_all_programs = true;  // the host kernel has no rcu_pending hooks
+    o.for_tests = true;  // the host kernel has no rcu_pending hooks
     o.ringbuf_bytes = ringbuf_bytes_;
     o.instance_filter = instance_filter_;
     loader_ = std::make_unique<BpfLoader>(o);

@@ -20,6 +20,15 @@ check "bad interval" 64 "error:" "$rw" stat -i -3
 check "no subcommand" 64 "error:" "$rw"
 check "missing recording" 64 "error:" "$rw" replay "$tmp/nope.rwrec"
 check "bad --instance" 64 "is not a hex kernel address" "$rw" stat --instance zz
+# Detector limits, on every command that evaluates them.
+check "NaN --gp-limit" 64 "--gp-limit: 'nan' is not a number of seconds" "$rw" stat --gp-limit nan
+check "negative --lag-limit" 64 "--lag-limit: '-1' is not a number of seconds" "$rw" exporter --lag-limit -1
+check "negative --flood-rate" 64 "--flood-rate: '-5' is not a rate" "$rw" top --flood-rate -5
+check "negative --stranded-bytes" 64 "--stranded-bytes" "$rw" report --live --stranded-bytes -5
+check "bad --stranded-bytes unit" 64 "--stranded-bytes" "$rw" replay "$data/testrun.rwrec" --stranded-bytes 3parsecs
+check "huge --stranded-for" 64 "--stranded-for: '1e99'" "$rw" stat --stranded-for 1e99
+check "bad --list-fallback-objects" 64 "--list-fallback-objects" "$rw" stat --list-fallback-objects x
+check "negative --loss-limit" 64 "--loss-limit" "$rw" top --loss-limit -1
 
 printf 'definitely not a recording' >"$tmp/garbage.rwrec"
 check "garbage recording" 1 "byte offset 0: bad magic" "$rw" replay "$tmp/garbage.rwrec"
