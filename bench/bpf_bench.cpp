@@ -19,6 +19,7 @@
 #include "rcuwatch.skel.h"
 #include "ringbuf_reader.hpp"
 #include "test_run.hpp"
+#include "unique_fd.hpp"
 
 namespace rcuwatch::bench {
 
@@ -65,20 +66,6 @@ double kernel_ns_per_run(const ProgStats& before, const ProgStats& after) {
   const uint64_t runs = after.run_cnt - before.run_cnt;
   return runs ? double(after.run_time_ns - before.run_time_ns) / double(runs) : 0;
 }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Keeps this thread on one CPU, so BPF_F_TEST_RUN_ON_CPU runs the program
 // in the calling context instead of through an IPI
@@ -216,7 +203,7 @@ class BpfBench {
   }
 
   CpuPin pin_;
-  UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  test::UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
   const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;

@@ -6,6 +6,7 @@
 
 #include "bpf_loader.hpp"
 #include "kallsyms.hpp"
+#include "map_reader.hpp"
 #include "ringbuf_reader.hpp"
 #include "source.hpp"
 
@@ -29,6 +30,7 @@ class LiveSource : public Source {
   Kallsyms kallsyms_;  // first: the loader probes the kernel's functions in it
   BpfLoader loader_;
   RingbufReader ringbuf_;
+  MapReader maps_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
   uint64_t relearned_ns_ = 0;
