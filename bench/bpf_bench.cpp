@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -101,6 +102,21 @@ class CpuPin {
 struct BaselineDeleter {
   void operator()(rcuwatch_bench_baseline* s) const { rcuwatch_bench_baseline__destroy(s); }
 };
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// Userspace's side of the naive design: every record read and counted.
+int count_record(void* ctx, void*, size_t) {
+  ++*static_cast<uint64_t*>(ctx);
+  return 0;
+}
 
 }  // namespace
 
@@ -112,6 +128,9 @@ class BpfBench {
         baseline_(rcuwatch_bench_baseline__open_and_load()),
         ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
     if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
+    naive_reader_.reset(ring_buffer__new(bpf_map__fd(baseline_->maps.naive_events), count_record,
+                                         &naive_records_, nullptr));
+    if (!naive_reader_) throw Error(std::string("ring_buffer__new: ") + std::strerror(errno));
     enqueue_ = loader_.program("rcu_pending_enqueue");
     dequeue_ = loader_.program("rcu_pending_dequeue");
     process_ = loader_.program("rcu_pending_process");
@@ -127,6 +146,35 @@ class BpfBench {
   void noop(benchmark::State& state) {
     const Args args = enqueue_args(kInstanceBase, 0, 1000);
     drive(state, baseline_->progs.noop, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // One per-CPU array slot incremented: the floor of a counting program.
+  void floor(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    drive(state, baseline_->progs.floor_count, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // One ring-buffer record per object, drained every kDrainEvery outside
+  // the program's timing; the drain's CPU time per record is what userspace
+  // pays on top in that design (user_ns), where rcuwatch pays per interval.
+  void naive(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    double drain_s = 0;
+    auto consume = [&] {
+      const double t0 = thread_cpu_seconds();
+      ring_buffer__consume(naive_reader_.get());
+      drain_s += thread_cpu_seconds() - t0;
+    };
+    naive_records_ = 0;
+    drive(state, baseline_->progs.naive, [&](uint64_t i) -> const Args& {
+      if (i % kDrainEvery == 0) consume();
+      return args;
+    });
+    consume();
+    if (naive_records_ != uint64_t(state.iterations()))
+      state.SkipWithError("the naive program lost records: the ring buffer was too small");
+    else if (naive_records_)
+      state.counters["user_ns"] = drain_s * 1e9 / double(naive_records_);
   }
 
   // Enqueue into a seq that already has objects: the per-object hot path.
@@ -278,6 +326,8 @@ class BpfBench {
   const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> naive_reader_;
+  uint64_t naive_records_ = 0;
   RingbufReader ringbuf_;
   std::vector<rw_event> events_;
   bpf_program* enqueue_ = nullptr;
@@ -299,6 +349,8 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
   BpfBench* p = b.get();
   const std::pair<const char*, void (BpfBench::*)(benchmark::State&)> all[] = {
       {"bpf/empty_program", &BpfBench::noop},
+      {"bpf/floor_program", &BpfBench::floor},
+      {"bpf/naive_record_per_object", &BpfBench::naive},
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
       {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
       {"bpf/rcu_pending_process", &BpfBench::process},
@@ -324,6 +376,12 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     out << "  in-kernel times unavailable: BPF_ENABLE_STATS failed (needs CAP_SYS_ADMIN)\n";
   out << "  empty program (baseline): " << duration(base_k) << " in kernel, "
       << duration(base.ns_per_iteration) << " wall\n";
+  for (const auto& [name, what] :
+       {std::pair{"bpf/floor_program", "floor program (one per-CPU slot incremented)"},
+        std::pair{"bpf/naive_record_per_object", "naive design (a ring-buffer record per object)"}})
+    if (auto p = r.find(name); p != r.end())
+      out << "  " << what << ": " << ratio(p->second.counter("kernel_ns"), base_k)
+          << " the empty program (" << duration(p->second.counter("kernel_ns")) << " in kernel)\n";
   auto line = [&](const std::string& what, double kernel_ns, double wall_ns) {
     out << "  " << what << ": " << ratio(kernel_ns, base_k) << " the empty program ("
         << duration(kernel_ns) << " vs " << duration(base_k) << " in kernel, +"
