@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "call_sites.hpp"
+#include "pending_breakdown.hpp"
 #include "sample.hpp"
 #include "snapshot.hpp"
 #include "source.hpp"
@@ -24,15 +25,20 @@ class Aggregator {
  private:
   // What rates are computed against: the previous sample's counters.
   using QueueKey = std::pair<uint64_t, uint32_t>;  // (instance, cpu)
+  // Per instance x cpu, sorted by key: up to 65536 of them at 1024 CPUs x 64
+  // instances, so vectors, not maps.
+  using QueueObjects = std::vector<std::pair<QueueKey, int64_t>>;
+  using QueueProcessed = std::vector<std::pair<QueueKey, uint64_t>>;
+  using QueueTotals = std::vector<std::pair<QueueKey, rw_queue_totals>>;  // BPF map queues
   struct Previous {
     uint64_t time_ns = 0;
     std::vector<InstanceEntry> instances;
     std::vector<GpEntry> grace_periods;
     int64_t pending_bytes = 0;
-    std::map<QueueKey, int64_t> queue_objects;  // pending per instance x cpu
-    std::map<QueueKey, uint64_t> processed_by_queue;
-    std::map<QueueKey, rw_queue_totals> queue_totals;  // enqueues per queue (BPF map queues)
-    uint64_t oom_kills = 0;                            // RW_STAT_OOM_KILLS
+    QueueObjects queue_objects;  // pending per instance x cpu
+    QueueProcessed processed_by_queue;
+    QueueTotals queue_totals;  // enqueues per instance x cpu, since attach
+    uint64_t oom_kills = 0;    // RW_STAT_OOM_KILLS
   };
   // What every phase of update() reads.
   struct Input {
@@ -44,10 +50,9 @@ class Aggregator {
   // The phases of update(), in order; each fills its part of the Snapshot.
   using GpByKey = std::map<uint64_t, const rw_gp_stats*>;
   GpByKey grace_periods(const Input& in, Snapshot& snap) const;
-  void seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const;
-  std::map<uint64_t, InstanceRow> pending_breakdown(const Input& in, Snapshot& snap) const;
+  std::map<uint64_t, InstanceRow> pending(const Input& in, const GpByKey& gp, Snapshot& snap);
   void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) const;
-  std::map<QueueKey, int64_t> cpu_queues(const Input& in, Snapshot& snap) const;
+  QueueObjects cpu_queues(const Input& in, const QueueTotals& enqueued, Snapshot& snap) const;
 
   bool have_prev_ = false;
   Previous prev_;
@@ -55,7 +60,8 @@ class Aggregator {
   uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
   // Objects taken off each instance x cpu for processing (RW_EV_SEQ_PROCESS),
   // since the stream began: bounded by instances x CPUs.
-  std::map<QueueKey, uint64_t> processed_by_queue_;
+  std::map<QueueKey, uint64_t> processed_by_queue_;  // few change per interval
+  PendingBreakdownBuilder breakdown_;                // its buffers, kept between intervals
   CallSiteTable call_sites_;
 };
 

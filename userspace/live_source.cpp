@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <fstream>
 
-#include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -41,7 +40,9 @@ std::string module_list() {
 }  // namespace
 
 LiveSource::LiveSource(const LoaderOptions& options)
-    : loader_(options), ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
+    : loader_(options, kallsyms_),
+      ringbuf_(bpf_map__fd(loader_.skel().maps.events)),
+      maps_(sample_maps(loader_.skel())) {
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
@@ -51,8 +52,10 @@ LiveSource::LiveSource(const LoaderOptions& options)
   modules_ = module_list();
   bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
   // What was queued before the hooks attached (and the filesystems' labels).
+  const uint64_t census_start = monotonic_ns();
   if (bch_fs_list_ && loader_.census(*bch_fs_list_, info_.nr_cpus))
-    spdlog::info("census of bcachefs filesystems done");
+    spdlog::info("census of bcachefs filesystems done in {:.2f} ms",
+                 double(monotonic_ns() - census_start) / 1e6);
   relearned_ns_ = last_ns_ = monotonic_ns();
 }
 
@@ -139,7 +142,7 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
   loader_.refresh();
-  tick.sample = read_sample(loader_.skel());
+  tick.sample = maps_.read();
   name_new_addresses(tick.sample);
   learn_stacks(tick.sample);
   return tick;

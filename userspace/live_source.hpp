@@ -6,6 +6,7 @@
 
 #include "bpf_loader.hpp"
 #include "kallsyms.hpp"
+#include "map_reader.hpp"
 #include "ringbuf_reader.hpp"
 #include "source.hpp"
 
@@ -29,9 +30,10 @@ class LiveSource : public Source {
   void relearn_kernel();
 
   SourceInfo info_;
+  Kallsyms kallsyms_;  // first: the loader probes the kernel's functions in it
   BpfLoader loader_;
   RingbufReader ringbuf_;
-  Kallsyms kallsyms_;
+  MapReader maps_;
   SymbolNames names_;
   CallStacks stacks_;
   uint64_t kallsyms_generation_ = 0;  // kallsyms read anew (modules changed)

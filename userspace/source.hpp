@@ -37,8 +37,12 @@ class Source {
   virtual std::optional<Tick> next(Interval interval, const StopFlag& stop) = 0;
   // Names of kernel addresses known so far (grows as instances appear).
   virtual const SymbolNames& names() const = 0;
-  // Stacks of the call sites seen so far (grows as new ones are sampled).
-  virtual const CallStacks& stacks() const = 0;
+  // Stacks of the call sites seen so far (grows as new ones are sampled);
+  // none for a source without call sites.
+  virtual const CallStacks& stacks() const {
+    static const CallStacks none;
+    return none;
+  }
   // Replay: fraction of the input consumed, -1 for live sources.
   virtual double progress() const { return -1; }
 };

@@ -27,6 +27,12 @@
 namespace rcuwatch {
 namespace {
 
+// Test runs probe no kernel function: no kallsyms to read.
+const Kallsyms& no_symbols() {
+  static const Kallsyms none("/dev/null");
+  return none;
+}
+
 constexpr uint64_t kInst = 0xffff888012340000ull;
 constexpr uint64_t kInst2 = 0xffff888056780000ull;
 constexpr uint64_t kSrcu = 0xffffffff82001000ull;
@@ -47,7 +53,7 @@ class BpfProgTest : public ::testing::Test {
     o.ringbuf_bytes = ringbuf_bytes_;
     o.instance_filter = instance_filter_;
     o.call_site_sample_bytes = call_site_sample_bytes_;
-    loader_ = std::make_unique<BpfLoader>(o);
+    loader_ = std::make_unique<BpfLoader>(o, no_symbols());
     ringbuf_ = std::make_unique<RingbufReader>(bpf_map__fd(loader_->skel().maps.events));
   }
 
