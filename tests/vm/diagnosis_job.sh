@@ -31,6 +31,10 @@ pending_bytes() {  # of the instances in mask $1, from the module's own count
 }
 mem_available_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 
+# The stock kernel: bcachefs (rcu_pending) and what it needs first.
+if [ -f /lib/modules/modules.order ]; then
+  for m in $(cat /lib/modules/modules.order); do insmod /lib/modules/$m || exit 9; done
+fi
 insmod /lib/modules/rcu_pending_load.ko rate=0 || exit 10
 
 # The load knobs back to the defaults of an idle module.

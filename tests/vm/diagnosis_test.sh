@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 out=${out:-$(mktemp -d /tmp/rcuwatch-diagnosis.XXXXXX)}
+mkdir -p "$out"
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: the VM test builds a kernel under /var/cache and needs root"; exit 77; }
 kdir=$("$here/scripts/build-kernel.sh" "$variant" | tail -1)
 
