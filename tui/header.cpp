@@ -24,6 +24,8 @@ Line title_line(const Snapshot& s, const HeaderContext& context) {
   // The states first: a long replay path may be cut at the right edge.
   if (context.paused) line.add("  PAUSED", Style::Warn);
   if (context.finished) line.add("  END OF RECORDING", Style::Warn);
+  if (!context.source_problem.empty())
+    line.add("  DISCONNECTED (" + context.source_problem + "), retrying", Style::Crit);
   line.add(fmt::format("  {}  {} CPUs  interval {}", source, s.nr_cpus, interval));
   return line;
 }

@@ -30,7 +30,8 @@ struct ScreenInput {
   const Thresholds* thresholds = nullptr;
   std::string clock;
   bool finished = false;
-  bool utf8 = true;  // sparkline glyphs
+  std::string source_problem;  // Source::problem(): a remote target gone, retried
+  bool utf8 = true;            // sparkline glyphs
 };
 
 struct ScreenFrame {

@@ -39,9 +39,11 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
   std::shared_ptr<const Snapshot> shown;
   uint64_t first_time_ns = 0;
   std::string drawn_clock;
+  std::string problem;  // the source's, as last drawn
   bool dirty = true;
   size_t page_rows = 0;
-  const bool replay = !options.source.replay_file.empty();
+  // A replay (or a remote exporter) sets its own pace; -d paces live sampling.
+  const bool replay = !options.source.replay_file.empty() || !options.source.remote.url.empty();
 
   while (!view.quit) {
     if (stop.requested()) {
@@ -61,6 +63,10 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
         dirty = true;
       }
     }
+    if (std::string now = feed.source_problem(); now != problem) {
+      problem = std::move(now);
+      dirty = true;
+    }
     if (std::string line = log.take_new_line(); !line.empty()) {
       view.message = std::move(line);
       dirty = true;
@@ -68,8 +74,9 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
     const std::string clock = shown ? clock_label(*shown, first_time_ns, std::time(nullptr))
                                     : clock_label(Snapshot{}, 0, std::time(nullptr));
     if (dirty || clock != drawn_clock) {
-      ScreenInput input{shown.get(),  &history, &view, &thresholds, clock, finished && !view.paused,
-                        screen.utf8()};
+      ScreenInput input{shown.get(), &history,     &view,
+                        &thresholds, clock,        finished && !view.paused,
+                        problem,     screen.utf8()};
       ScreenFrame frame = compose_screen(input, screen.size());
       view.first_row = frame.first_row;
       page_rows = frame.page_rows;

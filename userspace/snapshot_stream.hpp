@@ -44,6 +44,7 @@ class SnapshotStream {
   long produced_ = 0;
   Aggregator aggregator_;
   DetectorSet detectors_;
+  uint64_t epoch_ = 0;  // the source's, at the last tick
   std::exception_ptr error_;
 };
 

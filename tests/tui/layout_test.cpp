@@ -18,7 +18,7 @@ struct Fixture {
   Thresholds thresholds;
 
   ScreenInput input() {
-    return ScreenInput{&snapshot, &history, &view, &thresholds, "t+5.0s", false, false};
+    return ScreenInput{&snapshot, &history, &view, &thresholds, "t+5.0s", false, "", false};
   }
 };
 
