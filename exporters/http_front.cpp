@@ -208,12 +208,17 @@ std::shared_ptr<TlsContext> make_tls_context(const TlsSettings& s) {
     throw Error(fmt::format("tls_server_config: cert_file {}: not a PEM certificate ({})",
                             s.cert_file, openssl_reason()));
   check_readable("key_file", s.key_file);
-  if (SSL_CTX_use_PrivateKey_file(c, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+  const auto mismatch = [&] {
+    return Error(fmt::format("tls_server_config: key_file {} does not match cert_file {}",
+                             s.key_file, s.cert_file));
+  };
+  if (SSL_CTX_use_PrivateKey_file(c, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    const std::string reason = openssl_reason();
+    if (reason.find("mismatch") != std::string::npos) throw mismatch();
     throw Error(fmt::format("tls_server_config: key_file {}: not a PEM private key ({})",
-                            s.key_file, openssl_reason()));
-  if (SSL_CTX_check_private_key(c) != 1)
-    throw Error(fmt::format("tls_server_config: key_file {} does not match cert_file {} ({})",
-                            s.key_file, s.cert_file, openssl_reason()));
+                            s.key_file, reason));
+  }
+  if (SSL_CTX_check_private_key(c) != 1) throw mismatch();
   if (!s.client_ca_file.empty()) {
     check_readable("client_ca_file", s.client_ca_file);
     if (SSL_CTX_load_verify_locations(c, s.client_ca_file.c_str(), nullptr) != 1)

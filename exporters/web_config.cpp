@@ -31,7 +31,8 @@ struct Node {
   std::string value;
   std::vector<std::pair<std::string, Node>> map;  // in the file's order
   std::vector<Node> seq;
-  size_t line = 0;  // from 1
+  size_t line = 0;      // from 1
+  size_t key_line = 0;  // in a mapping: the line of its key
 };
 
 class Event {
@@ -119,6 +120,7 @@ class Parser {
             if (seen == k.value)
               throw Error(fmt::format("key '{}' given twice (line {})", k.value, k.line));
           n.map.emplace_back(k.value, node(Event(parser_), depth + 1));
+          n.map.back().second.key_line = k.line;
         }
       case YAML_ALIAS_EVENT:
         throw Error(fmt::format("YAML aliases are not supported (line {})", e.line()));
@@ -139,10 +141,13 @@ const std::string& scalar(const Node& n, const std::string& key) {
   return n.value;
 }
 
+// Said of a key: at the key's line (its value may begin on the next).
 [[noreturn]] void unsupported(const Node& n, const std::string& key) {
-  fail(n, key + " is not supported by rcuwatch");
+  throw Error(fmt::format("{} is not supported by rcuwatch (line {})", key, n.key_line));
 }
-[[noreturn]] void unknown(const Node& n, const std::string& key) { fail(n, "unknown key " + key); }
+[[noreturn]] void unknown(const Node& n, const std::string& key) {
+  throw Error(fmt::format("unknown key {} (line {})", key, n.key_line));
+}
 
 std::string resolve(const std::string& dir, const std::string& path) {
   if (path.empty() || path.front() == '/' || dir.empty()) return path;
