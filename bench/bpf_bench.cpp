@@ -15,9 +15,11 @@
 #include "baseline.skel.h"
 #include "bpf_loader.hpp"
 #include "error.hpp"
+#include "kallsyms.hpp"
 #include "rcuwatch.skel.h"
 #include "ringbuf_reader.hpp"
 #include "test_run.hpp"
+#include "unique_fd.hpp"
 
 namespace rcuwatch::bench {
 
@@ -65,20 +67,6 @@ double kernel_ns_per_run(const ProgStats& before, const ProgStats& after) {
   return runs ? double(after.run_time_ns - before.run_time_ns) / double(runs) : 0;
 }
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Keeps this thread on one CPU, so BPF_F_TEST_RUN_ON_CPU runs the program
 // in the calling context instead of through an IPI
 // (net/bpf/test_run.c: bpf_prog_test_run_raw_tp).
@@ -113,7 +101,7 @@ class BpfBench {
  public:
   BpfBench()
       : stats_fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)),
-        loader_(options()),
+        loader_(options(), no_symbols_),
         baseline_(rcuwatch_bench_baseline__open_and_load()),
         ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
     if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
@@ -215,7 +203,8 @@ class BpfBench {
   }
 
   CpuPin pin_;
-  UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  test::UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
   RingbufReader ringbuf_;

@@ -165,8 +165,10 @@ static __always_inline void gp_observe(struct rw_gp_stats *g, __u64 key, __u64 g
 		g->completed += ends - 1;
 		gp_ended(g, key, gp_seq & ~3ULL, now);
 	}
+	/* A start read together with an end came after it: 1 ns later, so that
+	 * "started after the last end" (a grace period in progress) holds. */
 	if ((gp_seq & 3) && (ends || !(last & 3)))
-		gp_started(g, key, gp_seq, now);
+		gp_started(g, key, gp_seq, ends ? now + 1 : now);
 	g->started = g->completed + ((gp_seq & 3) != 0);
 }
 
@@ -341,12 +343,13 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
 
 static __always_inline void processing_done(struct rw_processing *pfi)
 {
-	__u64 nr_list = pfi->list_nr[2], nr_radix = 0;
+	__u64 nr_list = pfi->list_nr[2], nr_radix = 0, seq = 0;
 
 	for (int i = 0; i < RW_PFI_POLLS; i++) {
 		if (i >= pfi->seen || !pfi->decided[i])
 			continue;
 		if (pfi->what[i] == 0) {
+			seq = pfi->seq0; /* taken, even if empty */
 			nr_radix = pfi->nr0;
 		} else {
 			__u32 l = pfi->what[i] - 1;
@@ -357,7 +360,7 @@ static __always_inline void processing_done(struct rw_processing *pfi)
 			}
 		}
 	}
-	processed_batch(pfi->instance, pfi->cpu, pfi->seq0, nr_radix, nr_list);
+	processed_batch(pfi->instance, pfi->cpu, seq, nr_radix, nr_list);
 	pfi->active = 0;
 }
 

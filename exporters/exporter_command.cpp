@@ -228,31 +228,38 @@ void configure(RequestProcessor& http, Served& s, const PrometheusOptions& forma
   });
 }
 
-}  // namespace
-
-int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
+ListenAddress listen_address(const ExporterOptions& o) {
   const auto address = parse_listen_address(o.listen);
   if (!address)
     throw Error(
         fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
                     o.listen),
         kExitUsage);
-  // A bad web config stops the exporter before anything else is opened.
-  WebConfig web;
-  if (!o.web_config_file.empty()) web = load_web_config(o.web_config_file);
+  return *address;
+}
+
+// A bad web config stops the exporter before anything else is opened.
+WebConfig web_config(const ExporterOptions& o) {
+  return o.web_config_file.empty() ? WebConfig{} : load_web_config(o.web_config_file);
+}
+
+int serve(const ExporterOptions& o, const ListenAddress& address, const WebConfig& web,
+          std::unique_ptr<Source> source, const StopFlag& stop) {
   const BasicAuth auth(web.basic_auth_users);
-  auto tee = std::make_unique<TickLogTee>(open_source(o.source), TickLog::Limits{});
+  auto tee = std::make_unique<TickLogTee>(std::move(source), TickLog::Limits{});
   const std::shared_ptr<const TickLog> ticks = tee->log();
+  // The metrics and /api/v1/snapshot never show per (instance, cpu, seq)
+  // rows; a remote viewer aggregates the ticks itself and has them.
   SnapshotStream stream(std::move(tee), interval_from_seconds(o.interval_seconds), stop, -1,
-                        o.detectors);
+                        o.detectors, SeqCpuRows::Drop);
 
   LatestSnapshot latest;
   Served served{o, latest, *ticks, auth, stream.source().info().description};
   RequestProcessor http;
   configure(http, served, PrometheusOptions{o.max_seq_series, o.per_cpu});
-  HttpFront server(*address, HttpLimits{}, web.tls ? make_tls_context(*web.tls) : nullptr, http);
+  HttpFront server(address, HttpLimits{}, web.tls ? make_tls_context(*web.tls) : nullptr, http);
   spdlog::info("serving {}://{}/metrics from {}", web.tls ? "https" : "http",
-               HttpFront::display(*address), stream.source().info().description);
+               HttpFront::display(address), stream.source().info().description);
 
   while (auto snap = stream.next()) {
     latest.publish(std::move(*snap));
@@ -267,6 +274,20 @@ int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
   }
   if (server.failed()) throw Error("the HTTP server stopped unexpectedly");
   return kExitOk;
+}
+
+}  // namespace
+
+int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
+  // A bad address or web config is reported before the source is opened.
+  const ListenAddress address = listen_address(o);
+  const WebConfig web = web_config(o);
+  return serve(o, address, web, open_source(o.source), stop);
+}
+
+int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const StopFlag& stop) {
+  const ListenAddress address = listen_address(o);
+  return serve(o, address, web_config(o), std::move(source), stop);
 }
 
 }  // namespace rcuwatch
