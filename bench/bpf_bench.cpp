@@ -3,8 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -33,6 +35,12 @@ constexpr uint64_t kObject = 0xffff8880aaaa0000ull;
 constexpr uint64_t kBytes = 192;
 constexpr uint32_t kChurnCpu = 100;  // key CPU of the seqs the process benchmark opens and closes
 constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far below its size
+// Stock mode (bpf/stock.bpf.h) follows each object in its objects map: the
+// benchmarks cycle through this many, a busy filesystem's worth in flight.
+constexpr uint64_t kStockObjects = 4096;
+constexpr uint64_t kFreshObjects = 0xffff888100000000ull;  // never placed before
+constexpr uint64_t kStockInstance = 0xffff888056780000ull;
+constexpr uint64_t kSrcu = 0xffffffff82001000ull;
 
 using Args = std::vector<uint64_t>;
 
@@ -47,6 +55,7 @@ Args dequeue_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
 Args process_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
   return {inst, cpu, seq, /*nr_radix=*/1, /*nr_list=*/0};
 }
+uint64_t stock_object(uint64_t i) { return kObject + (i % kStockObjects) * 256; }
 
 struct ProgStats {
   uint64_t run_time_ns = 0;
@@ -94,6 +103,21 @@ class CpuPin {
 struct BaselineDeleter {
   void operator()(rcuwatch_bench_baseline* s) const { rcuwatch_bench_baseline__destroy(s); }
 };
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// Userspace's side of the naive design: every record read and counted.
+int count_record(void* ctx, void*, size_t) {
+  ++*static_cast<uint64_t*>(ctx);
+  return 0;
+}
 
 }  // namespace
 
@@ -105,16 +129,53 @@ class BpfBench {
         baseline_(rcuwatch_bench_baseline__open_and_load()),
         ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
     if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
+    naive_reader_.reset(ring_buffer__new(bpf_map__fd(baseline_->maps.naive_events), count_record,
+                                         &naive_records_, nullptr));
+    if (!naive_reader_) throw Error(std::string("ring_buffer__new: ") + std::strerror(errno));
     enqueue_ = loader_.program("rcu_pending_enqueue");
     dequeue_ = loader_.program("rcu_pending_dequeue");
     process_ = loader_.program("rcu_pending_process");
+    stock_enter_ = loader_.program("test_enqueue_enter");
+    stock_cookie_ = loader_.program("test_cookie");
+    stock_exit_ = loader_.program("test_enqueue_exit");
+    stock_dequeue_ = loader_.program("test_dequeue_exit");
     fill_pending_map();
+    fill_stock_objects();
   }
 
   // The empty program, with the largest context any measured program gets.
   void noop(benchmark::State& state) {
     const Args args = enqueue_args(kInstanceBase, 0, 1000);
     drive(state, baseline_->progs.noop, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // One per-CPU array slot incremented: the floor of a counting program.
+  void floor(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    drive(state, baseline_->progs.floor_count, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // One ring-buffer record per object, drained every kDrainEvery outside
+  // the program's timing; the drain's CPU time per record is what userspace
+  // pays on top in that design (user_ns), where rcuwatch pays per interval.
+  void naive(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    double drain_s = 0;
+    auto consume = [&] {
+      const double t0 = thread_cpu_seconds();
+      ring_buffer__consume(naive_reader_.get());
+      drain_s += thread_cpu_seconds() - t0;
+    };
+    naive_records_ = 0;
+    drive(state, baseline_->progs.naive, [&](uint64_t i) -> const Args& {
+      if (i % kDrainEvery == 0) consume();
+      return args;
+    });
+    consume();
+    if (naive_records_ != uint64_t(state.iterations()))
+      state.SkipWithError("the naive program lost records: the ring buffer was too small");
+    else if (naive_records_)
+      state.counters["user_ns"] = drain_s * 1e9 / double(naive_records_);
   }
 
   // Enqueue into a seq that already has objects: the per-object hot path.
@@ -144,6 +205,67 @@ class BpfBench {
     });
     drain();
     state.counters["open_seq_kernel_ns"] = kernel_ns_per_run(enqueue_before, prog_stats(enqueue_));
+  }
+
+  // Stock mode's enqueue of one object into a live seq: three hooks fire
+  // (rcu_pending_enqueue's entry, the grace-period cookie taken under the
+  // lock, the exit), so kernel_ns is the sum of the three programs per object
+  // and the floor is three empty programs.
+  void stock_enqueue(benchmark::State& state) {
+    stock_enqueue_loop(state, [](uint64_t i) { return stock_object(i); });
+  }
+
+  // The same once the objects map is full, as it stays on a busy machine:
+  // rcu_pending processes objects by the batch, so what rcuwatch placed is
+  // only forgotten when the LRU evicts it. Every object is new, and every
+  // placement evicts one.
+  void stock_enqueue_map_full(benchmark::State& state) {
+    auto fresh = [this](uint64_t) { return kFreshObjects + 256 * next_fresh_++; };
+    for (uint64_t i = 0; i < options().max_tracked_objects; i++)
+      stock_enqueue_one(i, fresh(i));  // untimed: fill the map
+    drain();
+    stock_enqueue_loop(state, fresh);
+  }
+
+  void stock_enqueue_loop(benchmark::State& state, const std::function<uint64_t(uint64_t)>& obj) {
+    const std::vector<bpf_program*> progs = {stock_enter_, stock_cookie_, stock_exit_};
+    std::vector<ProgStats> before;
+    for (bpf_program* p : progs) before.push_back(prog_stats(p));
+    try {
+      uint64_t i = 0;
+      for (auto _ : state) {
+        const uint64_t o = obj(i);
+        const auto t0 = std::chrono::steady_clock::now();
+        stock_enqueue_one(i++, o);
+        const auto t1 = std::chrono::steady_clock::now();
+        state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+      }
+      static const char* const hook_names[] = {"entry_ns", "cookie_ns", "exit_ns"};
+      double kernel_ns = 0;
+      for (size_t k = 0; k < progs.size(); k++) {
+        const double ns = kernel_ns_per_run(before[k], prog_stats(progs[k]));
+        state.counters[hook_names[k]] = ns;
+        kernel_ns += ns;
+      }
+      state.counters["kernel_ns"] = kernel_ns;
+      state.counters["hooks"] = double(progs.size());
+      state.SetItemsProcessed(state.iterations());
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // Stock mode's dequeue: one hook (rcu_pending_dequeue's exit) finds where
+  // the object sat in the objects map. An untimed enqueue puts the previous
+  // one back, so every dequeue finds its object placed exactly once.
+  void stock_dequeue(benchmark::State& state) {
+    Args args;
+    drive(state, stock_dequeue_, [&](uint64_t i) -> const Args& {
+      if (i > 0) stock_enqueue_one(i - 1, stock_object(i - 1));
+      args = {kStockInstance, stock_object(i), /*from_all=*/0};
+      return args;
+    });
+    fill_stock_objects();
   }
 
  private:
@@ -197,6 +319,24 @@ class BpfBench {
     drain();
   }
 
+  // One object through the stock enqueue hooks, into one of kLiveSeqs seqs
+  // of the stock instance (the same CPU and seq as its previous visit).
+  void stock_enqueue_one(uint64_t i, uint64_t obj) {
+    const uint64_t slot = i % kStockObjects % kLiveSeqs;
+    const uint32_t cpu = uint32_t(slot % 64);
+    const uint64_t seq = 1000 + 4 * (slot / 64);
+    test::run_raw_tp(stock_enter_, {kStockInstance, kSrcu, kProcessFn, obj, obj, kBytes}, pin_.cpu());
+    test::run_raw_tp(stock_cookie_, {kSrcu, seq, cpu}, pin_.cpu());
+    test::run_raw_tp(stock_exit_, {cpu}, pin_.cpu());
+    if (i % kDrainEvery == kDrainEvery - 1) drain();
+  }
+
+  // Every stock object placed, so a dequeue always finds its object.
+  void fill_stock_objects() {
+    for (uint64_t i = 0; i < kStockObjects; i++) stock_enqueue_one(i, stock_object(i));
+    drain();
+  }
+
   void drain() {
     events_.clear();
     ringbuf_.drain(events_);
@@ -207,13 +347,20 @@ class BpfBench {
   const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> naive_reader_;
+  uint64_t naive_records_ = 0;
   RingbufReader ringbuf_;
   std::vector<rw_event> events_;
   bpf_program* enqueue_ = nullptr;
   bpf_program* dequeue_ = nullptr;
   bpf_program* process_ = nullptr;
+  bpf_program* stock_enter_ = nullptr;
+  bpf_program* stock_cookie_ = nullptr;
+  bpf_program* stock_exit_ = nullptr;
+  bpf_program* stock_dequeue_ = nullptr;
   std::vector<Args> enqueue_live_, dequeue_live_;
   uint64_t next_churn_seq_ = 1'000'000;
+  uint64_t next_fresh_ = 0;
 };
 
 void BpfBenchDeleter::operator()(BpfBench* b) const { delete b; }
@@ -224,9 +371,14 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
   BpfBench* p = b.get();
   const std::pair<const char*, void (BpfBench::*)(benchmark::State&)> all[] = {
       {"bpf/empty_program", &BpfBench::noop},
+      {"bpf/floor_program", &BpfBench::floor},
+      {"bpf/naive_record_per_object", &BpfBench::naive},
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
       {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
       {"bpf/rcu_pending_process", &BpfBench::process},
+      {"bpf/stock_enqueue", &BpfBench::stock_enqueue},
+      {"bpf/stock_enqueue_map_full", &BpfBench::stock_enqueue_map_full},
+      {"bpf/stock_dequeue", &BpfBench::stock_dequeue},
   };
   for (const auto& [name, fn] : all)
     benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) {
@@ -247,6 +399,12 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     out << "  in-kernel times unavailable: BPF_ENABLE_STATS failed (needs CAP_SYS_ADMIN)\n";
   out << "  empty program (baseline): " << duration(base_k) << " in kernel, "
       << duration(base.ns_per_iteration) << " wall\n";
+  for (const auto& [name, what] :
+       {std::pair{"bpf/floor_program", "floor program (one per-CPU slot incremented)"},
+        std::pair{"bpf/naive_record_per_object", "naive design (a ring-buffer record per object)"}})
+    if (auto p = r.find(name); p != r.end())
+      out << "  " << what << ": " << ratio(p->second.counter("kernel_ns"), base_k)
+          << " the empty program (" << duration(p->second.counter("kernel_ns")) << " in kernel)\n";
   auto line = [&](const std::string& what, double kernel_ns, double wall_ns) {
     out << "  " << what << ": " << ratio(kernel_ns, base_k) << " the empty program ("
         << duration(kernel_ns) << " vs " << duration(base_k) << " in kernel, +"
@@ -266,6 +424,27 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     if (p->second.counters.count("open_seq_kernel_ns"))
       line("enqueue program (opening a seq)", p->second.counter("open_seq_kernel_ns"), 0);
   }
+  // Stock mode (fentry/kprobe on a kernel without our tracepoints): the same
+  // programs' bytecode through raw_tp wrappers, so the trampoline or kprobe
+  // itself, which the kernel adds per hook, is not in these figures.
+  auto stock = [&](const char* name, const char* what) {
+    auto p = r.find(name);
+    if (p == r.end()) return;
+    const double hooks = std::max(1.0, p->second.counter("hooks"));
+    const double k = p->second.counter("kernel_ns");
+    out << "  " << what << ": " << ratio(k, hooks * base_k) << " of " << hooks
+        << (hooks > 1 ? " empty programs (" : " empty program (") << duration(k) << " vs "
+        << duration(hooks * base_k) << " in kernel, +" << duration(k - hooks * base_k) << ")";
+    if (p->second.counters.count("entry_ns"))
+      out << "; per hook: entry " << duration(p->second.counter("entry_ns")) << ", cookie "
+          << duration(p->second.counter("cookie_ns")) << ", exit "
+          << duration(p->second.counter("exit_ns"));
+    out << "\n";
+  };
+  stock("bpf/stock_enqueue", "stock mode enqueue, per object (entry + cookie + exit hooks)");
+  stock("bpf/stock_enqueue_map_full",
+        "stock mode enqueue, objects map full (each placement evicts, the steady state)");
+  stock("bpf/stock_dequeue", "stock mode dequeue, per object (exit hook)");
 }
 
 }  // namespace rcuwatch::bench
