@@ -22,6 +22,7 @@ struct HeaderContext {
   // Why the source delivers nothing now while it retries (a remote exporter
   // gone); the last snapshot stays on screen meanwhile.
   std::string source_problem;
+  bool paced_by_source = false;  // ScreenInput::paced_by_source
 };
 
 // At most this many grace-period flavors get a line of their own.

@@ -32,6 +32,9 @@ struct ScreenInput {
   bool finished = false;
   std::string source_problem;  // Source::problem(): a remote target gone, retried
   bool utf8 = true;            // sparkline glyphs
+  // The source sets the pace (a remote exporter): the interval shown is the
+  // snapshots', not -d's.
+  bool paced_by_source = false;
 };
 
 struct ScreenFrame {

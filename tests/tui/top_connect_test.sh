@@ -39,6 +39,9 @@ frames() { grep -c '^rcuwatch top - ' "$1"; }
 expect "frames: as many remote as local" "$(frames "$tmp/remote.txt")" "$(frames "$tmp/local.txt")"
 expect "remote title names the exporter and its source" \
   "$(grep -m1 -c "^rcuwatch top - .*  $url (.*replay .*$(basename "$rec"))" "$tmp/remote.txt")" 1
+intervals() { grep '^rcuwatch top - ' "$1" | sed -E 's/.*  interval (.*) (recorded|remote)$/\1/' | tr '\n' ' '; }
+expect "titles: the exporter's intervals, as the recording's" "$(intervals "$tmp/remote.txt")" \
+  "$(intervals "$tmp/local.txt")"
 # Title lines aside, the same text.
 body() { grep -v '^rcuwatch top - ' "$1"; }
 if diff <(body "$tmp/local.txt") <(body "$tmp/remote.txt") >"$tmp/diff"; then
