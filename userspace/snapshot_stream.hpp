@@ -55,6 +55,7 @@ class SnapshotStream {
   DetectorSet detectors_;
   std::optional<OomCapture> last_oom_;
   SeqCpuRows rows_;
+  uint64_t epoch_ = 0;  // the source's, at the last tick
   std::exception_ptr error_;
 };
 
