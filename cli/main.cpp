@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "exporter_command.hpp"
+#include "limits.hpp"
 #include "report_command.hpp"
 #include "stat_command.hpp"
 #include "stop.hpp"
@@ -24,7 +25,7 @@ void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_fl
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-pending-entries", so.max_pending_entries,
                   "Live: entries of the BPF map of pending (instance, cpu, seq)")
-      ->check(CLI::Range(64u, 1u << 24));
+      ->check(CLI::Range(64u, rcuwatch::limits::kMaxPendingEntries));
   cmd->add_option_function<std::string>(
       "--instance",
       [&so](const std::string& addr) {

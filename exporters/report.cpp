@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <tuple>
+
+#include "saturating.hpp"
 
 namespace rcuwatch {
 
@@ -151,7 +154,9 @@ void ReportBuilder::update_episode(const Snapshot& s) {
   if (!open_) {
     open_.emplace();
     open_->episode.start_ns = now;
-    open_->episode.oldest_enqueued_ns = int64_t(now) - int64_t(s.totals.oldest_age_ns);
+    open_->episode.oldest_enqueued_ns =
+        saturating_sub(int64_t(std::min<uint64_t>(now, INT64_MAX)),
+                       int64_t(std::min<uint64_t>(s.totals.oldest_age_ns, INT64_MAX)));
     for (const auto& [key, gp] : grace_periods_)
       open_->completed_at_start[key] = gp.last.completed.total;
   }
@@ -170,7 +175,7 @@ void ReportBuilder::update_episode(const Snapshot& s) {
   std::map<uint64_t, std::array<int64_t, 3>> stranded;
   for (const auto& q : s.seqs) {
     if (q.age_ns < threshold) continue;
-    stranded[q.instance][state_index(q.state)] += q.bytes;
+    add_to(stranded[q.instance][state_index(q.state)], q.bytes);
   }
   for (const auto& [addr, by_state] : stranded) {
     EpisodeInstanceAcc& acc = o.instances[addr];
@@ -181,7 +186,7 @@ void ReportBuilder::update_episode(const Snapshot& s) {
     }
     int64_t bytes = 0;
     for (size_t i = 0; i < by_state.size(); i++) {
-      bytes += by_state[i];
+      add_to(bytes, by_state[i]);
       acc.state_weight[i] += double(by_state[i]);
       o.state_weight[i] += double(by_state[i]);
     }

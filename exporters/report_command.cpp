@@ -9,6 +9,7 @@
 #include "report.hpp"
 #include "report_json.hpp"
 #include "report_text.hpp"
+#include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
 
 namespace rcuwatch {
@@ -36,7 +37,7 @@ int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
   if (stream.failed()) builder.set_error(stream.error_message());
   const Report r = builder.finish();
   if (o.json)
-    fmt::print("{}\n", to_json(r).dump());
+    fmt::print("{}\n", json_text(to_json(r)));
   else
     fmt::print("{}", format_report(r));
   std::fflush(stdout);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <string>
 
 namespace rcuwatch {
@@ -21,9 +22,9 @@ void add_flows(nlohmann::json& j, const Row& row) {
   });
 }
 
-}  // namespace
-
-nlohmann::json to_json(const Snapshot& s) {
+// Everything but the three arrays that grow with pending entries (cpus,
+// seq_cpus, seqs), which to_json() and write_json_line() add row by row.
+nlohmann::json summary_json(const Snapshot& s) {
   using nlohmann::json;
   json j;
   j["index"] = s.index;
@@ -63,33 +64,6 @@ nlohmann::json to_json(const Snapshot& s) {
     add_flows(row, i);
     j["instances"].push_back(std::move(row));
   }
-  j["cpus"] = json::array();
-  for (const auto& c : s.cpus)
-    if (c.objects || c.seqs_in_flight)
-      j["cpus"].push_back({{"cpu", c.cpu},
-                           {"pending_objects", c.objects},
-                           {"pending_bytes", c.bytes},
-                           {"oldest_age_ns", c.oldest_age_ns},
-                           {"seqs_in_flight", c.seqs_in_flight}});
-  j["seq_cpus"] = json::array();
-  for (const auto& r : s.seq_cpus)
-    j["seq_cpus"].push_back({{"instance", fmt::format("{:#x}", r.instance)},
-                             {"cpu", r.cpu},
-                             {"seq", r.seq},
-                             {"objects", r.objects},
-                             {"bytes", r.bytes},
-                             {"list_objects", r.list_objects},
-                             {"age_ns", r.age_ns},
-                             {"state", to_string(r.state)}});
-  j["seqs"] = json::array();
-  for (const auto& q : s.seqs)
-    j["seqs"].push_back({{"instance", q.instance_name},
-                         {"seq", q.seq},
-                         {"objects", q.objects},
-                         {"bytes", q.bytes},
-                         {"age_ns", q.age_ns},
-                         {"cpus", q.cpus},
-                         {"state", to_string(q.state)}});
   j["grace_periods"] = json::array();
   for (const auto& g : s.grace_periods)
     j["grace_periods"].push_back({{"name", g.name},
@@ -100,6 +74,91 @@ nlohmann::json to_json(const Snapshot& s) {
                                   {"since_last_end_ns", g.since_last_end_ns},
                                   {"in_progress", g.in_progress}});
   return j;
+}
+
+nlohmann::json cpu_json(const CpuRow& c) {
+  return {{"cpu", c.cpu},
+          {"pending_objects", c.objects},
+          {"pending_bytes", c.bytes},
+          {"oldest_age_ns", c.oldest_age_ns},
+          {"seqs_in_flight", c.seqs_in_flight}};
+}
+bool listed(const CpuRow& c) { return c.objects || c.seqs_in_flight; }
+
+nlohmann::json seq_cpu_json(const SeqRow& r) {
+  return {{"instance", fmt::format("{:#x}", r.instance)},
+          {"cpu", r.cpu},
+          {"seq", r.seq},
+          {"objects", r.objects},
+          {"bytes", r.bytes},
+          {"list_objects", r.list_objects},
+          {"age_ns", r.age_ns},
+          {"state", to_string(r.state)}};
+}
+bool listed(const SeqRow&) { return true; }
+
+nlohmann::json seq_json(const SeqSummary& q) {
+  return {{"instance", q.instance_name}, {"seq", q.seq},
+          {"objects", q.objects},        {"bytes", q.bytes},
+          {"age_ns", q.age_ns},          {"cpus", q.cpus},
+          {"state", to_string(q.state)}};
+}
+bool listed(const SeqSummary&) { return true; }
+
+// Calls f(key, rows, row_json) for each of the three big arrays.
+template <typename F>
+void for_each_row_array(const Snapshot& s, F&& f) {
+  f("cpus", s.cpus, cpu_json);
+  f("seq_cpus", s.seq_cpus, seq_cpu_json);
+  f("seqs", s.seqs, seq_json);
+}
+
+void put(std::FILE* out, const std::string& text) { std::fwrite(text.data(), 1, text.size(), out); }
+
+}  // namespace
+
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json to_json(const Snapshot& s) {
+  nlohmann::json j = summary_json(s);
+  for_each_row_array(s, [&](const char* key, const auto& rows, auto row_json) {
+    nlohmann::json& a = j[key] = nlohmann::json::array();
+    for (const auto& row : rows)
+      if (listed(row)) a.push_back(row_json(row));
+  });
+  return j;
+}
+
+// One row at a time: a snapshot of 200 000 pending entries as one JSON
+// document took 1 GB; this holds one row's object at a time. The keys come
+// out in to_json(s).dump()'s order (nlohmann sorts them).
+void write_json_line(const Snapshot& s, std::FILE* out) {
+  nlohmann::json j = summary_json(s);
+  for_each_row_array(s, [&](const char* key, const auto&, auto) { j[key] = nullptr; });
+  std::fputc('{', out);
+  const char* sep = "";
+  for (const auto& [key, value] : j.items()) {
+    put(out, sep + json_text(key) + ":");
+    sep = ",";
+    if (!value.is_null()) {
+      put(out, json_text(value));
+      continue;
+    }
+    for_each_row_array(s, [&](const char* array, const auto& rows, auto row_json) {
+      if (key != array) return;
+      std::fputc('[', out);
+      const char* row_sep = "";
+      for (const auto& row : rows)
+        if (listed(row)) {
+          put(out, row_sep + json_text(row_json(row)));
+          row_sep = ",";
+        }
+      std::fputc(']', out);
+    });
+  }
+  std::fputs("}\n", out);
 }
 
 }  // namespace rcuwatch

@@ -19,7 +19,7 @@ int run_stat(const StatOptions& o, const StopFlag& stop) {
   auto print = [&](const Snapshot& s) {
     if (o.quiet) return;
     if (o.json) {
-      fmt::print("{}\n", to_json(s).dump());
+      write_json_line(s, stdout);
     } else {
       if (printed % 20 == 0) fmt::print("{}\n", stat_header());
       fmt::print("{}\n", stat_line(s));

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <tuple>
 
+#include "limits.hpp"
+#include "saturating.hpp"
+
 namespace rcuwatch {
 
 namespace {
@@ -151,9 +154,9 @@ void Aggregator::seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) co
     r.state = state_of(first.instance, first.seq, first.entry->key.where);
     for (; i < order.size() && order[i].key() == first.key(); i++) {
       const PendingEntry& p = *order[i].entry;
-      r.objects += p.val.objects;
-      r.bytes += p.val.bytes;
-      if (p.key.where != RW_WHERE_RADIX) r.list_objects += p.val.objects;
+      add_to(r.objects, p.val.objects);
+      add_to(r.bytes, p.val.bytes);
+      if (p.key.where != RW_WHERE_RADIX) add_to(r.list_objects, p.val.objects);
       r.age_ns = std::max(r.age_ns, age(s.time_ns, p.val.first_enqueue_ns));
     }
     snap.seq_cpus.push_back(r);
@@ -164,20 +167,27 @@ void Aggregator::seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) co
 // instance rows with their pending figures; flows() completes them.
 std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
                                                               Snapshot& snap) const {
-  uint32_t nr_cpus = snap.nr_cpus;
-  for (const auto& r : snap.seq_cpus) nr_cpus = std::max(nr_cpus, r.cpu + 1);
-  snap.nr_cpus = nr_cpus;
+  // A row per CPU the source has, and per CPU an entry names, up to
+  // kMaxCpus: a CPU number from a kernel bug or a torn read must neither
+  // index past the rows nor make millions of them. Entries beyond it still
+  // count in their seq, instance and the totals.
+  uint64_t nr_cpus = snap.nr_cpus;
+  for (const auto& r : snap.seq_cpus) nr_cpus = std::max(nr_cpus, uint64_t(r.cpu) + 1);
+  nr_cpus = std::min<uint64_t>(nr_cpus, limits::kMaxCpus);
+  snap.nr_cpus = uint32_t(nr_cpus);
   snap.cpus.resize(nr_cpus);
   for (uint32_t c = 0; c < nr_cpus; c++) snap.cpus[c].cpu = c;
 
   std::map<uint64_t, InstanceRow> rows;
   InstanceRow* cur = nullptr;
   for (const auto& r : snap.seq_cpus) {
-    CpuRow& c = snap.cpus[r.cpu];
-    c.objects += r.objects;
-    c.bytes += r.bytes;
-    c.oldest_age_ns = std::max(c.oldest_age_ns, r.age_ns);
-    c.seqs_in_flight++;
+    if (r.cpu < snap.cpus.size()) {
+      CpuRow& c = snap.cpus[r.cpu];
+      add_to(c.objects, r.objects);
+      add_to(c.bytes, r.bytes);
+      c.oldest_age_ns = std::max(c.oldest_age_ns, r.age_ns);
+      c.seqs_in_flight++;
+    }
 
     const bool expired = r.state == SeqState::Expired;
     if (snap.seqs.empty() || snap.seqs.back().instance != r.instance ||
@@ -190,8 +200,8 @@ std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
       snap.seqs.push_back(std::move(q));
     }
     SeqSummary& q = snap.seqs.back();
-    q.objects += r.objects;
-    q.bytes += r.bytes;
+    add_to(q.objects, r.objects);
+    add_to(q.bytes, r.bytes);
     q.age_ns = std::max(q.age_ns, r.age_ns);
     q.cpus++;
 
@@ -200,8 +210,8 @@ std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
       cur->instance = r.instance;
       cur->name = q.instance_name;
     }
-    cur->pending_objects += r.objects;
-    cur->pending_bytes += r.bytes;
+    add_to(cur->pending_objects, r.objects);
+    add_to(cur->pending_bytes, r.bytes);
     cur->oldest_age_ns = std::max(cur->oldest_age_ns, r.age_ns);
   }
   std::stable_sort(snap.seqs.begin(), snap.seqs.end(),
@@ -243,8 +253,8 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
       row.instance = addr;
       row.name = in.name_of(addr);
     }
-    t.pending_objects += row.pending_objects;
-    t.pending_bytes += row.pending_bytes;
+    add_to(t.pending_objects, row.pending_objects);
+    add_to(t.pending_bytes, row.pending_bytes);
     t.oldest_age_ns = std::max(t.oldest_age_ns, row.oldest_age_ns);
     snap.instances.push_back(std::move(row));
   }
@@ -256,7 +266,7 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
   t.list_objects = sum_now.list_objects;
   t.list_fallbacks = list_fallbacks_;
   if (have_prev_ && secs > 0)
-    t.pending_bytes_per_sec = double(t.pending_bytes - prev_.pending_bytes) / secs;
+    t.pending_bytes_per_sec = (double(t.pending_bytes) - double(prev_.pending_bytes)) / secs;
   snap.losses.untracked_objects = sum_now.untracked_objects;
 }
 

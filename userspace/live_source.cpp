@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "limits.hpp"
 #include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 
@@ -26,7 +27,7 @@ LiveSource::LiveSource(const LoaderOptions& options)
   loader_.attach();
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
-  info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
+  info_.nr_cpus = uint32_t(std::clamp(libbpf_num_possible_cpus(), 1, int(limits::kMaxCpus)));
   info_.attachment = {"tracepoint", loader_.attached(), loader_.missing()};
   last_ns_ = monotonic_ns();
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
@@ -43,6 +44,20 @@ void LiveSource::name_new_addresses(const Sample& s) {
     if (g.key && !names_.count(g.key)) names_[g.key] = flavor_name(g.key, kallsyms_);
 }
 
+// The same rule a recording obeys (recording.cpp): a pending entry names a
+// CPU the machine has. Only a kernel bug breaks it; such entries are left
+// out, with a warning, rather than recorded into a file no reader accepts.
+void LiveSource::drop_entries_beyond_cpus(Sample& s) {
+  const auto beyond = [&](const PendingEntry& p) { return p.key.cpu >= info_.nr_cpus; };
+  const auto bad = std::count_if(s.pending.begin(), s.pending.end(), beyond);
+  if (!bad) return;
+  if (!warned_bad_cpu_)
+    spdlog::warn("{} pending entries name a CPU beyond the {} possible ones: left out", bad,
+                 info_.nr_cpus);
+  warned_bad_cpu_ = true;
+  std::erase_if(s.pending, beyond);
+}
+
 std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   Tick tick;
   const uint64_t deadline = last_ns_ + uint64_t(interval.count()) * 1'000'000ull;
@@ -54,6 +69,8 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
   tick.sample = read_sample(loader_.skel());
+  tick.sample.stats[RW_STAT_RINGBUF_DROPS] += ringbuf_.overflowed();
+  drop_entries_beyond_cpus(tick.sample);
   name_new_addresses(tick.sample);
   return tick;
 }

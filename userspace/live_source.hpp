@@ -20,6 +20,7 @@ class LiveSource : public Source {
 
  private:
   void name_new_addresses(const Sample& s);
+  void drop_entries_beyond_cpus(Sample& s);
 
   SourceInfo info_;
   BpfLoader loader_;
@@ -27,6 +28,7 @@ class LiveSource : public Source {
   Kallsyms kallsyms_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
+  bool warned_bad_cpu_ = false;
 };
 
 }  // namespace rcuwatch

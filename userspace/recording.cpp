@@ -6,10 +6,14 @@
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstring>
+#include <stdexcept>
+#include <string_view>
 #include <type_traits>
 
 #include "error.hpp"
+#include "limits.hpp"
 
 namespace rcuwatch {
 
@@ -18,7 +22,6 @@ namespace {
 constexpr char kMagic[8] = {'R', 'C', 'U', 'W', 'A', 'T', 'C', 'H'};
 constexpr uint32_t kRecordTick = 1;
 constexpr uint32_t kRecordNames = 2;
-constexpr uint32_t kMaxPayload = 256u << 20;  // sanity bound against corrupt lengths
 
 uint32_t crc(const std::string& bytes, uint32_t seed = 0) {
   return uint32_t(crc32(seed, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
@@ -58,25 +61,159 @@ struct In {
     pos += sizeof(T);
     return v;
   }
+  // A u32 count of items of at least `item_bytes` each, checked against
+  // `max` and against the bytes left before anything is allocated.
+  uint32_t count(uint32_t max, const char* what, size_t item_bytes) {
+    const size_t at = pos;
+    const auto n = get<uint32_t>();
+    if (n > max) {
+      pos = at;
+      corrupt(fmt::format("{} {}, more than the limit of {}", n, what, max));
+    }
+    if (uint64_t(n) * item_bytes > buf.size() - pos) {
+      pos = at;
+      corrupt(fmt::format("{} {} do not fit in the record", n, what));
+    }
+    return n;
+  }
   template <typename T>
-  std::vector<T> get_all() {
-    auto n = get<uint32_t>();
-    if (uint64_t(n) * sizeof(T) > buf.size() - pos) corrupt(fmt::format("count {} too large", n));
+  std::vector<T> get_all(uint32_t max, const char* what) {
+    const uint32_t n = count(max, what, sizeof(T));
     std::vector<T> vs(n);
     for (auto& v : vs) v = get<T>();
     return vs;
   }
 };
 
+// Names longer than a reader accepts are cut (kallsyms names never are).
+std::string_view bounded_name(const std::string& name) {
+  return std::string_view(name).substr(0, limits::kMaxNameBytes);
+}
+
 std::string names_payload(const SymbolNames& names) {
   Out o;
   o.put(uint32_t(names.size()));
   for (const auto& [addr, name] : names) {
+    const std::string_view n = bounded_name(name);
     o.put(addr);
-    o.put(uint16_t(std::min<size_t>(name.size(), 0xffff)));
-    o.buf.append(name.data(), std::min<size_t>(name.size(), 0xffff));
+    o.put(uint16_t(n.size()));
+    o.buf.append(n);
   }
   return o.buf;
+}
+
+// What a reader would refuse is not written: the tick is an error instead.
+void check_writable(const Tick& t, const std::string& path) {
+  auto check = [&](size_t n, uint32_t max, const char* what) {
+    if (n > max)
+      throw Error(fmt::format("{}: cannot record an interval of {} {}, more than the limit of {}",
+                              path, n, what, max));
+  };
+  check(t.events.size(), limits::kMaxEvents, "lifecycle events");
+  check(t.sample.pending.size(), limits::kMaxPendingEntries, "pending entries");
+  check(t.sample.instances.size(), limits::kMaxInstances, "instances");
+  check(t.sample.grace_periods.size(), limits::kMaxGracePeriodFlavors, "grace-period flavors");
+}
+
+// The offset in `json` where nesting first goes deeper than `max_depth`,
+// npos if it never does. Checked before parsing: nlohmann::json parses
+// iteratively but copies and compares recursively, so 100000 nested arrays
+// would overflow the stack later.
+size_t too_deep(std::string_view json, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); i++) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if (c == ']' || c == '}') {
+      depth--;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Header metadata, each field checked for its type and size before it is
+// copied (std::runtime_error naming the field; the caller adds the offset).
+std::string short_string(const nlohmann::json& v, const char* field) {
+  if (!v.is_string()) throw std::runtime_error(fmt::format("\"{}\" is not a string", field));
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.size() > limits::kMaxHeaderStringBytes)
+    throw std::runtime_error(fmt::format("\"{}\" is {} bytes, more than the limit of {}", field,
+                                         s.size(), limits::kMaxHeaderStringBytes));
+  return s;
+}
+
+std::vector<std::string> string_list(const nlohmann::json& v, const char* field) {
+  if (!v.is_array()) throw std::runtime_error(fmt::format("\"{}\" is not a list", field));
+  if (v.size() > limits::kMaxHeaderListItems)
+    throw std::runtime_error(fmt::format("\"{}\" has {} items, more than the limit of {}", field,
+                                         v.size(), limits::kMaxHeaderListItems));
+  std::vector<std::string> out;
+  for (const auto& item : v) out.push_back(short_string(item, field));
+  return out;
+}
+
+uint64_t hex_address(const std::string& text) {
+  size_t end = 0;
+  uint64_t addr = 0;
+  try {
+    addr = std::stoull(text, &end, 16);
+  } catch (const std::exception&) {
+    end = 0;
+  }
+  if (end == 0 || end != text.size())
+    throw std::runtime_error(fmt::format("\"names\" key \"{}\" is not a hex address",
+                                         text.substr(0, limits::kMaxHeaderStringBytes)));
+  return addr;
+}
+
+void parse_metadata(const nlohmann::json& meta, RecordingHeader& h) {
+  if (!meta.is_object()) throw std::runtime_error("not a JSON object");
+  auto field = [&](const char* name) -> const nlohmann::json* {
+    const auto it = meta.find(name);
+    return it != meta.end() ? &*it : nullptr;
+  };
+  const nlohmann::json* release = field("kernel_release");
+  if (!release) throw std::runtime_error("no \"kernel_release\"");
+  h.kernel_release = short_string(*release, "kernel_release");
+  const nlohmann::json* cpus = field("nr_cpus");
+  if (!cpus) throw std::runtime_error("no \"nr_cpus\"");
+  if (!cpus->is_number_unsigned() || cpus->get<uint64_t>() == 0 ||
+      cpus->get<uint64_t>() > limits::kMaxCpus)
+    throw std::runtime_error(fmt::format("\"nr_cpus\" {} is not a CPU count from 1 to {}",
+                                         cpus->dump().substr(0, 32), limits::kMaxCpus));
+  h.nr_cpus = cpus->get<uint32_t>();
+  if (const auto* v = field("start_time")) h.start_time = short_string(*v, "start_time");
+  if (const auto* v = field("hostname")) h.hostname = short_string(*v, "hostname");
+  if (const auto* names = field("names")) {
+    if (!names->is_object()) throw std::runtime_error("\"names\" is not an object");
+    if (names->size() > limits::kMaxNames)
+      throw std::runtime_error(
+          fmt::format("{} names, more than the limit of {}", names->size(), limits::kMaxNames));
+    for (const auto& [addr, name] : names->items()) {
+      if (!name.is_string() || name.get_ref<const std::string&>().size() > limits::kMaxNameBytes)
+        throw std::runtime_error(
+            fmt::format("\"names\" value of \"{}\" is not a string of at most {} bytes",
+                        addr.substr(0, limits::kMaxHeaderStringBytes), limits::kMaxNameBytes));
+      h.names[hex_address(addr)] = name.get<std::string>();
+    }
+  }
+  if (const auto* a = field("attach")) {
+    if (!a->is_object()) throw std::runtime_error("\"attach\" is not an object");
+    if (const auto m = a->find("mode"); m != a->end()) h.attachment.mode = short_string(*m, "mode");
+    if (const auto l = a->find("attached"); l != a->end())
+      h.attachment.attached = string_list(*l, "attached");
+    if (const auto l = a->find("missing"); l != a->end())
+      h.attachment.missing = string_list(*l, "missing");
+  }
 }
 
 }  // namespace
@@ -93,8 +230,11 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
                           {{"mode", h.attachment.mode},
                            {"attached", h.attachment.attached},
                            {"missing", h.attachment.missing}}}};
-  for (const auto& [addr, name] : h.names) meta["names"][fmt::format("{:#x}", addr)] = name;
-  std::string json = meta.dump();
+  for (const auto& [addr, name] : h.names)
+    meta["names"][fmt::format("{:#x}", addr)] = std::string(bounded_name(name));
+  // Names read from another recording may be any bytes: not valid UTF-8
+  // is replaced, not an exception.
+  std::string json = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   Out o;
   o.buf.append(kMagic, sizeof(kMagic));
   o.put(h.format_version);
@@ -122,6 +262,7 @@ void RecordingWriter::write_record(uint32_t type, const std::string& payload) {
 }
 
 void RecordingWriter::write_tick(const Tick& t) {
+  check_writable(t, path_);
   Out o;
   o.buf.reserve(
       64 + t.events.size() * sizeof(rw_event) + t.sample.pending.size() * sizeof(PendingEntry) +
@@ -174,6 +315,9 @@ RecordingReader::RecordingReader(const std::string& path)
   if (header_.abi_version != RW_ABI_VERSION)
     throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads {})", header_.abi_version,
                                RW_ABI_VERSION));
+  if (json_len > limits::kMaxHeaderJsonBytes)
+    throw fail(16, fmt::format("header length {} beyond the limit of {}", json_len,
+                               limits::kMaxHeaderJsonBytes));
   if (json_len > size_) throw fail(16, fmt::format("header length {} beyond the file", json_len));
   std::string json(json_len, '\0');
   uint32_t stored_crc = 0;
@@ -181,20 +325,11 @@ RecordingReader::RecordingReader(const std::string& path)
       !in_.read(reinterpret_cast<char*>(&stored_crc), sizeof(stored_crc)))
     throw fail(20, "header truncated");
   if (crc(json, crc(head)) != stored_crc) throw fail(20, "header checksum mismatch");
+  if (const size_t deep = too_deep(json, limits::kMaxHeaderJsonDepth); deep != std::string::npos)
+    throw fail(20 + deep, fmt::format("header metadata nested deeper than {} levels",
+                                      limits::kMaxHeaderJsonDepth));
   try {
-    auto meta = nlohmann::json::parse(json);
-    header_.kernel_release = meta.at("kernel_release").get<std::string>();
-    header_.nr_cpus = meta.at("nr_cpus").get<uint32_t>();
-    header_.start_time = meta.value("start_time", "");
-    header_.hostname = meta.value("hostname", "");
-    const auto names = meta.value("names", nlohmann::json::object());
-    for (const auto& [addr, name] : names.items())
-      header_.names[std::stoull(addr, nullptr, 16)] = name.get<std::string>();
-    if (const auto a = meta.find("attach"); a != meta.end()) {
-      header_.attachment.mode = a->value("mode", "");
-      header_.attachment.attached = a->value("attached", std::vector<std::string>{});
-      header_.attachment.missing = a->value("missing", std::vector<std::string>{});
-    }
+    parse_metadata(nlohmann::json::parse(json), header_);
   } catch (const std::exception& e) {
     throw fail(20, std::string("header metadata: ") + e.what());
   }
@@ -218,9 +353,10 @@ std::optional<Record> RecordingReader::next() {
   if (type != kRecordTick && type != kRecordNames)
     throw Error(
         fmt::format("{}: corrupt record at byte offset {}: unknown type {}", path_, start, type));
-  if (len > kMaxPayload)
-    throw Error(fmt::format("{}: corrupt record at byte offset {}: length {} too large", path_,
-                            start, len));
+  if (len > limits::kMaxRecordPayload)
+    throw Error(
+        fmt::format("{}: corrupt record at byte offset {}: length {} beyond the limit of {}", path_,
+                    start, len, limits::kMaxRecordPayload));
   if (size_ - offset_ < uint64_t(sizeof(hdr)) + len + 4) throw truncated("partial record");
   std::string rec(hdr, sizeof(hdr));
   std::string payload(len, '\0');
@@ -236,10 +372,15 @@ std::optional<Record> RecordingReader::next() {
   In in{payload, 0, start + sizeof(hdr), path_};
   if (type == kRecordNames) {
     SymbolNames names;
-    auto n = in.get<uint32_t>();
+    const uint32_t n = in.count(limits::kMaxNames, "names", 8 + 2);
     for (uint32_t i = 0; i < n; i++) {
       auto addr = in.get<uint64_t>();
       auto l = in.get<uint16_t>();
+      if (l > limits::kMaxNameBytes) {
+        in.pos -= 2;
+        in.corrupt(
+            fmt::format("name of {} bytes, more than the limit of {}", l, limits::kMaxNameBytes));
+      }
       if (payload.size() - in.pos < l) in.corrupt("name ends early");
       names[addr] = payload.substr(in.pos, l);
       in.pos += l;
@@ -249,12 +390,20 @@ std::optional<Record> RecordingReader::next() {
   Tick t;
   t.sample.time_ns = in.get<uint64_t>();
   t.sample.stats = in.get<decltype(t.sample.stats)>();
-  t.events = in.get_all<rw_event>();
-  t.sample.pending = in.get_all<PendingEntry>();
-  auto ni = in.get<uint32_t>();
-  if (uint64_t(ni) * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) >
-      payload.size() - in.pos)
-    in.corrupt(fmt::format("instance count {} too large", ni));
+  t.events = in.get_all<rw_event>(limits::kMaxEvents, "lifecycle events");
+  const size_t pending_at = in.pos + 4;
+  t.sample.pending = in.get_all<PendingEntry>(limits::kMaxPendingEntries, "pending entries");
+  // The aggregator indexes its per-CPU rows by this: a CPU the recorded
+  // machine did not have is a corrupt record, not a row to make room for.
+  for (size_t i = 0; i < t.sample.pending.size(); i++)
+    if (t.sample.pending[i].key.cpu >= header_.nr_cpus) {
+      in.pos = pending_at + i * sizeof(PendingEntry) + offsetof(rw_pending_key, cpu);
+      in.corrupt(fmt::format("pending entry on CPU {}, beyond the recording's {} CPUs",
+                             t.sample.pending[i].key.cpu, header_.nr_cpus));
+    }
+  const uint32_t ni = in.count(limits::kMaxInstances, "instances",
+                               8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals));
+  t.sample.instances.reserve(ni);
   for (uint32_t i = 0; i < ni; i++) {
     InstanceEntry e;
     e.instance = in.get<uint64_t>();
@@ -262,9 +411,9 @@ std::optional<Record> RecordingReader::next() {
     e.totals = in.get<rw_instance_totals>();
     t.sample.instances.push_back(e);
   }
-  auto ng = in.get<uint32_t>();
-  if (uint64_t(ng) * (8 + sizeof(rw_gp_stats)) > payload.size() - in.pos)
-    in.corrupt(fmt::format("grace-period count {} too large", ng));
+  const uint32_t ng =
+      in.count(limits::kMaxGracePeriodFlavors, "grace-period flavors", 8 + sizeof(rw_gp_stats));
+  t.sample.grace_periods.reserve(ng);
   for (uint32_t i = 0; i < ng; i++) {
     GpEntry g;
     g.key = in.get<uint64_t>();

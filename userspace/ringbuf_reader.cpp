@@ -7,6 +7,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "limits.hpp"
 
 namespace rcuwatch {
 
@@ -23,6 +24,12 @@ int RingbufReader::on_record(void* ctx, void* data, size_t size) {
   auto* self = static_cast<RingbufReader*>(ctx);
   if (size < sizeof(rw_event)) {
     self->malformed_++;
+    return 0;
+  }
+  // One interval holds at most kMaxEvents (what a recording may hold); the
+  // rest are lost like events the ring buffer had no room for.
+  if (self->sink_->size() >= limits::kMaxEvents) {
+    self->overflowed_++;
     return 0;
   }
   rw_event e;

@@ -25,6 +25,8 @@ class RingbufReader {
   void drain(std::vector<rw_event>& out);
   // Records that were not a whole rw_event (a BPF/userspace ABI mismatch).
   uint64_t malformed() const { return malformed_; }
+  // Events not kept because an interval already had limits::kMaxEvents.
+  uint64_t overflowed() const { return overflowed_; }
 
  private:
   static int on_record(void* self, void* data, size_t size);
@@ -34,6 +36,7 @@ class RingbufReader {
   std::unique_ptr<ring_buffer, Deleter> rb_;
   std::vector<rw_event>* sink_ = nullptr;
   uint64_t malformed_ = 0;
+  uint64_t overflowed_ = 0;
 };
 
 }  // namespace rcuwatch
