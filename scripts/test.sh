@@ -26,10 +26,14 @@ step "unit, BPF, CLI and TUI tests"
 
 step "unit tests under ASan/UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRCUWATCH_SANITIZE=ON -DRCUWATCH_WERROR=ON >/dev/null
-cmake --build build-asan -j"$jobs" --target rcuwatch_unit_tests tui_unit_tests
+cmake --build build-asan -j"$jobs" --target rcuwatch_unit_tests tui_unit_tests rcuwatch
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 for t in build-asan/tests/rcuwatch_unit_tests build-asan/tests/tui/tui_unit_tests; do
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "./$t" --gtest_brief=1
+  "./$t" --gtest_brief=1
 done
+# The crafted recordings through the real commands, with ASan/UBSan watching.
+RCUWATCH_SANITIZED=1 python3 tests/cli/crafted_recordings_test.py build-asan/cli/rcuwatch | grep -v '^ok '
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ "${SKIP_VM:-0}" = 1 ]; then
   echo "SKIPPED vm tests: SKIP_VM=1"
