@@ -1,179 +1,53 @@
 // rcuwatch: memory held in rcu_pending, live. Command-line entry point:
-// parses flags (CLI11) and hands off to a command; errors end as one line.
+// parses flags (command_line.cpp) and hands off to a command; errors end as
+// one line.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <iostream>
 
+#include "command_line.hpp"
 #include "error.hpp"
-#include "exporter_command.hpp"
-#include "limits.hpp"
-#include "report_command.hpp"
-#include "stat_command.hpp"
+#include "output.hpp"
 #include "stop.hpp"
-#include "top.hpp"
 
 namespace {
 
-void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_flag) {
-  if (replay_flag)
-    cmd->add_option("--replay", so.replay_file, "Read a recording instead of the live kernel")
-        ->check(CLI::ExistingFile);
-  cmd->add_option("--speed", so.replay_speed,
-                  "Replay pacing: 0 as fast as possible, 1 recorded speed, 2 twice as fast")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-pending-entries", so.max_pending_entries,
-                  "Live: entries of the BPF map of pending (instance, cpu, seq)")
-      ->check(CLI::Range(64u, rcuwatch::limits::kMaxPendingEntries));
-  cmd->add_option_function<std::string>(
-      "--instance",
-      [&so](const std::string& addr) {
-        size_t end = 0;
-        try {
-          so.instance_filter = std::stoull(addr, &end, 16);
-        } catch (const std::exception&) {
-          end = 0;
-        }
-        if (end == 0 || end != addr.size() || so.instance_filter == 0)
-          throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
-      },
-      "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
+int run(const rcuwatch::cli::CommandLine& c, const rcuwatch::StopFlag& stop) {
+  using rcuwatch::cli::Command;
+  switch (c.command) {
+    case Command::Stat:
+    case Command::Replay:
+    case Command::Record:
+      return rcuwatch::run_stat(c.stat, stop);
+    case Command::Top:
+      return rcuwatch::tui::run_top(c.top, stop);
+    case Command::Exporter:
+      return rcuwatch::run_exporter(c.exporter, stop);
+    case Command::Report:
+      return rcuwatch::run_report(c.report, stop);
+  }
+  return rcuwatch::kExitUsage;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
-  app.require_subcommand(1);
-  bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "Debug logging (libbpf's log included)");
-
-  rcuwatch::StatOptions stat;
-  auto* stat_cmd =
-      app.add_subcommand("stat", "One line (or JSON object) per interval, like vmstat");
-  stat_cmd->add_option("-i,--interval", stat.interval_seconds, "Seconds between lines")
-      ->check(CLI::Range(0.01, 3600.0));
-  stat_cmd->add_option("-n,--count", stat.count, "Number of lines, then exit")
-      ->check(CLI::PositiveNumber);
-  stat_cmd->add_flag("--json", stat.json, "One JSON object per interval");
-  stat_cmd->add_flag("--final", stat.final_only, "Print only the last interval");
-  add_source_flags(stat_cmd, stat.source, true);
-  stat_cmd->add_option("--record", stat.source.record_file, "Also record to FILE");
-
-  rcuwatch::StatOptions replay;
-  auto* replay_cmd = app.add_subcommand("replay", "Play a recording through the aggregator");
-  replay_cmd->add_option("file", replay.source.replay_file, "Recording made by 'rcuwatch record'")
-      ->required()
-      ->check(CLI::ExistingFile);
-  replay_cmd->add_flag("--json", replay.json, "One JSON object per interval");
-  replay_cmd->add_flag("--final", replay.final_only, "Print only the last interval");
-  replay_cmd->add_option("-n,--count", replay.count, "Stop after this many intervals")
-      ->check(CLI::PositiveNumber);
-  add_source_flags(replay_cmd, replay.source, false);
-
-  rcuwatch::StatOptions record;
-  auto* record_cmd = app.add_subcommand("record", "Record the live kernel to a file for replay");
-  record_cmd->add_option("-o,--output", record.source.record_file, "Recording to write")
-      ->required();
-  record_cmd->add_option("-i,--interval", record.interval_seconds, "Seconds between samples")
-      ->check(CLI::Range(0.01, 3600.0));
-  record_cmd->add_option("-n,--count", record.count, "Samples to record (default: until SIGINT)")
-      ->check(CLI::PositiveNumber);
-  record_cmd->add_flag(
-      "--stat", [&](int64_t) { record.quiet = false; }, "Also print stat lines while recording");
-  record.quiet = true;
-  add_source_flags(record_cmd, record.source, false);
-
-  rcuwatch::tui::TopOptions top;
-  auto* top_cmd = app.add_subcommand("top", "Live top-style view");
-  top_cmd->add_option("-d,--delay", top.delay_seconds, "Seconds between refreshes")
-      ->check(CLI::Range(0.1, 3600.0));
-  top_cmd->add_option("-n,--iterations", top.iterations, "Refreshes, then exit")
-      ->check(CLI::PositiveNumber);
-  top_cmd->add_flag("-b,--batch", top.batch, "Plain text frames on stdout, no curses");
-  top_cmd->add_option("--table", top.table, "Table shown first")
-      ->check(CLI::IsMember({"cpu", "seq", "instance"}));
-  top_cmd->add_option("--sort", top.sort, "Sort by this column (its title)");
-  top_cmd->add_flag("--reverse", top.reverse, "Reverse the sort order");
-  top_cmd->add_option("--filter", top.filter, "Show only rows containing TEXT");
-  top_cmd->add_flag("--no-color", top.no_color, "No colour (NO_COLOR does the same)");
-  top_cmd
-      ->add_option("--warn-bytes", top.warn_bytes, "Pending bytes shown as a warning (e.g. 16MiB)")
-      ->transform(CLI::AsSizeValue(false));
-  top_cmd->add_option("--crit-bytes", top.crit_bytes, "Pending bytes shown as critical")
-      ->transform(CLI::AsSizeValue(false));
-  top_cmd->add_option("--warn-age", top.warn_age_seconds, "Pending age (s) shown as a warning")
-      ->check(CLI::NonNegativeNumber);
-  top_cmd->add_option("--crit-age", top.crit_age_seconds, "Pending age (s) shown as critical")
-      ->check(CLI::NonNegativeNumber);
-  add_source_flags(top_cmd, top.source, true);
-
-  rcuwatch::ExporterOptions exporter;
-  auto* exporter_cmd = app.add_subcommand("exporter", "Serve Prometheus metrics over HTTP");
-  exporter_cmd->add_option("--listen", exporter.listen, "ADDRESS:PORT to serve /metrics on")
-      ->capture_default_str()
-      ->check([](const std::string& s) {
-        return rcuwatch::parse_listen_address(s)
-                   ? std::string()
-                   : "'" + s + "' is not ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)";
-      });
-  exporter_cmd->add_option("-i,--interval", exporter.interval_seconds, "Seconds between snapshots")
-      ->check(CLI::Range(0.01, 3600.0));
-  exporter_cmd
-      ->add_option("--max-seq-series", exporter.max_seq_series,
-                   "Per-seq series for at most this many seqs, the oldest")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10000));
-  add_source_flags(exporter_cmd, exporter.source, true);
-
-  rcuwatch::ReportCommandOptions report;
-  auto* report_cmd =
-      app.add_subcommand("report", "One-page diagnostic report of a recording, for bug reports");
-  report_cmd->add_option("file", report.source.replay_file, "Recording made by 'rcuwatch record'")
-      ->check(CLI::ExistingFile);
-  report_cmd->add_flag("--live", report.live,
-                       "Watch the live kernel for --duration instead of FILE");
-  report_cmd->add_option("--duration", report.duration_seconds, "--live: seconds to watch")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 86400.0));
-  report_cmd
-      ->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
-      ->check(CLI::Range(0.01, 3600.0));
-  report_cmd
-      ->add_option("--stranded-age", report.stranded_age_seconds,
-                   "Oldest pending age (s) from which memory counts as stranded")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  report_cmd->add_flag("--json", report.json, "The report as one JSON object");
-  add_source_flags(report_cmd, report.source, false);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "rcuwatch: error: %s (see 'rcuwatch --help')\n", e.what());
-    return rcuwatch::kExitUsage;
-  }
+  auto parsed = rcuwatch::cli::parse_command_line(argc, argv, std::cout, std::cerr);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const auto& command_line = std::get<rcuwatch::cli::CommandLine>(parsed);
 
   auto logger = spdlog::stderr_color_mt("rcuwatch");
   logger->set_pattern("rcuwatch: %l: %v");
   spdlog::set_default_logger(logger);
-  spdlog::set_level(verbose ? spdlog::level::trace : spdlog::level::warn);
+  spdlog::set_level(command_line.verbose ? spdlog::level::trace : spdlog::level::warn);
   rcuwatch::install_stop_signals();
-  const rcuwatch::StopFlag& stop = rcuwatch::process_stop();
 
   try {
-    if (*stat_cmd) return rcuwatch::run_stat(stat, stop);
-    if (*replay_cmd) return rcuwatch::run_stat(replay, stop);
-    if (*record_cmd) return rcuwatch::run_stat(record, stop);
-    if (*top_cmd) return rcuwatch::tui::run_top(top, stop);
-    if (*exporter_cmd) return rcuwatch::run_exporter(exporter, stop);
-    if (*report_cmd) return rcuwatch::run_report(report, stop);
+    const int rc = run(command_line, rcuwatch::process_stop());
+    rcuwatch::flush_stdout();  // the last word on stdout, as coreutils checks it
+    return rc;
   } catch (const rcuwatch::Error& e) {
     std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
     return e.exit_code();
@@ -181,5 +55,4 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rcuwatch: error: %s\n", e.what());
     return rcuwatch::kExitFailure;
   }
-  return rcuwatch::kExitUsage;
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "error.hpp"
+#include "output.hpp"
 #include "report.hpp"
 #include "report_json.hpp"
 #include "report_text.hpp"
@@ -15,8 +16,10 @@
 namespace rcuwatch {
 
 int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
-  if (o.live == !o.source.replay_file.empty())
-    throw Error("report needs a recording FILE or --live, not both", kExitUsage);
+  if (!o.live && o.source.replay_file.empty())
+    throw Error("report needs a recording FILE, or --live to watch the running kernel", kExitUsage);
+  if (o.live && !o.source.replay_file.empty())
+    throw Error("report takes a recording FILE or --live, not both", kExitUsage);
   SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
   ReportOptions ro;
   ro.stranded_age_ns = uint64_t(o.stranded_age_seconds * 1e9);
@@ -40,7 +43,7 @@ int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
     fmt::print("{}\n", json_text(to_json(r)));
   else
     fmt::print("{}", format_report(r));
-  std::fflush(stdout);
+  flush_stdout();
   stream.rethrow_error();
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "error.hpp"
+#include "output.hpp"
 #include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
 #include "stat_format.hpp"
@@ -24,7 +25,7 @@ int run_stat(const StatOptions& o, const StopFlag& stop) {
       if (printed % 20 == 0) fmt::print("{}\n", stat_header());
       fmt::print("{}\n", stat_line(s));
     }
-    std::fflush(stdout);
+    flush_stdout();  // a failed write ends the command, not just the line
     printed++;
   };
   std::optional<Snapshot> last;

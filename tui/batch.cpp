@@ -1,10 +1,12 @@
 #include "batch.hpp"
 
+#include <cerrno>
 #include <ctime>
 
 #include "error.hpp"
 #include "header.hpp"
 #include "layout.hpp"
+#include "output.hpp"
 
 namespace rcuwatch::tui {
 
@@ -33,8 +35,9 @@ int run_batch(SnapshotStream& stream, const ViewState& view, const Thresholds& t
     input.clock = clock_label(*snapshot, first_time_ns, std::time(nullptr));
     if (!first) out << '\n';
     write_frame(compose_batch(input), out);
+    errno = 0;
     out.flush();
-    if (!out) throw Error("cannot write to standard output");
+    if (!out) throw_stdout_error();
   }
   stream.rethrow_error();
   return kExitOk;

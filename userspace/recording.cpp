@@ -1,7 +1,9 @@
 #include "recording.hpp"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <nlohmann/json.hpp>
@@ -291,19 +293,20 @@ void RecordingWriter::write_names(const SymbolNames& names) {
 }
 
 RecordingReader::RecordingReader(const std::string& path)
-    : path_(path), in_(path, std::ios::binary) {
-  if (!in_) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  in_.seekg(0, std::ios::end);
-  size_ = uint64_t(in_.tellg());
-  in_.seekg(0);
+    : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+  if (fd_ < 0) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  // A pipe or FIFO (`replay /dev/stdin`, `<(...)`) has no size: it is read
+  // to its end, and only a regular file's size is used for checks.
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = uint64_t(st.st_size);
 
   auto fail = [&](uint64_t at, const std::string& what) -> Error {
     return Error(
         fmt::format("{}: not a valid rcuwatch recording at byte offset {}: {}", path, at, what));
   };
   std::string head(sizeof(kMagic) + 12, '\0');
-  if (!in_.read(head.data(), std::streamsize(head.size())))
-    throw fail(0, fmt::format("file too short for a header ({} bytes)", size_));
+  if (const size_t got = read_up_to(head.data(), head.size()); got < head.size())
+    throw fail(0, fmt::format("file too short for a header ({} bytes)", got));
   if (std::memcmp(head.data(), kMagic, sizeof(kMagic)) != 0) throw fail(0, "bad magic");
   std::memcpy(&header_.format_version, head.data() + 8, 4);
   std::memcpy(&header_.abi_version, head.data() + 12, 4);
@@ -318,11 +321,12 @@ RecordingReader::RecordingReader(const std::string& path)
   if (json_len > limits::kMaxHeaderJsonBytes)
     throw fail(16, fmt::format("header length {} beyond the limit of {}", json_len,
                                limits::kMaxHeaderJsonBytes));
-  if (json_len > size_) throw fail(16, fmt::format("header length {} beyond the file", json_len));
-  std::string json(json_len, '\0');
+  if (size_ && json_len > *size_)
+    throw fail(16, fmt::format("header length {} beyond the file", json_len));
+  std::string json;
   uint32_t stored_crc = 0;
-  if (!in_.read(json.data(), json_len) ||
-      !in_.read(reinterpret_cast<char*>(&stored_crc), sizeof(stored_crc)))
+  if (read_growing(json, json_len) < json_len ||
+      read_up_to(reinterpret_cast<char*>(&stored_crc), sizeof(stored_crc)) < sizeof(stored_crc))
     throw fail(20, "header truncated");
   if (crc(json, crc(head)) != stored_crc) throw fail(20, "header checksum mismatch");
   if (const size_t deep = too_deep(json, limits::kMaxHeaderJsonDepth); deep != std::string::npos)
@@ -336,17 +340,55 @@ RecordingReader::RecordingReader(const std::string& path)
   offset_ = head.size() + json_len + 4;
 }
 
+RecordingReader::~RecordingReader() { ::close(fd_); }
+
+size_t RecordingReader::read_up_to(char* dst, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd_, dst + got, n - got);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw Error(fmt::format("{}: read failed at byte offset {}: {}", path_, offset_ + got,
+                              std::strerror(errno)));
+    }
+    got += size_t(r);
+  }
+  return got;
+}
+
+// `n` bytes into `out`, which grows only as bytes arrive: a length field of
+// 280 MB at the head of a 30-byte pipe must not allocate 280 MB.
+size_t RecordingReader::read_growing(std::string& out, size_t n) {
+  constexpr size_t kStep = 1 << 20;
+  if (size_) {  // a regular file: checked to hold them
+    out.resize(n);
+    return read_up_to(out.data(), n);
+  }
+  out.clear();
+  while (out.size() < n) {
+    const size_t at = out.size();
+    out.resize(at + std::min(kStep, n - at));
+    const size_t got = read_up_to(out.data() + at, out.size() - at);
+    out.resize(at + got);
+    if (got == 0) break;
+  }
+  return out.size();
+}
+
 std::optional<Record> RecordingReader::next() {
-  if (offset_ == size_) return std::nullopt;
+  if (size_ && offset_ == *size_) return std::nullopt;
   const uint64_t start = offset_;
-  auto truncated = [&](const char* what) {
+  auto truncated = [&](uint64_t end, const char* what) {
     return Error(
         fmt::format("{}: truncated at byte offset {} ({}; {} complete bytes before it were read)",
-                    path_, size_, what, start));
+                    path_, end, what, start));
   };
   char hdr[8];
-  if (size_ - offset_ < sizeof(hdr)) throw truncated("partial record header");
-  in_.read(hdr, sizeof(hdr));
+  if (size_ && *size_ - offset_ < sizeof(hdr)) throw truncated(*size_, "partial record header");
+  const size_t got = read_up_to(hdr, sizeof(hdr));
+  if (got == 0 && !size_) return std::nullopt;  // the end of a pipe, between records
+  if (got < sizeof(hdr)) throw truncated(offset_ + got, "partial record header");
   uint32_t type, len;
   std::memcpy(&type, hdr, 4);
   std::memcpy(&len, hdr + 4, 4);
@@ -357,13 +399,14 @@ std::optional<Record> RecordingReader::next() {
     throw Error(
         fmt::format("{}: corrupt record at byte offset {}: length {} beyond the limit of {}", path_,
                     start, len, limits::kMaxRecordPayload));
-  if (size_ - offset_ < uint64_t(sizeof(hdr)) + len + 4) throw truncated("partial record");
+  if (size_ && *size_ - offset_ < uint64_t(sizeof(hdr)) + len + 4)
+    throw truncated(*size_, "partial record");
   std::string rec(hdr, sizeof(hdr));
-  std::string payload(len, '\0');
+  std::string& payload = payload_;
   uint32_t stored_crc;
-  in_.read(payload.data(), len);
-  in_.read(reinterpret_cast<char*>(&stored_crc), 4);
-  if (!in_) throw truncated("read failed");
+  const size_t body = read_growing(payload, len);
+  if (body < len || read_up_to(reinterpret_cast<char*>(&stored_crc), 4) < 4)
+    throw truncated(offset_ + sizeof(hdr) + body, "partial record");
   if (crc(payload, crc(rec)) != stored_crc)
     throw Error(
         fmt::format("{}: corrupt record at byte offset {}: checksum mismatch", path_, start));

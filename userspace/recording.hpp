@@ -52,22 +52,32 @@ using Record = std::variant<Tick, SymbolNames>;
 
 class RecordingReader {
  public:
-  // Throws Error naming the file and byte offset on a bad header.
+  // Throws Error naming the file and byte offset on a bad header. `path`
+  // may be a pipe or FIFO: it is read in order, to its end.
   explicit RecordingReader(const std::string& path);
+  ~RecordingReader();
+  RecordingReader(const RecordingReader&) = delete;
+  RecordingReader& operator=(const RecordingReader&) = delete;
+
   const RecordingHeader& header() const { return header_; }
   // The next record, std::nullopt at a clean end of file. Throws Error
   // naming the byte offset for a truncated or corrupt record; records
   // before it have already been returned.
   std::optional<Record> next();
   uint64_t offset() const { return offset_; }
-  uint64_t size() const { return size_; }
+  // The file's size; std::nullopt for a pipe or FIFO.
+  std::optional<uint64_t> size() const { return size_; }
 
  private:
+  size_t read_up_to(char* dst, size_t n);
+  size_t read_growing(std::string& out, size_t n);
+
   std::string path_;
-  std::ifstream in_;
+  int fd_ = -1;
   RecordingHeader header_;
   uint64_t offset_ = 0;
-  uint64_t size_ = 0;
+  std::optional<uint64_t> size_;
+  std::string payload_;  // the last record's, reused
 };
 
 // Wraps a source and writes every tick (and new names) to a recording.

@@ -4,11 +4,12 @@ set -u
 rw=$1; data=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
-check() { # name, expected exit, expected stderr substring, command...
+check() { # name, expected exit, expected stderr substring ("": stderr empty), command...
   local name=$1 want_rc=$2 want_msg=$3; shift 3
   "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
   local lines; lines=$(wc -l <"$tmp/err")
-  if [ "$rc" = "$want_rc" ] && grep -qF -- "$want_msg" "$tmp/err" && [ "$lines" -le 2 ]; then
+  if [ "$rc" = "$want_rc" ] && [ "$lines" -le 2 ] &&
+    { if [ -n "$want_msg" ]; then grep -qF -- "$want_msg" "$tmp/err"; else [ ! -s "$tmp/err" ]; fi; }; then
     pass=$((pass + 1)); echo "ok   $name (exit $rc): $(head -1 "$tmp/err")"
   else
     fail=$((fail + 1)); echo "FAIL $name: exit $rc (want $want_rc), stderr:"; cat "$tmp/err"
@@ -20,6 +21,19 @@ check "bad interval" 64 "error:" "$rw" stat -i -3
 check "no subcommand" 64 "error:" "$rw"
 check "missing recording" 64 "error:" "$rw" replay "$tmp/nope.rwrec"
 check "bad --instance" 64 "is not a hex kernel address" "$rw" stat --instance zz
+# NaN passes every comparison: it must be refused, not taken (issue 12, 9).
+check "-i nan" 64 "--interval: 'nan' is not a finite number" "$rw" stat -i nan
+check "--speed nan" 64 "--speed: 'nan' is not a finite number" "$rw" replay --speed nan "$data/testrun.rwrec"
+check "--stranded-age nan" 64 "--stranded-age: 'nan' is not a finite number" "$rw" report --stranded-age nan "$data/testrun.rwrec"
+check "-d inf" 64 "--delay: 'inf' is not a finite number" "$rw" top -d inf
+# A range error is a short line, not DBL_MAX in 309 digits.
+check "range error" 64 "--speed: -1 is below 0" "$rw" replay --speed -1 "$data/testrun.rwrec"
+check "range error, huge" 64 "--interval: 1e308 is not from 0.01 to 3600" "$rw" stat -i 1e308
+if [ "$(head -c 300 "$tmp/err" | wc -c)" -ge 300 ]; then
+  fail=$((fail + 1)); echo "FAIL range error message is $(wc -c <"$tmp/err") bytes long"
+fi
+check "report without a file" 64 "report needs a recording FILE, or --live" "$rw" report
+check "report with both" 64 "a recording FILE or --live, not both" "$rw" report --live "$data/testrun.rwrec"
 
 printf 'definitely not a recording' >"$tmp/garbage.rwrec"
 check "garbage recording" 1 "byte offset 0: bad magic" "$rw" replay "$tmp/garbage.rwrec"
@@ -33,6 +47,51 @@ if [ -f "$rec" ]; then
   # Change a byte in the middle of the file: some record's checksum fails.
   python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=0x5a; open(p,"wb").write(b)' "$tmp/corrupt.rwrec"
   check "corrupt recording" 1 "corrupt record at byte offset" "$rw" replay "$tmp/corrupt.rwrec"
+fi
+
+# Output that cannot be written is an error, not exit 0 (issue 12, 7).
+if [ -c /dev/full ] && [ -f "$rec" ]; then
+  for cmd in "replay" "replay --json" "stat --replay" "report" "report --json" "top -b --replay"; do
+    # shellcheck disable=SC2086  # $cmd is the command and its flags
+    check "$cmd > /dev/full" 1 "cannot write to standard output: No space left on device" \
+      sh -c '"$@" >/dev/full' sh "$rw" $cmd "$rec"
+  done
+else
+  echo "SKIPPED write-error checks: no /dev/full"
+fi
+
+# Recording over the recording being replayed is refused before it is
+# truncated (issue 12, 8: a 1 MB recording became 5 KB); another name for
+# the same file (symlink, hard link) too.
+if [ -f "$rec" ]; then
+  cp "$rec" "$tmp/in.rwrec"; ln -s "$tmp/in.rwrec" "$tmp/symlink.rwrec"; ln "$tmp/in.rwrec" "$tmp/hardlink.rwrec"
+  sum=$(md5sum <"$tmp/in.rwrec")
+  for out in in symlink hardlink; do
+    check "stat --replay F --record F ($out)" 64 "is the recording being replayed" \
+      "$rw" stat --replay "$tmp/in.rwrec" --record "$tmp/$out.rwrec"
+  done
+  if [ "$(md5sum <"$tmp/in.rwrec")" = "$sum" ]; then pass=$((pass + 1)); echo "ok   the input is unchanged"
+  else fail=$((fail + 1)); echo "FAIL the input was changed"; fi
+  "$rw" stat --replay "$tmp/in.rwrec" --record "$tmp/copy.rwrec" >/dev/null 2>&1
+  if cmp -s <("$rw" replay "$tmp/copy.rwrec") <("$rw" replay "$rec"); then
+    pass=$((pass + 1)); echo "ok   --record to another file still records"
+  else fail=$((fail + 1)); echo "FAIL --record to another file"; fi
+
+  # A pipe or FIFO as the recording: read to its end, the same numbers; a
+  # size of 2^64-1 is never reported (issue 12, 9).
+  if cmp -s <("$rw" replay <(cat "$rec")) <("$rw" replay "$rec"); then
+    pass=$((pass + 1)); echo "ok   replay of a pipe"
+  else fail=$((fail + 1)); echo "FAIL replay of a pipe differs from the file"; fi
+  size=$(stat -c %s "$rec")
+  # shellcheck disable=SC2016  # expanded by the inner sh
+  check "truncated pipe" 1 "/dev/stdin: truncated at byte offset $((size - 7))" \
+    sh -c 'head -c "$1" "$2" | "$3" replay /dev/stdin' sh $((size - 7)) "$rec" "$rw"
+  mkfifo "$tmp/fifo"
+  (cat "$rec" >"$tmp/fifo" &)
+  check "report of a FIFO" 0 "" "$rw" report "$tmp/fifo"
+  if grep -q 18446744073709551615 "$tmp/out" "$tmp/err"; then
+    fail=$((fail + 1)); echo "FAIL a size of 2^64-1 reported"
+  fi
 fi
 
 # The live view on a kernel without the rcu_pending hooks (this machine).

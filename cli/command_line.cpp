@@ -1,0 +1,189 @@
+#include "command_line.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <limits>
+#include <ostream>
+
+#include "error.hpp"
+#include "limits.hpp"
+
+namespace rcuwatch::cli {
+
+namespace {
+
+// A finite number from `min` to `max`. CLI11's Range lets NaN through (every
+// comparison with it is false) and NonNegativeNumber's message prints
+// DBL_MAX in 309 digits; this says what is wrong in a few words.
+CLI::Validator finite_number(double min, double max = std::numeric_limits<double>::infinity()) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v)) return "'" + text + "' is not a number";
+        if (!std::isfinite(v)) return "'" + text + "' is not a finite number";
+        if (v < min || v > max)
+          return std::isinf(max) ? fmt::format("{} is below {:g}", text, min)
+                                 : fmt::format("{} is not from {:g} to {:g}", text, min, max);
+        return "";
+      },
+      std::isinf(max) ? fmt::format("NUMBER >= {:g}", min)
+                      : fmt::format("NUMBER in [{:g}, {:g}]", min, max));
+}
+
+void add_source_flags(CLI::App* cmd, SourceOptions& so, bool replay_flag) {
+  if (replay_flag)
+    cmd->add_option("--replay", so.replay_file, "Read a recording instead of the live kernel")
+        ->check(CLI::ExistingFile);
+  cmd->add_option("--speed", so.replay_speed,
+                  "Replay pacing: 0 as fast as possible, 1 recorded speed, 2 twice as fast")
+      ->check(finite_number(0));
+  cmd->add_option("--max-pending-entries", so.max_pending_entries,
+                  "Live: entries of the BPF map of pending (instance, cpu, seq)")
+      ->check(CLI::Range(64u, limits::kMaxPendingEntries));
+  cmd->add_option_function<std::string>(
+      "--instance",
+      [&so](const std::string& addr) {
+        size_t end = 0;
+        try {
+          so.instance_filter = std::stoull(addr, &end, 16);
+        } catch (const std::exception&) {
+          end = 0;
+        }
+        if (end == 0 || end != addr.size() || so.instance_filter == 0)
+          throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
+      },
+      "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
+}
+
+}  // namespace
+
+std::variant<CommandLine, int> parse_command_line(int argc, const char* const* argv,
+                                                  std::ostream& out, std::ostream& err) {
+  CommandLine c;
+  CLI::App app{
+      "rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
+  app.require_subcommand(1);
+  app.add_flag("-v,--verbose", c.verbose, "Debug logging (libbpf's log included)");
+
+  auto* stat_cmd =
+      app.add_subcommand("stat", "One line (or JSON object) per interval, like vmstat");
+  stat_cmd->add_option("-i,--interval", c.stat.interval_seconds, "Seconds between lines")
+      ->check(finite_number(0.01, 3600));
+  stat_cmd->add_option("-n,--count", c.stat.count, "Number of lines, then exit")
+      ->check(CLI::PositiveNumber);
+  stat_cmd->add_flag("--json", c.stat.json, "One JSON object per interval");
+  stat_cmd->add_flag("--final", c.stat.final_only, "Print only the last interval");
+  add_source_flags(stat_cmd, c.stat.source, true);
+  stat_cmd->add_option("--record", c.stat.source.record_file, "Also record to FILE");
+
+  // replay and record fill c.stat too: one of the three runs.
+  auto* replay_cmd = app.add_subcommand("replay", "Play a recording through the aggregator");
+  replay_cmd->add_option("file", c.stat.source.replay_file, "Recording made by 'rcuwatch record'")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay_cmd->add_flag("--json", c.stat.json, "One JSON object per interval");
+  replay_cmd->add_flag("--final", c.stat.final_only, "Print only the last interval");
+  replay_cmd->add_option("-n,--count", c.stat.count, "Stop after this many intervals")
+      ->check(CLI::PositiveNumber);
+  add_source_flags(replay_cmd, c.stat.source, false);
+
+  auto* record_cmd = app.add_subcommand("record", "Record the live kernel to a file for replay");
+  record_cmd->add_option("-o,--output", c.stat.source.record_file, "Recording to write")
+      ->required();
+  record_cmd->add_option("-i,--interval", c.stat.interval_seconds, "Seconds between samples")
+      ->check(finite_number(0.01, 3600));
+  record_cmd->add_option("-n,--count", c.stat.count, "Samples to record (default: until SIGINT)")
+      ->check(CLI::PositiveNumber);
+  bool record_stat = false;
+  record_cmd->add_flag("--stat", record_stat, "Also print stat lines while recording");
+  add_source_flags(record_cmd, c.stat.source, false);
+
+  auto* top_cmd = app.add_subcommand("top", "Live top-style view");
+  tui::TopOptions& top = c.top;
+  top_cmd->add_option("-d,--delay", top.delay_seconds, "Seconds between refreshes")
+      ->check(finite_number(0.1, 3600));
+  top_cmd->add_option("-n,--iterations", top.iterations, "Refreshes, then exit")
+      ->check(CLI::PositiveNumber);
+  top_cmd->add_flag("-b,--batch", top.batch, "Plain text frames on stdout, no curses");
+  top_cmd->add_option("--table", top.table, "Table shown first")
+      ->check(CLI::IsMember({"cpu", "seq", "instance"}));
+  top_cmd->add_option("--sort", top.sort, "Sort by this column (its title)");
+  top_cmd->add_flag("--reverse", top.reverse, "Reverse the sort order");
+  top_cmd->add_option("--filter", top.filter, "Show only rows containing TEXT");
+  top_cmd->add_flag("--no-color", top.no_color, "No colour (NO_COLOR does the same)");
+  top_cmd
+      ->add_option("--warn-bytes", top.warn_bytes, "Pending bytes shown as a warning (e.g. 16MiB)")
+      ->transform(CLI::AsSizeValue(false));
+  top_cmd->add_option("--crit-bytes", top.crit_bytes, "Pending bytes shown as critical")
+      ->transform(CLI::AsSizeValue(false));
+  top_cmd->add_option("--warn-age", top.warn_age_seconds, "Pending age (s) shown as a warning")
+      ->check(finite_number(0));
+  top_cmd->add_option("--crit-age", top.crit_age_seconds, "Pending age (s) shown as critical")
+      ->check(finite_number(0));
+  add_source_flags(top_cmd, top.source, true);
+
+  auto* exporter_cmd = app.add_subcommand("exporter", "Serve Prometheus metrics over HTTP");
+  ExporterOptions& exporter = c.exporter;
+  exporter_cmd->add_option("--listen", exporter.listen, "ADDRESS:PORT to serve /metrics on")
+      ->capture_default_str()
+      ->check([](const std::string& s) {
+        return parse_listen_address(s)
+                   ? std::string()
+                   : "'" + s + "' is not ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)";
+      });
+  exporter_cmd->add_option("-i,--interval", exporter.interval_seconds, "Seconds between snapshots")
+      ->check(finite_number(0.01, 3600));
+  exporter_cmd
+      ->add_option("--max-seq-series", exporter.max_seq_series,
+                   "Per-seq series for at most this many seqs, the oldest")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  add_source_flags(exporter_cmd, exporter.source, true);
+
+  auto* report_cmd =
+      app.add_subcommand("report", "One-page diagnostic report of a recording, for bug reports");
+  ReportCommandOptions& report = c.report;
+  report_cmd->add_option("file", report.source.replay_file, "Recording made by 'rcuwatch record'")
+      ->check(CLI::ExistingFile);
+  report_cmd->add_flag("--live", report.live,
+                       "Watch the live kernel for --duration instead of FILE");
+  report_cmd->add_option("--duration", report.duration_seconds, "--live: seconds to watch")
+      ->capture_default_str()
+      ->check(finite_number(0.01, 86400));
+  report_cmd
+      ->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
+      ->check(finite_number(0.01, 3600));
+  report_cmd
+      ->add_option("--stranded-age", report.stranded_age_seconds,
+                   "Oldest pending age (s) from which memory counts as stranded")
+      ->capture_default_str()
+      ->check(finite_number(0));
+  report_cmd->add_flag("--json", report.json, "The report as one JSON object");
+  add_source_flags(report_cmd, report.source, false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "rcuwatch: error: " << e.what() << " (see 'rcuwatch --help')\n";
+    return kExitUsage;
+  }
+
+  if (*stat_cmd) c.command = Command::Stat;
+  if (*replay_cmd) c.command = Command::Replay;
+  if (*record_cmd) {
+    c.command = Command::Record;
+    c.stat.quiet = !record_stat;
+  }
+  if (*top_cmd) c.command = Command::Top;
+  if (*exporter_cmd) c.command = Command::Exporter;
+  if (*report_cmd) c.command = Command::Report;
+  return c;
+}
+
+}  // namespace rcuwatch::cli
