@@ -11,6 +11,7 @@
 // little-endian; struct payloads are the bpf/events.h layouts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -23,7 +24,9 @@
 
 namespace rcuwatch {
 
-inline constexpr uint32_t kRecordingVersion = 1;
+// Format 2 (CRC-32C checksums) is written; format 1 (zlib's CRC-32) is read too.
+inline constexpr uint32_t kRecordingVersion = 2;
+inline constexpr uint32_t kOldestRecordingVersion = 1;
 
 struct RecordingHeader {
   uint32_t format_version = kRecordingVersion;
@@ -50,6 +53,24 @@ class RecordingWriter {
 
 using Record = std::variant<Tick, SymbolNames>;
 
+// Bytes read from a recording: grows without zero-filling (std::string and
+// std::vector would, every time), keeps its memory from record to record.
+// Its storage is std::byte[], so it implicitly holds objects of trivially
+// copyable types for a reader to copy out.
+class ByteBuffer {
+ public:
+  std::byte* data() { return bytes_.get(); }
+  const std::byte* data() const { return bytes_.get(); }
+  size_t size() const { return size_; }
+  // Contents up to min(old size, n) are kept; bytes beyond are unset.
+  void resize(size_t n);
+
+ private:
+  std::unique_ptr<std::byte[]> bytes_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 class RecordingReader {
  public:
   // Throws Error naming the file and byte offset on a bad header. `path`
@@ -70,14 +91,14 @@ class RecordingReader {
 
  private:
   size_t read_up_to(char* dst, size_t n);
-  size_t read_growing(std::string& out, size_t n);
+  size_t read_growing(ByteBuffer& out, size_t n);
 
   std::string path_;
   int fd_ = -1;
   RecordingHeader header_;
   uint64_t offset_ = 0;
   std::optional<uint64_t> size_;
-  std::string payload_;  // the last record's, reused
+  ByteBuffer payload_;  // the last record's payload and checksum, reused
 };
 
 // Wraps a source and writes every tick (and new names) to a recording.

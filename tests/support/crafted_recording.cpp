@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include "crc32c.hpp"
+
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -29,8 +31,10 @@ constexpr size_t kHeaderFixed = 20;  // magic, format, ABI, JSON length
 
 }  // namespace
 
-uint32_t recording_crc(uint32_t /*format_version*/, const std::string& bytes, uint32_t seed) {
-  return uint32_t(crc32(seed, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+uint32_t recording_crc(uint32_t format_version, const std::string& bytes, uint32_t seed) {
+  if (format_version == 1)
+    return uint32_t(crc32(seed, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+  return crc32c(seed, bytes.data(), bytes.size());
 }
 
 CraftedRecording::CraftedRecording(const std::string& header_json, uint32_t format_version,

@@ -15,7 +15,8 @@ namespace rcuwatch::test {
 inline constexpr uint32_t kRecordTick = 1;
 inline constexpr uint32_t kRecordNames = 2;
 
-// The checksum a recording of `format_version` uses.
+// The checksum a recording of `format_version` uses: zlib's CRC-32 for 1,
+// CRC-32C from 2.
 uint32_t recording_crc(uint32_t format_version, const std::string& bytes, uint32_t seed = 0);
 
 class CraftedRecording {

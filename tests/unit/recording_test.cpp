@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "crafted_recording.hpp"
 #include "error.hpp"
 #include "samples.hpp"
 
@@ -166,6 +167,36 @@ TEST_F(RecordingTest, BadHeaders) {
   flip_byte(12);  // ABI version
   EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("ABI version"), std::string::npos);
   EXPECT_NE(error_of([&] { RecordingReader r("/nonexistent/x.rwrec"); }).find("cannot open"),
+            std::string::npos);
+}
+
+// Format 2 (CRC-32C) is written; format 1 (zlib CRC-32, tests/data/*.rwrec)
+// is still read, to the same values. Other versions are refused.
+TEST_F(RecordingTest, ReadsFormatVersionsOneAndTwo) {
+  { RecordingWriter w(path_, header()); }
+  EXPECT_EQ(RecordingReader(path_).header().format_version, 2u);
+  for (uint32_t version : {1u, 2u}) {
+    test::CraftedRecording rec(test::CraftedRecording::header_json(2), version);
+    rec.tick(tick(1000));
+    rec.write(path_);
+    RecordingReader r(path_);
+    EXPECT_EQ(r.header().format_version, version);
+    auto t = r.next();
+    ASSERT_TRUE(t && std::holds_alternative<Tick>(*t)) << version;
+    EXPECT_EQ(std::get<Tick>(*t).sample.pending.at(0).val.bytes, 128) << version;
+    EXPECT_EQ(std::get<Tick>(*t).events.at(0).bytes, 1234) << version;
+  }
+  // A version 2 file checksummed with version 1's CRC fails its checksum.
+  std::string bytes = test::CraftedRecording(test::CraftedRecording::header_json(2), 1).bytes();
+  bytes[8] = 2;
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("header checksum mismatch"),
+            std::string::npos);
+  bytes[8] = 3;
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_NE(error_of([&] {
+              RecordingReader r(path_);
+            }).find("byte offset 8: format version 3 (this rcuwatch reads 1 to 2)"),
             std::string::npos);
 }
 
