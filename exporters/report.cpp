@@ -152,7 +152,8 @@ void ReportBuilder::update_episode(const Snapshot& s) {
     return;
   }
   if (!open_) {
-    open_.emplace();
+    open_ = OpenEpisode{};  // not emplace(): clang 14 sees OpenEpisode as not default-constructible
+                            // there
     open_->episode.start_ns = now;
     open_->episode.oldest_enqueued_ns =
         saturating_sub(int64_t(std::min<uint64_t>(now, INT64_MAX)),

@@ -139,7 +139,9 @@ void write_json_line(const Snapshot& s, std::FILE* out) {
   for_each_row_array(s, [&](const char* key, const auto&, auto) { j[key] = nullptr; });
   std::fputc('{', out);
   const char* sep = "";
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
+    const nlohmann::json& value = item.value();
     put(out, sep + json_text(key) + ":");
     sep = ",";
     if (!value.is_null()) {

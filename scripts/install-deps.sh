@@ -9,7 +9,8 @@ build=(cmake g++ clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod patch
   qemu-system-x86 busybox-static)
-test=(tmux prometheus curl python3)
+# clang-14 + libclang-rt-14-dev: the libFuzzer harnesses (tests/fuzz).
+test=(tmux prometheus curl python3 clang-14 libclang-rt-14-dev)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   kernel) pkgs=("${kernel[@]}") ;;

@@ -69,7 +69,7 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
   tick.sample = read_sample(loader_.skel());
-  tick.sample.stats[RW_STAT_RINGBUF_DROPS] += ringbuf_.overflowed();
+  tick.sample.stats[RW_STAT_RINGBUF_DROPS] += ringbuf_.lost();
   drop_entries_beyond_cpus(tick.sample);
   name_new_addresses(tick.sample);
   return tick;

@@ -20,21 +20,23 @@ RingbufReader::RingbufReader(int map_fd)
 
 RingbufReader::~RingbufReader() = default;
 
-int RingbufReader::on_record(void* ctx, void* data, size_t size) {
-  auto* self = static_cast<RingbufReader*>(ctx);
+void EventDecoder::add(const void* data, size_t size, std::vector<rw_event>& events) {
   if (size < sizeof(rw_event)) {
-    self->malformed_++;
-    return 0;
+    malformed_++;
+    return;
   }
-  // One interval holds at most kMaxEvents (what a recording may hold); the
-  // rest are lost like events the ring buffer had no room for.
-  if (self->sink_->size() >= limits::kMaxEvents) {
-    self->overflowed_++;
-    return 0;
+  if (events.size() >= limits::kMaxEvents) {
+    overflowed_++;
+    return;
   }
   rw_event e;
-  std::memcpy(&e, data, sizeof(e));
-  self->sink_->push_back(e);
+  std::memcpy(&e, data, sizeof(e));  // a longer record (a newer ABI): its known prefix
+  events.push_back(e);
+}
+
+int RingbufReader::on_record(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<RingbufReader*>(ctx);
+  self->decoder_.add(data, size, *self->sink_);
   return 0;
 }
 

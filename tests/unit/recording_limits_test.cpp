@@ -277,6 +277,12 @@ TEST_F(RecordingLimits, ExtremeValuesSaturateInsteadOfOverflowing) {
   EXPECT_EQ(s.cpus[1].bytes, kMax);
   EXPECT_EQ(s.cpus[2].bytes, kMin);
   EXPECT_EQ(s.instances.front().pending_bytes, kMax);
+  // Found by tests/fuzz: a histogram summing to ~2^64 made the percentile's
+  // rank a double no uint64_t holds.
+  DurationHistogram h;
+  h.counts.fill(std::numeric_limits<uint64_t>::max() / 32);
+  EXPECT_EQ(h.percentile(1.0).low_ns, DurationHistogram::bucket(31).low_ns);
+  EXPECT_EQ(h.percentile(0.0).low_ns, 0u);
   Tick back = tick_with({test::pending(A + 1, 9, 3, RW_WHERE_RADIX, kMin, kMin, 1)});
   back.sample.time_ns = 1;  // time going backwards, counters too
   EXPECT_EQ(agg.update(back, info, {}).totals.pending_bytes, kMin);
