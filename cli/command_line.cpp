@@ -55,6 +55,8 @@ void add_source_flags(CLI::App* cmd, SourceOptions& so, bool replay_flag) {
           throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
       },
       "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
+  cmd->add_option("--user", so.privileges.user,
+                  "Once attached, run as this user (every capability is dropped anyway)");
 }
 
 }  // namespace

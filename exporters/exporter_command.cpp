@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "error.hpp"
+#include "privileges.hpp"
 #include "prometheus_format.hpp"
 #include "snapshot_stream.hpp"
 
@@ -145,6 +146,7 @@ class MetricsServer {
                               err ? std::strerror(err) : "bind failed"));
     }
     thread_ = std::thread([this] {
+      drop_privileges({});  // bound: serve with no capability (privileges.hpp)
       if (!server_.listen_after_bind() && !stopping_) failed_ = true;
     });
   }
@@ -182,7 +184,9 @@ int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
         fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
                     o.listen),
         kExitUsage);
-  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
+  SourceOptions source = o.source;  // a port below 1024 needs CAP_NET_BIND_SERVICE to bind
+  if (address->port < 1024) source.privileges.keep.push_back(kCapNetBindService);
+  SnapshotStream stream(open_source(source), interval_from_seconds(o.interval_seconds), stop);
 
   LatestSnapshot latest;
   std::atomic<uint64_t> scrapes{0};
@@ -196,6 +200,7 @@ int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
     status.source_ended = v.ended;
     return prometheus_text(v.snapshot.get(), status, format);
   });
+  drop_privileges({});
   spdlog::info("serving http://{}/metrics from {}", MetricsServer::display(*address),
                stream.source().info().description);
 

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "error.hpp"
+#include "privileges.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -69,6 +70,13 @@ std::string libbpf_explanation() {
   return last_warning().line.empty() ? "" : " (libbpf: " + last_warning().line + ")";
 }
 
+// Why the kernel refused although the capabilities are there.
+std::string refused_anyway(int err) {
+  if (err != EPERM && err != EACCES) return " (-v shows libbpf's whole log)";
+  return " although this process has CAP_BPF and CAP_PERFMON: kernel lockdown or a security "
+         "module forbids BPF here (-v shows libbpf's whole log)";
+}
+
 }  // namespace
 
 void route_libbpf_log_to_spdlog() { libbpf_set_print(libbpf_log); }
@@ -116,10 +124,13 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
                     "or use 'rcuwatch replay FILE', or run the VM demo (scripts/demo.sh)",
                 kExitNoHooks);
   }
+  // The hooks are there: whether rcuwatch may use them is the next question,
+  // answered before anything is loaded, naming what is missing.
+  if (!options.load_all_programs) require_bpf_capabilities();
   int err = rcuwatch_bpf__load(skel_.get());
   if (err)
     throw Error(std::string("cannot load the BPF programs: ") + std::strerror(-err) +
-                libbpf_explanation() + "; run as root, -v shows libbpf's whole log");
+                libbpf_explanation() + refused_anyway(-err));
 }
 
 BpfLoader::~BpfLoader() = default;

@@ -8,6 +8,7 @@
 
 #include "limits.hpp"
 #include "map_reader.hpp"
+#include "privileges.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -31,6 +32,14 @@ LiveSource::LiveSource(const LoaderOptions& options)
   info_.attachment = {"tracepoint", loader_.attached(), loader_.missing()};
   last_ns_ = monotonic_ns();
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
+  // Read once, now: the capabilities that make addresses readable are
+  // dropped once the source is open.
+  if (kallsyms_.size() == 0)
+    spdlog::warn(has_capability(kCapSyslog)
+                     ? "/proc/kallsyms shows no addresses (kptr_restrict=2): instances are named "
+                       "by address"
+                     : "no CAP_SYSLOG: /proc/kallsyms hides addresses, so instances are named by "
+                       "address (grant CAP_SYSLOG for their names)");
 }
 
 void LiveSource::name_new_addresses(const Sample& s) {

@@ -42,6 +42,8 @@ std::unique_ptr<Source> open_source(const SourceOptions& options) {
   }
   if (!options.record_file.empty())
     source = std::make_unique<RecordingTee>(std::move(source), options.record_file);
+  // Attached, symbols read, files open: nothing below needs a capability.
+  drop_privileges(options.privileges);
   return source;
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "privileges.hpp"
 #include "source.hpp"
 
 namespace rcuwatch {
@@ -15,8 +16,12 @@ struct SourceOptions {
   std::string record_file;               // live only: also record to this file
   uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
   uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
+  PrivilegeOptions privileges;           // dropped once the source is open (--user)
 };
 
+// Opens the source (and the recording it tees to), then drops every
+// capability but options.privileges.keep and switches to its user, if any:
+// call it before starting any thread (privileges.hpp).
 std::unique_ptr<Source> open_source(const SourceOptions& options);
 
 }  // namespace rcuwatch
