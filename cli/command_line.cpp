@@ -176,7 +176,10 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
     return kExitUsage;
   }
 
-  if (*stat_cmd) c.command = Command::Stat;
+  if (*stat_cmd) {
+    c.command = Command::Stat;
+    c.stat.source.on_record_failure = RecordingFailure::KeepGoing;  // the lines go on
+  }
   if (*replay_cmd) c.command = Command::Replay;
   if (*record_cmd) {
     c.command = Command::Record;

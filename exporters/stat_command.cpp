@@ -37,6 +37,8 @@ int run_stat(const StatOptions& o, const StopFlag& stop) {
   }
   if (last) print(*last);  // what was read before a bad record still counts
   stream.rethrow_error();
+  // --record stopped (a full disk) while the lines went on: still an error.
+  if (const std::string failure = stream.source().failure(); !failure.empty()) throw Error(failure);
   return kExitOk;
 }
 

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <nlohmann/json.hpp>
@@ -285,8 +287,8 @@ uint32_t checksum_with_pending(uint32_t version, std::string_view payload, uint3
 }  // namespace
 
 RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
-    : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
-  if (!out_) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+    : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
+  if (fd_ < 0) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
   nlohmann::json meta = {{"kernel_release", h.kernel_release},
                          {"nr_cpus", h.nr_cpus},
                          {"start_time", h.start_time},
@@ -308,23 +310,60 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
   o.put(uint32_t(json.size()));
   o.buf += json;
   o.put(checksum(h.format_version, o.buf));
-  out_.write(o.buf.data(), std::streamsize(o.buf.size()));
-  out_.flush();
-  if (!out_) throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+  try {
+    write_all("the header", {o.buf});
+  } catch (...) {
+    ::close(fd_);
+    throw;
+  }
+}
+
+RecordingWriter::~RecordingWriter() { ::close(fd_); }
+
+// All of `parts` with writev, resumed after short writes; on a failure the
+// file is cut back to the complete records before them.
+void RecordingWriter::write_all(const std::string& what,
+                                std::initializer_list<std::string_view> parts) {
+  std::vector<iovec> iov;
+  size_t total = 0;
+  for (std::string_view p : parts) {
+    iov.push_back({const_cast<char*>(p.data()), p.size()});
+    total += p.size();
+  }
+  size_t done = 0;
+  for (size_t first = 0; done < total;) {
+    const ssize_t n = ::writev(fd_, iov.data() + first, int(iov.size() - first));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      [[maybe_unused]] const int cut = ::ftruncate(fd_, off_t(written_));
+      ::lseek(fd_, off_t(written_), SEEK_SET);
+      throw Error(
+          fmt::format("{}: cannot write {} at byte offset {}: {} (the file keeps the {} "
+                      "bytes before it, a valid recording)",
+                      path_, what, written_, std::strerror(err), written_));
+    }
+    done += size_t(n);
+    for (size_t left = size_t(n); left;) {  // skip what was written
+      const size_t step = std::min(left, iov[first].iov_len);
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + step;
+      iov[first].iov_len -= step;
+      left -= step;
+      if (iov[first].iov_len == 0) first++;
+    }
+  }
+  written_ += total;
 }
 
 void RecordingWriter::write_record(uint32_t type, const std::string& payload) {
-  // Header, payload and checksum go out back to back and are flushed
-  // together; a crash in between leaves a partial record the reader reports.
+  // Header, payload and checksum in one writev: a crash in between leaves a
+  // partial record the reader reports; a failed write leaves none.
   Out head;
   head.put(type);
   head.put(uint32_t(payload.size()));
   const uint32_t sum = checksum(kRecordingVersion, payload, checksum(kRecordingVersion, head.buf));
-  out_.write(head.buf.data(), std::streamsize(head.buf.size()));
-  out_.write(payload.data(), std::streamsize(payload.size()));
-  out_.write(reinterpret_cast<const char*>(&sum), sizeof(sum));
-  out_.flush();
-  if (!out_) throw Error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+  write_all(type == kRecordTick ? "a tick" : "names",
+            {head.buf, payload, std::string_view(reinterpret_cast<const char*>(&sum), 4)});
 }
 
 void RecordingWriter::write_tick(const Tick& t) {
@@ -571,7 +610,8 @@ std::optional<Record> RecordingReader::next() {
   return t;
 }
 
-RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& path)
+RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& path,
+                           RecordingFailure on_failure)
     : inner_(std::move(inner)),
       writer_(path,
               [&] {
@@ -586,18 +626,26 @@ RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& pat
                 h.attachment = inner_->info().attachment;
                 return h;
               }()),
+      on_failure_(on_failure),
       written_(inner_->names()) {}
 
 std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) {
   auto tick = inner_->next(interval, stop);
-  SymbolNames fresh;
-  for (const auto& [addr, name] : inner_->names())
-    if (!written_.count(addr)) fresh[addr] = name;
-  if (!fresh.empty()) {
-    writer_.write_names(fresh);
-    written_.insert(fresh.begin(), fresh.end());
+  if (!failure_.empty()) return tick;  // recording stopped; the ticks go on
+  try {
+    SymbolNames fresh;
+    for (const auto& [addr, name] : inner_->names())
+      if (!written_.count(addr)) fresh[addr] = name;
+    if (!fresh.empty()) {
+      writer_.write_names(fresh);
+      written_.insert(fresh.begin(), fresh.end());
+    }
+    if (tick) writer_.write_tick(*tick);
+  } catch (const Error& e) {
+    if (on_failure_ == RecordingFailure::Stop) throw;
+    failure_ = std::string(e.what()) + "; recording stopped";
+    spdlog::error("{}; the view goes on", failure_);
   }
-  if (tick) writer_.write_tick(*tick);
   return tick;
 }
 

@@ -13,10 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "sample.hpp"
@@ -42,13 +43,21 @@ struct RecordingHeader {
 class RecordingWriter {
  public:
   RecordingWriter(const std::string& path, const RecordingHeader& header);
+  ~RecordingWriter();
+  RecordingWriter(const RecordingWriter&) = delete;
+  RecordingWriter& operator=(const RecordingWriter&) = delete;
+  // Each record goes out whole or not at all: a failed write (a full disk)
+  // truncates the file back to the records before it and throws Error
+  // naming the byte offset; the file stays a valid recording.
   void write_tick(const Tick& tick);
   void write_names(const SymbolNames& names);  // new names since the last call
 
  private:
   void write_record(uint32_t type, const std::string& payload);
+  void write_all(const std::string& what, std::initializer_list<std::string_view> parts);
   std::string path_;
-  std::ofstream out_;
+  int fd_ = -1;
+  uint64_t written_ = 0;  // bytes of complete records (and the header)
 };
 
 using Record = std::variant<Tick, SymbolNames>;
@@ -102,16 +111,26 @@ class RecordingReader {
 };
 
 // Wraps a source and writes every tick (and new names) to a recording.
+// What a failed recording write (a full disk) does: end the source with
+// the error (`record`, whose only output is the file), or stop recording,
+// say so, and keep the ticks coming (`stat --record`: the live view goes
+// on; failure() keeps the error for the exit status).
+enum class RecordingFailure { Stop, KeepGoing };
+
 class RecordingTee : public Source {
  public:
-  RecordingTee(std::unique_ptr<Source> inner, const std::string& path);
+  RecordingTee(std::unique_ptr<Source> inner, const std::string& path,
+               RecordingFailure on_failure = RecordingFailure::Stop);
   const SourceInfo& info() const override { return inner_->info(); }
   std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return inner_->names(); }
+  std::string failure() const override { return failure_; }
 
  private:
   std::unique_ptr<Source> inner_;
   RecordingWriter writer_;
+  RecordingFailure on_failure_;
+  std::string failure_;  // why recording stopped, "" while it goes on
   SymbolNames written_;  // names already in the file
 };
 

@@ -36,6 +36,9 @@ class Source {
   virtual const SymbolNames& names() const = 0;
   // Replay: fraction of the input consumed, -1 for live sources.
   virtual double progress() const { return -1; }
+  // A part that failed without ending the ticks (the recording of `stat
+  // --record` after the disk filled up): the error for the exit status.
+  virtual std::string failure() const { return {}; }
 };
 
 }  // namespace rcuwatch

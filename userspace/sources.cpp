@@ -41,7 +41,8 @@ std::unique_ptr<Source> open_source(const SourceOptions& options) {
     source = std::make_unique<LiveSource>(lo);
   }
   if (!options.record_file.empty())
-    source = std::make_unique<RecordingTee>(std::move(source), options.record_file);
+    source = std::make_unique<RecordingTee>(std::move(source), options.record_file,
+                                            options.on_record_failure);
   // Attached, symbols read, files open: nothing below needs a capability.
   drop_privileges(options.privileges);
   return source;

@@ -6,14 +6,17 @@
 #include <string>
 
 #include "privileges.hpp"
+#include "recording.hpp"
 #include "source.hpp"
 
 namespace rcuwatch {
 
 struct SourceOptions {
-  std::string replay_file;               // empty: the live kernel
-  double replay_speed = 0;               // 0: as fast as possible; 1: recorded speed; 2: twice that
-  std::string record_file;               // live only: also record to this file
+  std::string replay_file;  // empty: the live kernel
+  double replay_speed = 0;  // 0: as fast as possible; 1: recorded speed; 2: twice that
+  std::string record_file;  // live only: also record to this file
+  // A full disk stops `record` with the error; `stat --record` keeps the view.
+  RecordingFailure on_record_failure = RecordingFailure::Stop;
   uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
   uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
   PrivilegeOptions privileges;           // dropped once the source is open (--user)

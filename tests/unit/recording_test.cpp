@@ -1,7 +1,11 @@
 #include "recording.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -198,6 +202,86 @@ TEST_F(RecordingTest, ReadsFormatVersionsOneAndTwo) {
               RecordingReader r(path_);
             }).find("byte offset 8: format version 3 (this rcuwatch reads 1 to 2)"),
             std::string::npos);
+}
+
+// A full disk (here RLIMIT_FSIZE, in a child: EFBIG instead of ENOSPC) in
+// the middle of a tick: the writer cuts the file back to the records before
+// it, names the offset, and the file reads back without an error.
+TEST_F(RecordingTest, FailedWriteLeavesAValidRecording) {
+  uint64_t header_bytes, record_bytes;
+  {
+    RecordingWriter w(path_, header());
+    header_bytes = fs::file_size(path_);
+    w.write_tick(tick(1000));
+    record_bytes = fs::file_size(path_) - header_bytes;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlim_t limit = header_bytes + 2 * record_bytes + record_bytes / 2;
+    rlimit rl{limit, limit};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    RecordingWriter w(path_, header());
+    int written = 0;
+    try {
+      for (; written < 10; written++) w.write_tick(tick(1000 * (written + 1)));
+    } catch (const Error& e) {
+      const std::string want = "cannot write a tick at byte offset " +
+                               std::to_string(header_bytes + 2 * record_bytes) + ": File too large";
+      _exit(written == 2 && std::string(e.what()).find(want) != std::string::npos ? 0 : 2);
+    }
+    _exit(1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "1: no error; 2: wrong count or message";
+  EXPECT_EQ(fs::file_size(path_), header_bytes + 2 * record_bytes);
+  RecordingReader r(path_);
+  EXPECT_TRUE(r.next());
+  EXPECT_TRUE(r.next());
+  EXPECT_FALSE(r.next());  // a clean end: no partial record
+}
+
+// What a tee does then: `record` stops with the error, `stat --record`
+// keeps the ticks coming and keeps the error for its exit status.
+TEST_F(RecordingTest, TeeStopsOrKeepsGoingWhenTheRecordingFails) {
+  struct Ticks : Source {
+    SourceInfo info_{"test", "6.12", 2, {}};
+    SymbolNames names_;
+    const SourceInfo& info() const override { return info_; }
+    std::optional<Tick> next(Interval, const StopFlag&) override {
+      Tick t;
+      t.sample.time_ns = ++n * 1000;
+      return t;
+    }
+    const SymbolNames& names() const override { return names_; }
+    uint64_t n = 0;
+  };
+  for (auto mode : {RecordingFailure::Stop, RecordingFailure::KeepGoing}) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      signal(SIGXFSZ, SIG_IGN);
+      RecordingTee tee(std::make_unique<Ticks>(), path_, mode);
+      const rlim_t limit = fs::file_size(path_) + 100;
+      rlimit rl{limit, limit};
+      setrlimit(RLIMIT_FSIZE, &rl);
+      StopFlag stop;
+      int ticks = 0;
+      try {
+        for (; ticks < 10; ticks++) tee.next(Interval(1), stop);
+      } catch (const Error&) {
+        _exit(mode == RecordingFailure::Stop && ticks == 1 ? 0 : 3);
+      }
+      _exit(mode == RecordingFailure::KeepGoing &&
+                    tee.failure().find("recording stopped") != std::string::npos
+                ? 0
+                : 4);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << int(mode) << " " << status;
+  }
 }
 
 TEST_F(RecordingTest, HeaderOnlyFileIsEmptyNotAnError) {
