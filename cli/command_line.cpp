@@ -55,6 +55,18 @@ void add_source_flags(CLI::App* cmd, SourceOptions& so, bool replay_flag) {
           throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
       },
       "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
+  cmd->add_option("--ringbuf", so.ringbuf_bytes,
+                  "Live: bytes of the BPF ring buffer of lifecycle events (a power of two, "
+                  "4KiB to 1GiB; events that do not fit are counted as dropped)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            uint64_t v = 0;
+            if (!CLI::detail::lexical_cast(text, v) || v < 4096 || v > (1u << 30) || (v & (v - 1)))
+              return text + " bytes is not a power of two from 4KiB to 1GiB";
+            return "";
+          },
+          "power of two"));
   cmd->add_option("--user", so.privileges.user,
                   "Once attached, run as this user (every capability is dropped anyway)");
 }

@@ -38,6 +38,7 @@ std::unique_ptr<Source> open_source(const SourceOptions& options) {
     LoaderOptions lo;
     lo.max_pending_entries = options.max_pending_entries;
     lo.instance_filter = options.instance_filter;
+    lo.ringbuf_bytes = options.ringbuf_bytes;
     source = std::make_unique<LiveSource>(lo);
   }
   if (!options.record_file.empty())

@@ -19,6 +19,7 @@ struct SourceOptions {
   RecordingFailure on_record_failure = RecordingFailure::Stop;
   uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
   uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
+  uint32_t ringbuf_bytes = 256 * 1024;   // live: BPF ring buffer of lifecycle events
   PrivilegeOptions privileges;           // dropped once the source is open (--user)
 };
 

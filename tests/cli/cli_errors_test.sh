@@ -21,6 +21,7 @@ check "bad interval" 64 "error:" "$rw" stat -i -3
 check "no subcommand" 64 "error:" "$rw"
 check "missing recording" 64 "error:" "$rw" replay "$tmp/nope.rwrec"
 check "bad --instance" 64 "is not a hex kernel address" "$rw" stat --instance zz
+check "bad --ringbuf" 64 "--ringbuf: 3000 bytes is not a power of two from 4KiB to 1GiB" "$rw" stat --ringbuf 3000
 # NaN passes every comparison: it must be refused, not taken (issue 12, 9).
 check "-i nan" 64 "--interval: 'nan' is not a finite number" "$rw" stat -i nan
 check "--speed nan" 64 "--speed: 'nan' is not a finite number" "$rw" replay --speed nan "$data/testrun.rwrec"
