@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 
 #include "limits.hpp"
@@ -221,14 +222,26 @@ std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
 
 // Per instance: what is known of it and its flows; then the totals over
 // instances, pending figures included.
-void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
-                       Snapshot& snap) const {
+void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) {
   const Sample& s = in.sample;
   const double secs = in.secs;
   std::map<uint64_t, const InstanceEntry*> prev_inst;
   for (const auto& i : prev_.instances) prev_inst[i.instance] = &i;
   rw_instance_totals sum_now{}, sum_prev{};
+  std::map<uint64_t, uint64_t> active;  // this sample's instance_active_ns_
   for (const auto& i : s.instances) {
+    auto p = prev_inst.find(i.instance);
+    const bool hp = have_prev_ && p != prev_inst.end();
+    const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
+    accumulate(sum_now, i.totals);
+    accumulate(sum_prev, before);
+    const auto pending = rows.find(i.instance);
+    const bool moved =
+        !hp || std::memcmp(&i.totals, &before, sizeof(before)) != 0 || pending != rows.end();
+    const auto seen = instance_active_ns_.find(i.instance);
+    const uint64_t last = moved || seen == instance_active_ns_.end() ? s.time_ns : seen->second;
+    active[i.instance] = last;
+    if (retired(s.time_ns, last)) continue;  // counted in the totals, no row
     InstanceRow& row = rows[i.instance];
     row.instance = i.instance;
     row.name = in.name_of(i.instance);
@@ -236,16 +249,12 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
     row.flavor = i.info.srcu ? Flavor::Srcu : Flavor::Rcu;
     row.process = i.info.process;
     row.mode = mode_of(i.info.process);
-    auto p = prev_inst.find(i.instance);
-    const bool hp = have_prev_ && p != prev_inst.end();
-    const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
     set_flows(row, i.totals, before, secs, hp);
     row.immediate_objects = i.totals.immediate_objects;
     row.list_objects = i.totals.list_objects;
     row.untracked_objects = i.totals.untracked_objects;
-    accumulate(sum_now, i.totals);
-    accumulate(sum_prev, before);
   }
+  instance_active_ns_ = std::move(active);  // instances gone from the maps are forgotten
 
   Totals& t = snap.totals;
   for (auto& [addr, row] : rows) {
@@ -268,6 +277,30 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
   if (have_prev_ && secs > 0)
     t.pending_bytes_per_sec = (double(t.pending_bytes) - double(prev_.pending_bytes)) / secs;
   snap.losses.untracked_objects = sum_now.untracked_objects;
+  retire_flavors(s, snap);
+}
+
+// An SRCU flavor retires when its grace-period counters stopped moving for
+// the retire time and no instance with a row uses it; RCU never does.
+void Aggregator::retire_flavors(const Sample& s, Snapshot& snap) {
+  std::map<uint64_t, const rw_gp_stats*> prev_gp;
+  for (const auto& g : prev_.grace_periods) prev_gp[g.key] = &g.stats;
+  std::map<uint64_t, bool> used;  // srcu_struct -> an instance with a row uses it
+  for (const auto& row : snap.instances) used[row.srcu] = true;
+  std::map<uint64_t, uint64_t> active;
+  for (const auto& g : s.grace_periods) {
+    if (g.key == 0) continue;
+    const auto p = prev_gp.find(g.key);
+    const bool moved =
+        !have_prev_ || p == prev_gp.end() || std::memcmp(&g.stats, p->second, sizeof(g.stats)) != 0;
+    const auto seen = flavor_active_ns_.find(g.key);
+    active[g.key] = moved || seen == flavor_active_ns_.end() ? s.time_ns : seen->second;
+  }
+  std::erase_if(snap.grace_periods, [&](const GracePeriodStats& g) {
+    const auto a = active.find(g.key);
+    return a != active.end() && retired(s.time_ns, a->second) && !used[g.key];
+  });
+  flavor_active_ns_ = std::move(active);
 }
 
 }  // namespace rcuwatch
