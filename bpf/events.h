@@ -4,9 +4,15 @@
  * (bpf/rcuwatch.bpf.c), the userspace decoder and the recording format.
  * Any change to a struct here bumps RW_ABI_VERSION; recordings carry it.
  *
- * The kernel side is the rcu_pending tracepoints of
- * kernel/rcu_pending-tracepoints.patch (see docs/kernel.md) and the RCU/SRCU
- * grace-period tracepoints rcu:rcu_grace_period and rcu:srcu_grace_period.
+ * The kernel side is the rcu_pending tracepoints of kernel/patches/ (0003,
+ * see docs/kernel.md) and the RCU/SRCU grace-period tracepoints
+ * rcu:rcu_grace_period (0005 adds "endpoll") and rcu:srcu_grace_period (0004),
+ * or, on stock kernels, function hooks that feed the same maps.
+ *
+ * ABI 2: three rw_stat counters added (unsized objects, late placements,
+ * nested enqueues) and rw_instance_totals.preexisting_*. Recordings of ABI 1
+ * stay readable: their stats array ends after RW_STAT_PROCESS_MISMATCH, their
+ * totals after untracked_objects.
  */
 #ifndef RCUWATCH_EVENTS_H
 #define RCUWATCH_EVENTS_H
@@ -15,7 +21,7 @@
 #include <linux/types.h>
 #endif
 
-#define RW_ABI_VERSION 1
+#define RW_ABI_VERSION 2
 
 /* Where a pending object sits (enum rcu_pending_where in the patch). */
 enum rw_where {
@@ -55,6 +61,8 @@ struct rw_instance_totals {
 	__u64 immediate_bytes;
 	__u64 list_objects;      /* enqueued on the list fallback */
 	__u64 untracked_objects; /* processed or dequeued but never seen enqueued (attached late, map full) */
+	__u64 preexisting_objects; /* already queued when rcuwatch attached (stock modes' census) */
+	__u64 preexisting_bytes;
 };
 
 /* What is known of an instance, filled on first sight. */
@@ -62,6 +70,13 @@ struct rw_instance_info {
 	__u64 srcu;    /* struct srcu_struct *, 0 for plain RCU */
 	__u64 process; /* process function, or RW_PROCESS_KVFREE / RW_PROCESS_CALL_RCU */
 	__u64 first_seen_ns;
+};
+
+/* What the census learned of an instance (bcachefs's key cache): map instance_labels. */
+struct rw_instance_label {
+	char fs[40];  /* struct bch_fs.name */
+	__u32 index;  /* btree_key_cache.pending[index] */
+	__u32 pad;
 };
 
 /* Grace-period flavor key: 0 for RCU, else the srcu_struct address. */
@@ -85,6 +100,10 @@ enum rw_stat {
 	RW_STAT_PENDING_MAP_FULL,    /* objects not broken down per seq: pending map full */
 	RW_STAT_EVENTS,              /* tracepoint hits handled */
 	RW_STAT_PROCESS_MISMATCH,    /* process batches whose count differed from what was tracked */
+	RW_STAT_ABI1_NR,             /* the stats of ABI 1 end here */
+	RW_STAT_UNSIZED_OBJECTS = RW_STAT_ABI1_NR, /* objects whose size is unknown: counted as 0 bytes */
+	RW_STAT_LATE_PLACEMENTS,     /* stock: objects whose queue was known only at enqueue's return */
+	RW_STAT_NESTED_ENQUEUES,     /* stock: enqueues nested too deep to track (become untracked) */
 	RW_STAT_NR,
 };
 

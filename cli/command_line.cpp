@@ -7,6 +7,7 @@
 #include <limits>
 #include <ostream>
 
+#include "attach_mode.hpp"
 #include "error.hpp"
 #include "limits.hpp"
 
@@ -55,6 +56,19 @@ void add_source_flags(CLI::App* cmd, SourceOptions& so, bool replay_flag) {
           throw CLI::ValidationError("--instance", "'" + addr + "' is not a hex kernel address");
       },
       "Live: watch only the rcu_pending instance at this address (hex, as in the JSON)");
+  cmd->add_option_function<std::string>(
+         "--attach",
+         [&so](const std::string& mode) {
+           if (!parse_attach_mode(mode, &so.attach))
+             throw CLI::ValidationError("--attach",
+                                        "'" + mode + "' is not auto, tracepoint, fentry or kprobe");
+         },
+         "Live: how to hook the kernel: auto (default: the first that works), tracepoint (our "
+         "patch), fentry or kprobe (stock kernels)")
+      ->type_name("MODE");
+  cmd->add_option("--max-tracked-objects", so.max_tracked_objects,
+                  "Live, fentry/kprobe: objects whose queue rcuwatch remembers for dequeues")
+      ->check(CLI::Range(1024u, 1u << 24));
   cmd->add_option("--ringbuf", so.ringbuf_bytes,
                   "Live: bytes of the BPF ring buffer of lifecycle events (a power of two, "
                   "4KiB to 1GiB; events that do not fit are counted as dropped)")
@@ -69,6 +83,68 @@ void add_source_flags(CLI::App* cmd, SourceOptions& so, bool replay_flag) {
           "power of two"));
   cmd->add_option("--user", so.privileges.user,
                   "Once attached, run as this user (every capability is dropped anyway)");
+}
+
+// A finite number from 0 to `max` (CLI::Range lets NaN through).
+CLI::Validator number_up_to(double max, const std::string& what) {
+  return CLI::Validator(
+      [max, what](const std::string& text) -> std::string {
+        double v = 0;
+        size_t end = 0;
+        try {
+          v = std::stod(text, &end);
+        } catch (const std::exception&) {
+          end = 0;
+        }
+        if (end == 0 || end != text.size() || !std::isfinite(v) || v < 0 || v > max)
+          return fmt::format("'{}' is not {} from 0 to {:.0f}", text, what, max);
+        return "";
+      },
+      "");
+}
+
+void seconds_flag(CLI::App* cmd, const std::string& name, uint64_t& ns, const std::string& help) {
+  cmd->add_option_function<double>(
+         name, [&ns](double s) { ns = uint64_t(std::llround(s * 1e9)); },
+         fmt::format("{} (default {:g})", help, double(ns) / 1e9))
+      ->type_name("SECONDS")
+      ->check(number_up_to(365 * 86400.0, "a number of seconds"));
+}
+
+// The detectors' limits (userspace/detection.hpp), on every command that
+// evaluates them; 0 turns a detector off. docs/diagnosing.md.
+void add_detector_flags(CLI::App* cmd, DetectorLimits& l) {
+  const std::string group = "Detectors (0 turns one off; docs/diagnosing.md)";
+  const auto in_group = [&](CLI::Option* o) { o->group(group); };
+  seconds_flag(cmd, "--stranded-age", l.stranded_age_ns,
+               "Pending this long (s) counts as stranded (stranded_bytes, report episodes)");
+  in_group(cmd->get_option("--stranded-age"));
+  in_group(cmd->add_option("--stranded-bytes", l.stranded_bytes,
+                           "stranded_bytes: fires from this many stranded bytes (e.g. 1MiB)")
+               ->transform(CLI::AsSizeValue(false))
+               ->check(CLI::Range(int64_t(0), int64_t(1) << 50))
+               ->capture_default_str());
+  seconds_flag(cmd, "--stranded-for", l.stranded_for_ns,
+               "stranded_bytes: ... held for this long (s)");
+  in_group(cmd->get_option("--stranded-for"));
+  seconds_flag(cmd, "--gp-limit", l.gp_ns,
+               "gp_too_long: a grace period running this long (s), per RCU/SRCU flavor");
+  in_group(cmd->get_option("--gp-limit"));
+  in_group(cmd->add_option("--flood-rate", l.flood_objects_per_sec,
+                           "callback_flood: objects queued per second on one CPU")
+               ->check(number_up_to(1e12, "a rate"))
+               ->capture_default_str());
+  seconds_flag(cmd, "--lag-limit", l.lag_ns,
+               "processing_lag: objects not processed this long (s) after their grace period");
+  in_group(cmd->get_option("--lag-limit"));
+  in_group(cmd->add_option("--list-fallback-objects", l.list_fallback_objects,
+                           "list_fallback: objects put on the list in one interval")
+               ->check(CLI::Range(uint64_t(0), uint64_t(1) << 40))
+               ->capture_default_str());
+  in_group(
+      cmd->add_option("--loss-limit", l.losses, "losses: events or objects lost in one interval")
+          ->check(CLI::Range(uint64_t(0), uint64_t(1) << 40))
+          ->capture_default_str());
 }
 
 }  // namespace
@@ -91,6 +167,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   stat_cmd->add_flag("--final", c.stat.final_only, "Print only the last interval");
   add_source_flags(stat_cmd, c.stat.source, true);
   stat_cmd->add_option("--record", c.stat.source.record_file, "Also record to FILE");
+  add_detector_flags(stat_cmd, c.stat.detectors);
 
   // replay and record fill c.stat too: one of the three runs.
   auto* replay_cmd = app.add_subcommand("replay", "Play a recording through the aggregator");
@@ -102,6 +179,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   replay_cmd->add_option("-n,--count", c.stat.count, "Stop after this many intervals")
       ->check(CLI::PositiveNumber);
   add_source_flags(replay_cmd, c.stat.source, false);
+  add_detector_flags(replay_cmd, c.stat.detectors);
 
   auto* record_cmd = app.add_subcommand("record", "Record the live kernel to a file for replay");
   record_cmd->add_option("-o,--output", c.stat.source.record_file, "Recording to write")
@@ -137,6 +215,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   top_cmd->add_option("--crit-age", top.crit_age_seconds, "Pending age (s) shown as critical")
       ->check(finite_number(0));
   add_source_flags(top_cmd, top.source, true);
+  add_detector_flags(top_cmd, top.detectors);
 
   auto* exporter_cmd = app.add_subcommand("exporter", "Serve Prometheus metrics over HTTP");
   ExporterOptions& exporter = c.exporter;
@@ -155,9 +234,12 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
   add_source_flags(exporter_cmd, exporter.source, true);
+  add_detector_flags(exporter_cmd, exporter.detectors);
 
   auto* report_cmd =
-      app.add_subcommand("report", "One-page diagnostic report of a recording, for bug reports");
+      app.add_subcommand("report",
+                         "One-page diagnostic report of a recording, for bug reports; exit status "
+                         "3 when a detector fired, 0 when none did");
   ReportCommandOptions& report = c.report;
   report_cmd->add_option("file", report.source.replay_file, "Recording made by 'rcuwatch record'")
       ->check(CLI::ExistingFile);
@@ -169,13 +251,10 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   report_cmd
       ->add_option("-i,--interval", report.interval_seconds, "--live: seconds between samples")
       ->check(finite_number(0.01, 3600));
-  report_cmd
-      ->add_option("--stranded-age", report.stranded_age_seconds,
-                   "Oldest pending age (s) from which memory counts as stranded")
-      ->capture_default_str()
-      ->check(finite_number(0));
-  report_cmd->add_flag("--json", report.json, "The report as one JSON object");
+  report_cmd->add_flag("--json", report.json,
+                       "The report as one JSON object; exit status 3 when a detector fired");
   add_source_flags(report_cmd, report.source, false);
+  add_detector_flags(report_cmd, report.detectors);
 
   try {
     app.parse(argc, argv);

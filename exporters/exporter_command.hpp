@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "detection.hpp"
 #include "sources.hpp"
 #include "stop.hpp"
 
@@ -27,11 +29,17 @@ struct ExporterOptions {
   double interval_seconds = 1.0;  // -i: between snapshots
   size_t max_seq_series = 20;
   SourceOptions source;
+  DetectorLimits detectors;
 };
 
 // Serves until `stop` (SIGINT/SIGTERM). A replay that ends keeps its last
 // snapshot served. Throws rcuwatch::Error: usage (bad address), failure
 // (cannot listen, source error) or no hooks (from open_source).
 int run_exporter(const ExporterOptions& options, const StopFlag& stop);
+
+// The same on a source opened by the caller (options.source is not used):
+// the memory benchmark serves a recording looped for hours this way.
+int run_exporter(const ExporterOptions& options, std::unique_ptr<Source> source,
+                 const StopFlag& stop);
 
 }  // namespace rcuwatch

@@ -17,9 +17,16 @@ namespace {
 // exported_instance (scrape_config honor_labels).
 constexpr const char* kInstanceLabel = "rcu_pending";
 
-std::string value_text(uint64_t v) { return fmt::format("{}", v); }
-std::string value_text(int64_t v) { return fmt::format("{}", v); }
-std::string value_text(double v) { return prometheus_value(v); }
+// A sample value appended to `out`, without a string of its own (a /metrics
+// body has thousands: 3 per CPU, 13 per instance).
+void append_value(std::string& out, uint64_t v) {
+  fmt::format_to(std::back_inserter(out), "{}", v);
+}
+void append_value(std::string& out, int64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
+void append_value(std::string& out, double v) { out += prometheus_value(v); }
+
+// What prometheus_label_value() returns, appended to `out`.
+void append_label_value(std::string& out, std::string_view v);
 
 double seconds(uint64_t ns) { return double(ns) / 1e9; }
 
@@ -42,13 +49,13 @@ class Family {
         if (i) samples_ += ',';
         samples_ += labels[i].first;
         samples_ += "=\"";
-        samples_ += prometheus_label_value(labels[i].second);
+        append_label_value(samples_, labels[i].second);
         samples_ += '"';
       }
       samples_ += '}';
     }
     samples_ += ' ';
-    samples_ += value_text(value);
+    append_value(samples_, value);
     samples_ += '\n';
   }
 
@@ -240,6 +247,47 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
   for (auto* f : {&completed, &last, &since, &in_progress, &hist}) out.push_back(std::move(*f));
 }
 
+// Per detector and subject (docs/diagnosing.md). The subject's label says
+// what it is: rcu_pending (an instance), grace_period (a flavor), cpu, or
+// none (machine-wide: stranded_bytes, losses). Every subject a detector
+// looked at has a series, 0 when it does not fire, so alerts see it clear.
+void detector_metrics(const Snapshot& s, const Names& instances, std::vector<Family>& out) {
+  auto gp_names = unique_names(
+      s.grace_periods, [](const GracePeriodStats& g) -> const std::string& { return g.name; },
+      [](const GracePeriodStats& g) { return g.key; });
+  Family firing("rcuwatch_detector_firing", "gauge",
+                "1 while the detector fires for this subject (rcu_pending instance, grace_period "
+                "flavor, cpu, or the whole machine).");
+  Family episodes("rcuwatch_detector_episodes_total", "counter",
+                  "Episodes of the detector for this subject that fired, since start.");
+  Family limit("rcuwatch_detector_limit", "gauge",
+               "The detector's limit in its unit (bytes, seconds, objects per second, objects "
+               "or events per interval); 0: off.");
+  for (const auto& st : s.detections.states) {
+    Labels l{{"detector", to_string(st.detector)}};
+    const Subject& sub = st.subject;
+    if (sub.kind == SubjectKind::Instance) {
+      auto n = instances.find(sub.key);
+      l.emplace_back(kInstanceLabel, n != instances.end() ? n->second : sub.name);
+    } else if (sub.kind == SubjectKind::GracePeriod) {
+      auto n = gp_names.find(sub.key);
+      l.emplace_back("grace_period", n != gp_names.end() ? n->second : sub.name);
+    } else if (sub.kind == SubjectKind::Cpu) {
+      l.emplace_back("cpu", fmt::format("{}", sub.key));
+    }
+    firing.add(l, uint64_t(st.firing));
+    episodes.add(l, st.episodes);
+  }
+  for (Detector d : kDetectors) {
+    double v = limit_of(d, s.detections.limits);
+    if (d == Detector::GracePeriodTooLong || d == Detector::ProcessingLag) v /= 1e9;  // seconds
+    limit.add({{"detector", to_string(d)}}, v);
+  }
+  out.push_back(std::move(firing));
+  out.push_back(std::move(episodes));
+  out.push_back(std::move(limit));
+}
+
 void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Family>& out) {
   Family build("rcuwatch_build_info", "gauge", "rcuwatch version, value 1.");
   build.add({{"version", st.version}}, uint64_t(1));
@@ -278,8 +326,19 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
       "rcuwatch_list_fallback_seqs_total", "counter",
       "Seqs opened on the list fallback (from ring-buffer events: see dropped events).");
   fallbacks.add({}, s->totals.list_fallbacks);
-  Family events("rcuwatch_bpf_events_total", "counter",
-                "Tracepoint hits handled by the BPF programs.");
+  Family unsized("rcuwatch_unsized_objects_total", "counter",
+                 "Objects whose size rcuwatch could not read (stock kernels: vmalloc), counted "
+                 "as 0 bytes.");
+  unsized.add({}, s->losses.unsized_objects);
+  Family nested("rcuwatch_nested_enqueues_total", "counter",
+                "Stock kernels: enqueues nested too deep to follow (their objects show as "
+                "untracked).");
+  nested.add({}, s->losses.nested_enqueues);
+  Family late("rcuwatch_late_placements_total", "counter",
+              "Stock kernels: objects whose queue was known only when rcu_pending_enqueue() "
+              "returned (their CPU is the one it returned on).");
+  late.add({}, s->losses.late_placements);
+  Family events("rcuwatch_bpf_events_total", "counter", "Hook hits handled by the BPF programs.");
   events.add({}, s->losses.events);
   Family attach("rcuwatch_attach_info", "gauge",
                 "How rcuwatch is attached to the kernel (mode), value 1.");
@@ -288,8 +347,8 @@ void self_metrics(const Snapshot* s, const ExporterStatus& st, std::vector<Famil
                "1 for each kernel hook attached, 0 for each the kernel lacks or refused.");
   for (const auto& h : s->attachment.attached) hooks.add({{"hook", h}}, uint64_t(1));
   for (const auto& h : s->attachment.missing) hooks.add({{"hook", h}}, uint64_t(0));
-  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks, &events,
-                  &attach, &hooks})
+  for (auto* f : {&source, &ended, &progress, &stamp, &drops, &full, &mismatch, &fallbacks,
+                  &unsized, &nested, &late, &events, &attach, &hooks})
     out.push_back(std::move(*f));
 }
 
@@ -301,9 +360,18 @@ std::string prometheus_value(double v) {
   return fmt::format("{}", v);
 }
 
-std::string prometheus_label_value(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
+namespace {
+
+void append_label_value(std::string& out, std::string_view v) {
+  // Most values (CPU numbers, symbols, "rcu") need no escape: one append.
+  const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && c != '\\' && c != '"' && c != '\n';
+  });
+  if (plain) {
+    out += v;
+    return;
+  }
   for (size_t i = 0; i < v.size();) {
     const auto c = static_cast<unsigned char>(v[i]);
     if (c == '\\') {
@@ -341,6 +409,14 @@ std::string prometheus_label_value(std::string_view v) {
     }
     i++;
   }
+}
+
+}  // namespace
+
+std::string prometheus_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  append_label_value(out, v);
   return out;
 }
 
@@ -353,6 +429,7 @@ std::string prometheus_text(const Snapshot* s, const ExporterStatus& status,
     cpu_metrics(*s, families);
     seq_metrics(*s, names, options, families);
     grace_period_metrics(*s, families);
+    if (s->detections.evaluated) detector_metrics(*s, names, families);
   }
   self_metrics(s, status, families);
   std::string out;

@@ -34,10 +34,30 @@ void keep_episode(Report& r, Episode e, size_t max) {
 
 Amount amount(const Flow& f) { return {f.objects.total, f.bytes.total}; }
 
+// Keeps at most `max` detector episodes, dropping the shortest.
+void keep_detector_episode(ReportDetector& d, ReportDetectorEpisode e, size_t max) {
+  d.episodes_total++;
+  d.episodes.push_back(std::move(e));
+  if (d.episodes.size() <= max) return;
+  d.episodes.erase(
+      std::min_element(d.episodes.begin(), d.episodes.end(),
+                       [](const auto& a, const auto& b) { return a.duration_ns < b.duration_ns; }));
+}
+
 }  // namespace
 
 ReportBuilder::ReportBuilder(ReportOptions options) : options_(options) {
   report_.stranded_age_ns = options_.stranded_age_ns;
+  for (Detector d : kDetectors) {
+    ReportDetector r;
+    r.detector = d;
+    report_.detectors.push_back(r);
+  }
+}
+
+bool Report::any_detector_fired() const {
+  return std::any_of(detectors.begin(), detectors.end(),
+                     [](const ReportDetector& d) { return d.episodes_total > 0; });
 }
 
 void ReportBuilder::set_source(const std::string& description, const std::string& kernel_release) {
@@ -139,6 +159,28 @@ void ReportBuilder::add(const Snapshot& s) {
     }
 
   update_episode(s);
+
+  detector_limits_ = s.detections.limits;
+  for (const DetectorEpisode& e : s.detections.ended)
+    keep_detector_episode(report_.detectors[size_t(e.detector)], report_episode(e, false),
+                          options_.max_episodes);
+  firing_.clear();
+  for (const DetectorState& st : s.detections.states)
+    if (st.firing && st.episode) firing_.push_back(*st.episode);
+}
+
+ReportDetectorEpisode ReportBuilder::report_episode(const DetectorEpisode& e, bool ongoing) const {
+  ReportDetectorEpisode r;
+  r.ongoing = ongoing;
+  r.episode = e;
+  r.episode.onset_ns = rel(e.onset_ns);
+  r.episode.firing_ns = rel(e.firing_ns);
+  r.episode.peak_at_ns = rel(e.peak_at_ns);
+  r.episode.end_ns = ongoing ? 0 : rel(e.end_ns);
+  r.duration_ns = (ongoing ? report_.source.span_ns : r.episode.end_ns) - r.episode.onset_ns;
+  r.summary = describe(e.detector, e.subject, e.peak, e.at_peak, e.peak_at_ns - e.onset_ns,
+                       detector_limits_);
+  return r;
 }
 
 void ReportBuilder::update_episode(const Snapshot& s) {
@@ -238,6 +280,18 @@ std::string ReportBuilder::grace_period_name(uint64_t key) const {
 Report ReportBuilder::finish() const {
   Report r = report_;
   if (open_) keep_episode(r, finalize(*open_, r.source.span_ns, true), options_.max_episodes);
+  for (const DetectorEpisode& e : firing_)
+    keep_detector_episode(r.detectors[size_t(e.detector)], report_episode(e, true),
+                          options_.max_episodes);
+  for (ReportDetector& d : r.detectors) {
+    d.limit = limit_of(d.detector, detector_limits_);
+    d.limit_text = describe_limit(d.detector, detector_limits_);
+    d.firing_at_end = std::any_of(firing_.begin(), firing_.end(), [&](const DetectorEpisode& e) {
+      return e.detector == d.detector;
+    });
+    std::sort(d.episodes.begin(), d.episodes.end(),
+              [](const auto& a, const auto& b) { return a.episode.onset_ns < b.episode.onset_ns; });
+  }
   std::sort(r.episodes.begin(), r.episodes.end(),
             [](const Episode& a, const Episode& b) { return a.start_ns < b.start_ns; });
 

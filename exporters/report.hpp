@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "detectors.hpp"
 #include "snapshot.hpp"
 
 namespace rcuwatch {
@@ -113,8 +114,29 @@ struct ReportGracePeriod {
   bool in_progress = false;        // at the last sample
 };
 
+// One detector over the whole stream (detectors.hpp evaluated them; the
+// report only collects). Episode times are from the first sample; an
+// ongoing episode (still firing at the last sample) has end_ns 0.
+struct ReportDetectorEpisode {
+  DetectorEpisode episode;
+  bool ongoing = false;
+  uint64_t duration_ns = 0;  // onset to end (to the last sample if ongoing)
+  std::string summary;       // describe() at the peak
+};
+
+struct ReportDetector {
+  Detector detector = Detector::StrandedBytes;
+  double limit = 0;  // 0: off
+  std::string limit_text;
+  uint64_t episodes_total = 0;  // that fired; > episodes.size() when some were not kept
+  bool firing_at_end = false;
+  std::vector<ReportDetectorEpisode> episodes;  // by onset
+};
+
 struct Report {
   ReportSource source;
+  // Every detector in kDetectors order, whether it fired or not: the verdict.
+  std::vector<ReportDetector> detectors;
   uint64_t stranded_age_ns = 0;
   ReportPeak peak;           // by bytes
   int64_t peak_objects = 0;  // most objects pending at any sample
@@ -126,6 +148,8 @@ struct Report {
   uint64_t episodes_total = 0;            // > episodes.size() when some were not kept
   std::vector<ReportGracePeriod> grace_periods;
   Losses losses;  // at the last sample
+
+  bool any_detector_fired() const;
 };
 
 class ReportBuilder {
@@ -161,6 +185,7 @@ class ReportBuilder {
 
   uint64_t rel(uint64_t time_ns) const { return time_ns - report_.source.first_sample_ns; }
   void update_episode(const Snapshot& s);
+  ReportDetectorEpisode report_episode(const DetectorEpisode& e, bool ongoing) const;
   Episode finalize(const OpenEpisode& o, uint64_t end_ns, bool ongoing) const;
   std::string grace_period_name(uint64_t key) const;
 
@@ -170,6 +195,8 @@ class ReportBuilder {
   std::map<uint64_t, InstanceAcc> instances_;
   std::map<uint64_t, GpAcc> grace_periods_;
   std::optional<OpenEpisode> open_;
+  DetectorLimits detector_limits_;
+  std::vector<DetectorEpisode> firing_;  // at the last sample: ongoing unless they end
 };
 
 }  // namespace rcuwatch

@@ -20,9 +20,10 @@ int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
     throw Error("report needs a recording FILE, or --live to watch the running kernel", kExitUsage);
   if (o.live && !o.source.replay_file.empty())
     throw Error("report takes a recording FILE or --live, not both", kExitUsage);
-  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop);
+  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop, -1,
+                        o.detectors);
   ReportOptions ro;
-  ro.stranded_age_ns = uint64_t(o.stranded_age_seconds * 1e9);
+  ro.stranded_age_ns = o.detectors.stranded_age_ns;
   ReportBuilder builder(ro);
   builder.set_source(stream.source().info().description, stream.source().info().kernel_release);
   const auto deadline =
@@ -45,7 +46,7 @@ int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
     fmt::print("{}", format_report(r));
   flush_stdout();
   stream.rethrow_error();
-  return kExitOk;
+  return r.any_detector_fired() ? kExitDetectorFired : kExitOk;
 }
 
 }  // namespace rcuwatch

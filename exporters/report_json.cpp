@@ -2,12 +2,37 @@
 
 #include <fmt/format.h>
 
+#include "snapshot_json.hpp"
+
 namespace rcuwatch {
 
 namespace {
 
 nlohmann::json bucket_json(const DurationBucket& b) {
   return {{"low_ns", b.low_ns}, {"high_ns", b.high_ns}};
+}
+
+nlohmann::json detectors_json(const Report& r) {
+  using nlohmann::json;
+  json out = json::array();
+  for (const auto& d : r.detectors) {
+    json eps = json::array();
+    for (const auto& re : d.episodes) {
+      json e = to_json(re.episode);  // as `stat --json` has it, times from the first sample
+      e["ongoing"] = re.ongoing;
+      e["duration_ns"] = re.duration_ns;
+      e["summary"] = re.summary;
+      eps.push_back(std::move(e));
+    }
+    out.push_back({{"detector", to_string(d.detector)},
+                   {"limit", d.limit},
+                   {"unit", value_unit(d.detector)},
+                   {"limit_text", d.limit_text},
+                   {"episodes_total", d.episodes_total},
+                   {"firing_at_end", d.firing_at_end},
+                   {"episodes", eps}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -25,6 +50,11 @@ nlohmann::json to_json(const Report& r) {
                  {"min_interval_ns", src.min_interval_ns},
                  {"max_interval_ns", src.max_interval_ns}};
   if (!src.error.empty()) j["source"]["error"] = src.error;
+  json fired = json::array();
+  for (const auto& d : r.detectors)
+    if (d.episodes_total) fired.push_back(to_string(d.detector));
+  j["verdict"] = {{"detector_fired", r.any_detector_fired()}, {"fired", fired}};
+  j["detectors"] = detectors_json(r);
   j["stranded_age_ns"] = r.stranded_age_ns;
   j["peak"] = {{"bytes", r.peak.bytes},
                {"objects", r.peak.objects},
@@ -104,6 +134,8 @@ nlohmann::json to_json(const Report& r) {
                  {"untracked_objects", r.losses.untracked_objects},
                  {"process_mismatch", r.losses.process_mismatch},
                  {"pending_map_full", r.losses.pending_map_full},
+                 {"unsized_objects", r.losses.unsized_objects},
+                 {"nested_enqueues", r.losses.nested_enqueues},
                  {"events", r.losses.events}};
   return j;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "units.hpp"
 
@@ -34,10 +35,69 @@ std::string objects_bytes(const Amount& a) {
 }
 
 std::string loss_line(const Losses& l) {
-  return fmt::format(
+  std::string line = fmt::format(
       "{} ring-buffer drops, {} untracked objects, {} process mismatches, {} objects not per seq "
       "(map full)",
       l.ringbuf_drops, l.untracked_objects, l.process_mismatch, l.pending_map_full);
+  // Stock kernels only: named when they happen.
+  if (l.unsized_objects) line += fmt::format(", {} objects of unknown size", l.unsized_objects);
+  if (l.nested_enqueues) line += fmt::format(", {} nested enqueues", l.nested_enqueues);
+  return line;
+}
+
+std::string episodes(uint64_t n) { return fmt::format("{} episode{}", n, n == 1 ? "" : "s"); }
+
+// "2 detectors fired: stranded_bytes (1 episode), gp_too_long (1 episode on rpl_srcu)".
+std::string verdict(const Report& r) {
+  std::vector<std::string> fired;
+  for (const auto& d : r.detectors) {
+    if (!d.episodes_total) continue;
+    std::vector<std::string> subjects;
+    for (const auto& e : d.episodes)
+      if (!e.episode.subject.name.empty() &&
+          std::find(subjects.begin(), subjects.end(), e.episode.subject.name) == subjects.end())
+        subjects.push_back(e.episode.subject.name);
+    fired.push_back(fmt::format("{} ({}{}{})", to_string(d.detector), episodes(d.episodes_total),
+                                subjects.empty() ? "" : " on ", fmt::join(subjects, ", ")));
+  }
+  if (fired.empty()) return "no detector fired";
+  return fmt::format("{} detector{} fired: {}", fired.size(), fired.size() == 1 ? "" : "s",
+                     fmt::join(fired, ", "));
+}
+
+void detector_lines(const Report& r, const std::function<void(const std::string&)>& line) {
+  line(
+      "Detectors (an episode runs from its first sample at the limit to the first below it; "
+      "evidence at its peak)");
+  size_t w = 0;
+  for (const auto& d : r.detectors) w = std::max(w, std::string(to_string(d.detector)).size());
+  for (const auto& d : r.detectors) {
+    line(fmt::format("  {:<{}}  {}: {}{}", to_string(d.detector), w, d.limit_text,
+                     d.episodes_total ? episodes(d.episodes_total) : "none",
+                     d.episodes_total > d.episodes.size()
+                         ? fmt::format(", the {} longest shown", d.episodes.size())
+                         : ""));
+    int n = 0;
+    for (const auto& re : d.episodes) {
+      const DetectorEpisode& e = re.episode;
+      const std::string end = re.ongoing ? "the end, still firing" : at(e.end_ns);
+      const std::string firing =
+          e.firing_ns != e.onset_ns ? fmt::format(", firing from {}", at(e.firing_ns)) : "";
+      line(fmt::format("    #{} {}{} to {} ({}{}): peak at {}", ++n,
+                       e.subject.name.empty() ? "" : e.subject.name + " ", at(e.onset_ns), end,
+                       span(re.duration_ns), firing, at(e.peak_at_ns)));
+      line("       " + re.summary);
+      std::vector<std::string> where;
+      if (!e.instances.empty())
+        where.push_back(fmt::format("instances {}", fmt::join(e.instances, ", ")));
+      if (!e.grace_periods.empty())
+        where.push_back(fmt::format("grace periods {}", fmt::join(e.grace_periods, ", ")));
+      if (!e.cpus.empty()) where.push_back(fmt::format("CPUs {}", cpu_list(e.cpus)));
+      if (!where.empty()) line(fmt::format("       involved: {}", fmt::join(where, "; ")));
+      for (const auto& c : e.call_sites)
+        line(fmt::format("       call site {} {}", format_bytes(c.bytes), c.function));
+    }
+  }
 }
 
 }  // namespace
@@ -63,6 +123,7 @@ std::string format_report(const Report& r) {
     line(fmt::format("WARNING: rcuwatch lost data: {}; counts below may be inexact (see Losses)",
                      loss_line(r.losses)));
   line("");
+  line(fmt::format("Verdict:  {}", verdict(r)));
   const std::string interval =
       src.samples < 2 ? "-"
       : src.min_interval_ns / 1'000'000 == src.max_interval_ns / 1'000'000
@@ -83,6 +144,9 @@ std::string format_report(const Report& r) {
   line(fmt::format("Final:    {} in {} objects{}", format_bytes(r.final_bytes), r.final_objects,
                    r.final_objects ? ", oldest " + format_duration_ns(r.final_oldest_age_ns) : ""));
   line(fmt::format("Losses:   {}", loss_line(r.losses)));
+
+  line("");
+  detector_lines(r, line);
 
   line("");
   line(fmt::format("Stranded episodes (oldest pending >= {}): {}{}",

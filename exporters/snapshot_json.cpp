@@ -22,6 +22,28 @@ void add_flows(nlohmann::json& j, const Row& row) {
   });
 }
 
+// Detectors firing (with their episode so far), the episode counts of every
+// subject that fired, and the episodes that ended at this sample.
+nlohmann::json detections_json(const Detections& d) {
+  using nlohmann::json;
+  json firing = json::array(), episodes = json::array(), ended = json::array();
+  for (const auto& st : d.states) {
+    if (st.episodes)
+      episodes.push_back({{"detector", to_string(st.detector)},
+                          {"subject", to_json(st.subject)},
+                          {"episodes", st.episodes}});
+    if (!st.firing) continue;
+    firing.push_back({{"detector", to_string(st.detector)},
+                      {"subject", to_json(st.subject)},
+                      {"value", st.value},
+                      {"unit", value_unit(st.detector)},
+                      {"contributions", to_json(st.detector, st.contributions)},
+                      {"episode", st.episode ? to_json(*st.episode) : json()}});
+  }
+  for (const auto& e : d.ended) ended.push_back(to_json(e));
+  return {{"firing", firing}, {"episodes", episodes}, {"ended", ended}};
+}
+
 // Everything but the three arrays that grow with pending entries (cpus,
 // seq_cpus, seqs), which to_json() and write_json_line() add row by row.
 nlohmann::json summary_json(const Snapshot& s) {
@@ -48,6 +70,9 @@ nlohmann::json summary_json(const Snapshot& s) {
                  {"pending_map_full", s.losses.pending_map_full},
                  {"process_mismatch", s.losses.process_mismatch},
                  {"untracked_objects", s.losses.untracked_objects},
+                 {"unsized_objects", s.losses.unsized_objects},
+                 {"nested_enqueues", s.losses.nested_enqueues},
+                 {"late_placements", s.losses.late_placements},
                  {"events", s.losses.events}};
   j["instances"] = json::array();
   for (const auto& i : s.instances) {
@@ -60,7 +85,9 @@ nlohmann::json summary_json(const Snapshot& s) {
                 {"oldest_age_ns", i.oldest_age_ns},
                 {"immediate_objects", i.immediate_objects},
                 {"list_objects", i.list_objects},
-                {"untracked_objects", i.untracked_objects}};
+                {"untracked_objects", i.untracked_objects},
+                {"preexisting_objects", i.preexisting_objects},
+                {"preexisting_bytes", i.preexisting_bytes}};
     add_flows(row, i);
     j["instances"].push_back(std::move(row));
   }
@@ -72,7 +99,16 @@ nlohmann::json summary_json(const Snapshot& s) {
                                   {"last_completed_gp_seq", g.last_completed_gp_seq},
                                   {"last_duration_ns", g.last_duration_ns},
                                   {"since_last_end_ns", g.since_last_end_ns},
-                                  {"in_progress", g.in_progress}});
+                                  {"in_progress", g.in_progress},
+                                  {"in_progress_ns", g.in_progress_ns}});
+  j["cpu_queues"] = json::array();
+  for (const auto& q : s.cpu_queues)
+    j["cpu_queues"].push_back({{"instance", fmt::format("{:#x}", q.instance)},
+                               {"cpu", q.cpu},
+                               {"objects", q.objects},
+                               {"processed_objects", q.processed_objects},
+                               {"queued_per_sec", q.queued_per_sec}});
+  j["detectors"] = detections_json(s.detections);
   return j;
 }
 
@@ -81,9 +117,10 @@ nlohmann::json cpu_json(const CpuRow& c) {
           {"pending_objects", c.objects},
           {"pending_bytes", c.bytes},
           {"oldest_age_ns", c.oldest_age_ns},
-          {"seqs_in_flight", c.seqs_in_flight}};
+          {"seqs_in_flight", c.seqs_in_flight},
+          {"queued_per_sec", c.queued_per_sec}};
 }
-bool listed(const CpuRow& c) { return c.objects || c.seqs_in_flight; }
+bool listed(const CpuRow& c) { return c.objects || c.seqs_in_flight || c.queued_per_sec > 0; }
 
 nlohmann::json seq_cpu_json(const SeqRow& r) {
   return {{"instance", fmt::format("{:#x}", r.instance)},
@@ -116,6 +153,44 @@ void for_each_row_array(const Snapshot& s, F&& f) {
 void put(std::FILE* out, const std::string& text) { std::fwrite(text.data(), 1, text.size(), out); }
 
 }  // namespace
+
+nlohmann::json to_json(const Subject& s) {
+  nlohmann::json j = {{"kind", to_string(s.kind)}, {"name", s.name}};
+  if (s.kind == SubjectKind::Cpu) j["cpu"] = s.key;
+  if (s.kind == SubjectKind::Instance || s.kind == SubjectKind::GracePeriod)
+    j["address"] = fmt::format("{:#x}", s.key);
+  return j;
+}
+
+nlohmann::json to_json(Detector d, const std::vector<Contribution>& contributions) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : contributions)
+    out.push_back({{"where", to_json(c.where)},
+                   {"value", c.value},
+                   {"unit", contribution_unit(d)},
+                   {"detail", c.detail}});
+  return out;
+}
+
+nlohmann::json to_json(const DetectorEpisode& e) {
+  nlohmann::json sites = nlohmann::json::array();
+  for (const auto& c : e.call_sites)
+    sites.push_back({{"function", c.function}, {"bytes", c.bytes}});
+  return {{"detector", to_string(e.detector)},
+          {"subject", to_json(e.subject)},
+          {"limit", e.limit},
+          {"onset_ns", e.onset_ns},
+          {"firing_ns", e.firing_ns},
+          {"end_ns", e.end_ns},
+          {"peak", e.peak},
+          {"unit", value_unit(e.detector)},
+          {"peak_at_ns", e.peak_at_ns},
+          {"at_peak", to_json(e.detector, e.at_peak)},
+          {"instances", e.instances},
+          {"grace_periods", e.grace_periods},
+          {"cpus", e.cpus},
+          {"call_sites", sites}};
+}
 
 std::string json_text(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

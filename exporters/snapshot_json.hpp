@@ -20,4 +20,10 @@ void write_json_line(const Snapshot& s, std::FILE* out);
 // recording) are replaced, never an exception.
 std::string json_text(const nlohmann::json& j);
 
+// Parts of it that `report --json` shares: a detector's subject, an
+// episode with its evidence, contributions in the detector's unit.
+nlohmann::json to_json(const Subject& s);
+nlohmann::json to_json(const DetectorEpisode& e);
+nlohmann::json to_json(Detector d, const std::vector<Contribution>& contributions);
+
 }  // namespace rcuwatch

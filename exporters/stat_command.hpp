@@ -2,6 +2,7 @@
 // loop from a source through the aggregator to stat lines or JSON.
 #pragma once
 
+#include "detection.hpp"
 #include "sources.hpp"
 #include "stop.hpp"
 
@@ -14,6 +15,7 @@ struct StatOptions {
   bool final_only = false;  // print only the last snapshot
   bool quiet = false;       // record: no output
   SourceOptions source;
+  DetectorLimits detectors;
 };
 
 int run_stat(const StatOptions& options, const StopFlag& stop);

@@ -1,5 +1,6 @@
 // `rcuwatch stat`: one line per snapshot, vmstat style (`--json` prints
-// snapshot_json.hpp's object instead).
+// snapshot_json.hpp's object instead). The last column counts the detectors
+// firing; their names follow it.
 #pragma once
 
 #include <string>

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # The main job: rcuwatch's live view (`rcuwatch top`) on real rcu_pending
 # traffic.
-# - On a kernel with the rcu_pending tracepoints: builds rcuwatch and runs it.
-# - Elsewhere (like these machines): builds the patched kernel (first run
-#   about 8 minutes, cached after) and the workload module, boots them in qemu
-#   with a demo workload that strands SRCU memory every few seconds, and runs
-#   rcuwatch top on the guest console in this terminal. Quit with q
-#   (the VM then powers off); Ctrl-A X kills the VM.
-# Extra arguments go to `rcuwatch top` (e.g. -d 2).
+# - On a kernel where rcuwatch can attach (our tracepoints, or a stock
+#   kernel with bcachefs loaded): builds rcuwatch and runs it here.
+# - Elsewhere (like these machines): boots a kernel in qemu and runs
+#   rcuwatch top on the guest console in this terminal. Quit with q (the VM
+#   then powers off); Ctrl-A X kills the VM.
+#     scripts/demo.sh           our patched kernel (built on first use, about
+#                               8 minutes, cached after): a real bcachefs
+#                               churned in the guest, beside the workload
+#                               module, which holds an SRCU reader every 15 s
+#                               so its memory piles up (stranded) and drains
+#     scripts/demo.sh --stock   Debian's own trixie kernel, unpatched, with its
+#                               bcachefs module: rcuwatch finds its way in
+#                               (fentry) and shows the real filesystem's key
+#                               cache
+# Other arguments go to `rcuwatch top` (e.g. -d 2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (BPF, and the kernel build cache in /var/cache)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (BPF, and the kernel caches in /var/cache)" >&2; exit 1; }
+stock=""
+if [ "${1:-}" = --stock ]; then stock=1; shift; fi
 
 scripts/install-deps.sh all
 echo "[demo] building rcuwatch" >&2
@@ -19,13 +29,26 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target rcuwatch >/dev/null
 rw=$here/build/cli/rcuwatch
 
-if grep -qs '^rcu_pending:rcu_pending_enqueue$' /sys/kernel/tracing/available_events ||
-   [ -d /sys/kernel/debug/tracing/events/rcu_pending ]; then
+# Here, if this kernel lets rcuwatch in (exit 2: no way in).
+if [ -z "$stock" ] && "$rw" stat -n 1 -i 0.1 >/dev/null 2>&1; then
   exec "$rw" top "$@"
 fi
 
-echo "[demo] this kernel ($(uname -r)) has no rcu_pending tracepoints: running the patched kernel in qemu" >&2
-kdir=$(scripts/build-kernel.sh | tail -1)
+adds=()
+if [ -n "$stock" ]; then
+  echo "[demo] Debian's own kernel in qemu: its bcachefs module, a real filesystem, rcuwatch in stock mode" >&2
+  kdir=$(scripts/fetch-debian-kernel.sh | tail -1)
+  kernel=$kdir/vmlinuz
+  adds+=(--modules-dir "$kdir/bcachefs-modules")
+  load="sh /fs-churn.sh"
+else
+  echo "[demo] this kernel ($(uname -r)) offers no way in: running our patched kernel in qemu" >&2
+  kdir=$(scripts/build-kernel.sh | tail -1)
+  kernel=$kdir/bzImage
+  adds+=(--module "$kdir/rcu_pending_load.ko" --add "$here/scripts/guest-demo-load.sh:/demo-load.sh")
+  load="sh /fs-churn.sh && sh /demo-load.sh"
+fi
+adds+=(--add "$here/scripts/guest-fs-churn.sh:/fs-churn.sh")
 
 # The guest console becomes this terminal: same terminal type and size.
 term=${TERM:-xterm}
@@ -40,14 +63,13 @@ job=$(mktemp /tmp/rcuwatch-demo-job.XXXXXX)
 trap 'rm -f "$job"' EXIT
 cat > "$job" <<JOB
 #!/bin/sh
-sh /demo-load.sh || exit 1
+$load || exit 1
 stty -F /dev/ttyS0 rows $rows cols $cols 2>/dev/null
 export TERM=$term TERMINFO=/usr/share/terminfo
 setsid cttyhack rcuwatch top $*
 JOB
-initrd=$(scripts/make-initramfs.sh --module "$kdir/rcu_pending_load.ko" \
-  --add "$rw:/usr/sbin/rcuwatch" --add "$here/scripts/guest-demo-load.sh:/demo-load.sh" \
-  --add "$tinfo:/usr/share/terminfo/${term:0:1}/$term" \
-  --run "$job" | tail -1)
+initrd=$(scripts/make-initramfs.sh "${adds[@]}" --add "$rw:/usr/sbin/rcuwatch" \
+  --add "$tinfo:/usr/share/terminfo/${term:0:1}/$term" --run "$job" | tail -1)
 echo "[demo] booting; quit rcuwatch with q (Ctrl-A X kills the VM)" >&2
-exec scripts/run-vm.sh --kernel "$kdir/bzImage" --initrd "$initrd" --timeout 86400 --append quiet
+exec scripts/run-vm.sh --kernel "$kernel" --initrd "$initrd" --timeout 86400 --append quiet \
+  --scratch-disk "$here/tests/data/bcachefs-1.13-256M.img.zst"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "detectors.hpp"
 #include "units.hpp"
 
 namespace rcuwatch::tui {
@@ -68,6 +69,31 @@ Line grace_period_line(const GracePeriodStats& gp, const Thresholds& thresholds)
   return line;
 }
 
+// One line per detector firing, its worst subject described (the one with
+// the highest value), and how many more subjects fire with it.
+std::vector<Line> detector_lines(const Snapshot& s) {
+  std::vector<Line> lines;
+  for (Detector d : kDetectors) {
+    const DetectorState* worst = nullptr;
+    size_t firing = 0;
+    for (const auto& st : s.detections.states) {
+      if (st.detector != d || !st.firing) continue;
+      firing++;
+      if (!worst || st.value > worst->value) worst = &st;
+    }
+    if (!worst) continue;
+    const uint64_t held = worst->episode ? worst->episode->duration_ns(s.time_ns) : 0;
+    Line line;
+    line.add(fmt::format("FIRING {}: ", to_string(d)), Style::Crit);
+    line.add(
+        describe(d, worst->subject, worst->value, worst->contributions, held, s.detections.limits),
+        Style::Crit);
+    if (firing > 1) line.add(fmt::format("  (+{} more)", firing - 1), Style::Crit);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 // Only when something could not attach: what is missing limits what the
 // other lines can show (no rcu:rcu_grace_period, no RCU grace periods).
 Line hooks_line(const Attachment& a) {
@@ -90,6 +116,11 @@ Line losses_line(const Losses& l) {
        false);
   item(l.process_mismatch, fmt::format("{} process mismatches", l.process_mismatch), false);
   item(l.untracked_objects, fmt::format("{} untracked objects", l.untracked_objects), false);
+  // Stock kernels only: shown when they happen.
+  if (l.unsized_objects)
+    item(l.unsized_objects, fmt::format("{} objects of unknown size", l.unsized_objects), false);
+  if (l.nested_enqueues)
+    item(l.nested_enqueues, fmt::format("{} nested enqueues", l.nested_enqueues), false);
   return line;
 }
 
@@ -99,6 +130,7 @@ std::vector<Line> header_lines(const Snapshot& snapshot, const HeaderContext& co
                                const Thresholds& thresholds) {
   std::vector<Line> lines;
   lines.push_back(title_line(snapshot, context));
+  for (Line& line : detector_lines(snapshot)) lines.push_back(std::move(line));
   lines.push_back(pending_line(snapshot, thresholds));
   lines.push_back(flow_line(snapshot));
   const auto& gps = snapshot.grace_periods;

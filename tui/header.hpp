@@ -1,5 +1,6 @@
 // The summary lines above the tables: is memory stranded by RCU, how much,
-// since when, and are grace periods completing.
+// since when, and are grace periods completing; below the title, one
+// highlighted line per detector firing (none when nothing fires).
 #pragma once
 
 #include <cstdint>

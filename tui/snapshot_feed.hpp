@@ -22,7 +22,8 @@ namespace rcuwatch::tui {
 class SnapshotFeed {
  public:
   // `iterations` < 0: until the source ends or the feed is destroyed.
-  SnapshotFeed(std::unique_ptr<Source> source, long iterations, Interval interval);
+  SnapshotFeed(std::unique_ptr<Source> source, long iterations, Interval interval,
+               DetectorLimits detector_limits = {});
   ~SnapshotFeed();  // stops the thread, cutting the source's current wait short
   SnapshotFeed(const SnapshotFeed&) = delete;
   SnapshotFeed& operator=(const SnapshotFeed&) = delete;

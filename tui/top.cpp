@@ -34,7 +34,7 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
   LogCapture log;
   Screen screen(color_wanted(options.no_color));
   SnapshotFeed feed(std::move(source), options.iterations,
-                    interval_from_seconds(view.delay_seconds));
+                    interval_from_seconds(view.delay_seconds), options.detectors);
   PendingHistory history;
   std::shared_ptr<const Snapshot> shown;
   uint64_t first_time_ns = 0;
@@ -106,7 +106,7 @@ int run_top(const TopOptions& options, const StopFlag& stop) {
   std::unique_ptr<Source> source = open_source(options.source);
   if (options.batch) {
     SnapshotStream stream(std::move(source), interval_from_seconds(view.delay_seconds), stop,
-                          options.iterations);
+                          options.iterations, options.detectors, SeqCpuRows::Drop);
     return run_batch(stream, view, thresholds, std::cout);
   }
   return run_interactive(std::move(source), options, view, thresholds, stop);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "detection.hpp"
 #include "sources.hpp"
 #include "stop.hpp"
 
@@ -15,6 +16,7 @@ struct TopOptions {
   long iterations = -1;        // -n, -1: until quit
   bool batch = false;          // -b: plain text frames on stdout, no curses
   SourceOptions source;        // --replay FILE, --speed X, live by default
+  DetectorLimits detectors;    // a line in the header per detector firing
 
   std::string table = "seq";  // --table cpu|seq|instance: the table shown first
   // --sort COLUMN: a column title, case-insensitive; empty: the table's default.

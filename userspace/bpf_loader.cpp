@@ -1,43 +1,29 @@
 #include "bpf_loader.hpp"
 
-#include <bpf/btf.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include "error.hpp"
+#include "kernel_probe.hpp"
 #include "privileges.hpp"
 #include "rcuwatch.skel.h"
 
+extern "C" {
+#include "events.h"
+}
+
 namespace rcuwatch {
 
-const std::vector<Hook>& hooks() {
-  static const std::vector<Hook> all = {
-      {"rcu_pending_enqueue", "rcu_pending", true},
-      {"rcu_pending_dequeue", "rcu_pending", true},
-      {"rcu_pending_list_expired", "rcu_pending", true},
-      {"rcu_pending_process", "rcu_pending", true},
-      {"rcu_grace_period", "rcu", false},   // needs CONFIG_RCU_TRACE
-      {"srcu_grace_period", "rcu", false},  // added by our patch
-  };
-  return all;
-}
-
 namespace {
-
-struct BtfDeleter {
-  void operator()(struct btf* b) const { btf__free(b); }
-};
-
-bool path_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 // libbpf's last warning, quoted in our error when a load fails. libbpf's
 // print callback is process-wide by design, hence this one static.
@@ -51,9 +37,13 @@ LastLibbpfWarning& last_warning() {
 }
 
 int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[1024];
-  int n = vsnprintf(buf, sizeof(buf), fmt, args);
-  std::string line(buf, n > 0 ? std::min<size_t>(n, sizeof(buf) - 1) : 0);
+  // A verifier log comes as one message of many lines: keep it whole.
+  va_list copy;
+  va_copy(copy, args);
+  const int n = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::string line(n > 0 ? size_t(n) : 0, '\0');
+  if (n > 0) vsnprintf(line.data(), line.size() + 1, fmt, args);
   while (!line.empty() && line.back() == '\n') line.pop_back();
   if (level == LIBBPF_WARN) {
     spdlog::debug("libbpf: {}", line);  // shown at error level only if it explains a failure
@@ -77,63 +67,208 @@ std::string refused_anyway(int err) {
          "module forbids BPF here (-v shows libbpf's whole log)";
 }
 
+// What a program of bpf/rcuwatch.bpf.c is for, from its section name.
+enum class Role { TracepointHook, FunctionHook, ListKprobe, Test, Refresh, Census };
+
+struct Classified {
+  Role role;
+  std::string kind;      // "rcu_pending", "rcu" (tracepoint systems), "fentry", "fexit", ...
+  std::string function;  // the tracepoint or kernel function
+  AttachMode mode;       // the mode whose program it is
+};
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+Classified classify(bpf_program* prog) {
+  const std::string sec = bpf_program__section_name(prog);
+  const auto slash = sec.find('/');
+  const std::string kind = sec.substr(0, slash);
+  const std::string target = slash == std::string::npos ? "" : sec.substr(slash + 1);
+  if (sec == "raw_tp/rcuwatch_refresh") return {Role::Refresh, "", "", AttachMode::Auto};
+  if (starts_with(sec, "raw_tp/rcuwatch_census")) return {Role::Census, "", "", AttachMode::Auto};
+  if (starts_with(sec, "raw_tp/rcuwatch_test_")) return {Role::Test, "", "", AttachMode::Auto};
+  if (kind == "raw_tp")
+    return {Role::TracepointHook, starts_with(target, "rcu_pending_") ? "rcu_pending" : "rcu",
+            target, AttachMode::Tracepoint};
+  if (sec == "kprobe")  // attached by the loader to the list fallback's clone
+    return {Role::ListKprobe, "kprobe", "rcu_pending_enqueue_list", AttachMode::Kprobe};
+  if (kind == "fentry" || kind == "fexit")
+    return {Role::FunctionHook, kind, target, AttachMode::Fentry};
+  return {Role::FunctionHook, kind, target, AttachMode::Kprobe};
+}
+
+// Stock modes cannot do without these; the other hooks refine them (exact
+// placement, kvfree mode, list fallback, grace-period timing).
+const std::set<std::string>& required_functions() {
+  static const std::set<std::string> fns = {
+      "rcu_pending_enqueue",          "__process_finished_items",   "rcu_pending_dequeue",
+      "rcu_pending_dequeue_from_all", "get_state_synchronize_srcu", "poll_state_synchronize_srcu",
+      "get_state_synchronize_rcu",    "poll_state_synchronize_rcu"};
+  return fns;
+}
+
+bool required_tracepoint(const Classified& c) { return c.kind == "rcu_pending"; }
+
 }  // namespace
 
-void route_libbpf_log_to_spdlog() { libbpf_set_print(libbpf_log); }
-
-bool kernel_has_tracepoint(const Hook& hook) {
-  static std::unique_ptr<struct btf, BtfDeleter> vmlinux(btf__load_vmlinux_btf());
-  if (vmlinux) {
-    std::string type = "btf_trace_" + hook.tracepoint;
-    if (btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF) > 0) return true;
+const char* to_string(AttachMode mode) {
+  switch (mode) {
+    case AttachMode::Auto:
+      return "auto";
+    case AttachMode::Tracepoint:
+      return "tracepoint";
+    case AttachMode::Fentry:
+      return "fentry";
+    default:
+      return "kprobe";
   }
-  for (const char* root : {"/sys/kernel/tracing/events/", "/sys/kernel/debug/tracing/events/"})
-    if (path_exists(std::string(root) + hook.system + "/" + hook.tracepoint)) return true;
+}
+
+bool parse_attach_mode(const std::string& text, AttachMode* mode) {
+  for (AttachMode m :
+       {AttachMode::Auto, AttachMode::Tracepoint, AttachMode::Fentry, AttachMode::Kprobe})
+    if (text == to_string(m)) {
+      *mode = m;
+      return true;
+    }
   return false;
 }
+
+void route_libbpf_log_to_spdlog() { libbpf_set_print(libbpf_log); }
 
 void BpfLoader::SkelDeleter::operator()(rcuwatch_bpf* s) const { rcuwatch_bpf__destroy(s); }
 void BpfLoader::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
-BpfLoader::BpfLoader(const LoaderOptions& options) {
+BpfLoader::BpfLoader(const LoaderOptions& options, const Kallsyms& syms) {
   route_libbpf_log_to_spdlog();
-  skel_.reset(rcuwatch_bpf__open());
-  if (!skel_)
-    throw Error(std::string("cannot open the BPF object: ") + std::strerror(errno) +
-                libbpf_explanation());
-
-  skel_->rodata->instance_filter = options.instance_filter;
-  bpf_map__set_max_entries(skel_->maps.pending, options.max_pending_entries);
-  bpf_map__set_max_entries(skel_->maps.events, options.ringbuf_bytes);
-
-  for (const Hook& hook : hooks()) {
-    bpf_program* prog = program(hook.tracepoint);
-    if (options.load_all_programs || kernel_has_tracepoint(hook)) continue;
-    bpf_program__set_autoload(prog, false);
-    missing_.push_back(hook.system + ":" + hook.tracepoint);
+  const KernelProbe probe(syms);
+  if (options.for_tests) {
+    std::string why;
+    if (!try_load(AttachMode::Tracepoint, options, probe, &why)) throw Error(why);
+    return;
   }
-  bool any_rcu_pending = false;
-  for (const Hook& hook : hooks())
-    if (hook.required && bpf_program__autoload(program(hook.tracepoint))) any_rcu_pending = true;
-  if (!any_rcu_pending) {
-    std::string list;
-    for (const auto& m : missing_)
-      if (m.rfind("rcu_pending:", 0) == 0) list += (list.empty() ? "" : ", ") + m;
-    throw Error("this kernel has no rcu_pending tracepoints (missing " + list +
-                    "): boot a kernel with kernel/rcu_pending-tracepoints.patch, "
-                    "or use 'rcuwatch replay FILE', or run the VM demo (scripts/demo.sh)",
-                kExitNoHooks);
+  std::vector<AttachMode> order = {options.attach};
+  if (options.attach == AttachMode::Auto)
+    order = {AttachMode::Tracepoint, AttachMode::Fentry, AttachMode::Kprobe};
+  std::vector<std::string> reasons;
+  for (AttachMode m : order) {
+    std::string why;
+    if (try_load(m, options, probe, &why)) {
+      try {
+        attach();
+        spdlog::info("attach mode {}: {} hooks attached, {} missing", to_string(m),
+                     attached_.size(), missing_.size());
+        return;
+      } catch (const Error& e) {
+        why = e.what();
+      }
+    }
+    spdlog::debug("attach mode {} not usable: {}", to_string(m), why);
+    reasons.push_back(fmt::format("{}: {}", to_string(m), why));
+    skel_.reset();
+    links_.clear();
   }
-  // The hooks are there: whether rcuwatch may use them is the next question,
-  // answered before anything is loaded, naming what is missing.
-  if (!options.load_all_programs) require_bpf_capabilities();
-  int err = rcuwatch_bpf__load(skel_.get());
-  if (err)
-    throw Error(std::string("cannot load the BPF programs: ") + std::strerror(-err) +
-                libbpf_explanation() + refused_anyway(-err));
+  std::string all;
+  for (const auto& r : reasons) all += (all.empty() ? "" : "; ") + r;
+  throw Error(fmt::format("cannot watch rcu_pending on this kernel ({}); ways out: load bcachefs "
+                          "(it carries rcu_pending) on a kernel with BTF and fentry or kprobes, "
+                          "boot a kernel with the patches in kernel/patches/, "
+                          "'rcuwatch replay FILE', or the VM demo (scripts/demo.sh)",
+                          all),
+              kExitNoHooks);
 }
 
 BpfLoader::~BpfLoader() = default;
+
+bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const KernelProbe& probe,
+                         std::string* why) {
+  skel_.reset(rcuwatch_bpf__open());
+  if (!skel_) {
+    *why =
+        std::string("cannot open the BPF object: ") + std::strerror(errno) + libbpf_explanation();
+    return false;
+  }
+  mode_ = mode;
+  targets_.clear();
+  attached_.clear();
+  missing_.clear();
+  skel_->rodata->instance_filter = options.instance_filter;
+  bpf_map__set_max_entries(skel_->maps.pending, options.max_pending_entries);
+  bpf_map__set_max_entries(skel_->maps.objects, options.max_tracked_objects);
+  bpf_map__set_max_entries(skel_->maps.events, options.ringbuf_bytes);
+
+  std::set<std::string> missing_required;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const Classified c = classify(prog);
+    bool load = false;
+    std::string function = c.function;
+    if (options.for_tests) {
+      load = c.role == Role::TracepointHook || c.role == Role::Test || c.role == Role::Refresh;
+    } else if (c.role == Role::Refresh) {
+      load = mode != AttachMode::Tracepoint;
+    } else if (c.role == Role::Census) {
+      // It reads bcachefs's structs: only where their BTF is (bcachefs loaded).
+      load = probe.has_btf_struct("bch_fs") && probe.has_btf_struct("rcu_pending_pcpu");
+    } else if (c.role == Role::ListKprobe) {
+      // The list fallback's function is a GCC clone on distribution kernels.
+      if (mode != AttachMode::Tracepoint) {
+        if (auto f = probe.function_starting_with(c.function)) {
+          function = *f;
+          load = true;
+        } else {
+          missing_.push_back("kprobe:" + c.function);
+        }
+      }
+    } else if (c.mode == mode && c.role == Role::TracepointHook) {
+      load = probe.has_tracepoint(c.kind, c.function);
+      if (!load) {
+        missing_.push_back(c.kind + ":" + c.function);
+        if (required_tracepoint(c)) missing_required.insert(c.kind + ":" + c.function);
+      }
+    } else if (c.mode == mode && c.role == Role::FunctionHook) {
+      load = probe.has_function(c.function) &&
+             (mode == AttachMode::Kprobe || probe.has_btf_function(c.function));
+      if (!load) {
+        missing_.push_back(c.kind + ":" + c.function);
+        if (required_functions().count(c.function))
+          missing_required.insert(c.kind + ":" + c.function);
+      }
+    }
+    bpf_program__set_autoload(prog, load);
+    if (load && c.role != Role::Test && c.role != Role::Refresh && c.role != Role::Census)
+      targets_.push_back({prog, function, c.kind + ":" + c.function,
+                          c.role == Role::TracepointHook
+                              ? required_tracepoint(c)
+                              : required_functions().count(c.function) > 0});
+  }
+  if (!missing_required.empty()) {
+    if (mode == AttachMode::Tracepoint) {
+      *why = "no rcu_pending tracepoints";
+    } else if (!probe.has_function("rcu_pending_enqueue")) {
+      *why = "no rcu_pending functions in /proc/kallsyms (bcachefs not loaded?)";
+    } else {
+      // Name one missing hook, and how many more: the full list is in -v's log.
+      *why = fmt::format("missing {}{}", *missing_required.begin(),
+                         missing_required.size() > 1
+                             ? fmt::format(" and {} more", missing_required.size() - 1)
+                             : std::string());
+      if (mode == AttachMode::Fentry) *why += " (needs BTF for them)";
+    }
+    for (const auto& m : missing_required) spdlog::debug("{}: missing {}", to_string(mode), m);
+    return false;
+  }
+  // The hooks are there: whether rcuwatch may use them is the next question,
+  // answered before anything is loaded, naming what is missing.
+  if (!options.for_tests) require_bpf_capabilities();
+  int err = rcuwatch_bpf__load(skel_.get());
+  if (err) {
+    *why = std::string("cannot load the BPF programs: ") + std::strerror(-err) +
+           libbpf_explanation() + refused_anyway(-err);
+    return false;
+  }
+  return true;
+}
 
 bpf_program* BpfLoader::program(const std::string& name) const {
   bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name.c_str());
@@ -142,30 +277,88 @@ bpf_program* BpfLoader::program(const std::string& name) const {
 }
 
 void BpfLoader::attach() {
-  for (const Hook& hook : hooks()) {
-    bpf_program* prog = program(hook.tracepoint);
-    if (!bpf_program__autoload(prog)) continue;
-    bpf_link* link = bpf_program__attach_raw_tracepoint(prog, hook.tracepoint.c_str());
+  // The hooks that start following an object go last: an object enqueued
+  // while the others attach is then simply one from before rcuwatch (the
+  // census or "untracked" accounts for it), never one whose later steps
+  // nobody saw. Exits first, then the other entries, then enqueue's entry.
+  auto rank = [](const Target& t) {
+    const Classified c = classify(t.program);
+    const bool enqueue = t.function == "rcu_pending_enqueue" || t.function == "rcu_pending_kvfree";
+    if (enqueue && c.kind != "fexit" && c.kind != "kretprobe") return 2;
+    return c.kind == "fexit" || c.kind == "kretprobe" ? 0 : 1;
+  };
+  std::stable_sort(targets_.begin(), targets_.end(),
+                   [&](const Target& a, const Target& b) { return rank(a) < rank(b); });
+  for (const Target& t : targets_) {
+    bpf_link* link = nullptr;
+    const Classified c = classify(t.program);
+    if (c.role == Role::TracepointHook)
+      link = bpf_program__attach_raw_tracepoint(t.program, t.function.c_str());
+    else if (c.role == Role::ListKprobe)
+      link = bpf_program__attach_kprobe(t.program, false, t.function.c_str());
+    else
+      link = bpf_program__attach(t.program);
     if (!link) {
-      int err = errno;
-      if (hook.required)
-        throw Error("cannot attach to " + hook.system + ":" + hook.tracepoint + ": " +
-                        std::strerror(err) + libbpf_explanation(),
-                    err == ENOENT ? kExitNoHooks : kExitFailure);
-      spdlog::warn("{}:{} not attached ({}): grace-period statistics are incomplete", hook.system,
-                   hook.tracepoint, std::strerror(err));
-      missing_.push_back(hook.system + ":" + hook.tracepoint);
+      const int err = errno;
+      if (t.required)
+        throw Error(
+            "cannot attach to " + t.label + ": " + std::strerror(err) + libbpf_explanation(),
+            err == ENOENT ? kExitNoHooks : kExitFailure);
+      spdlog::warn("{} not attached ({})", t.label, std::strerror(err));
+      missing_.push_back(t.label);
       continue;
     }
     links_.emplace_back(link);
-    attached_.push_back(hook.system + ":" + hook.tracepoint);
+    attached_.push_back(t.label);
   }
   for (const auto& m : missing_)
-    if (m.rfind("rcu:", 0) == 0)
+    if (starts_with(m, "rcu:"))
       spdlog::warn(
           "{} is missing (needs CONFIG_RCU_TRACE and our patch): grace-period "
           "statistics for that flavor are unavailable",
           m);
+}
+
+void BpfLoader::refresh() {
+  if (mode_ == AttachMode::Tracepoint) return;
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  const int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.refresh), &opts);
+  if (err) spdlog::debug("refreshing grace-period counters failed: {}", std::strerror(-err));
+}
+
+namespace {
+
+bool test_run(bpf_program* prog, std::vector<uint64_t> args) {
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args.data(),
+              .ctx_size_in = uint32_t(args.size() * sizeof(uint64_t)));
+  const int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+  if (err) spdlog::debug("{} failed: {}", bpf_program__name(prog), std::strerror(-err));
+  return !err;
+}
+
+}  // namespace
+
+bool BpfLoader::census(uint64_t bch_fs_list, uint32_t nr_cpus) {
+  if (bpf_program__fd(skel_->progs.census) < 0 || !bch_fs_list) return false;
+  // The filesystems' instances, labelled; then the queues of those no hook
+  // has seen yet, CPU by CPU (one program run each keeps the BPF call
+  // stack shallow).
+  if (!test_run(skel_->progs.census, {bch_fs_list})) return false;
+  const int labels = bpf_map__fd(skel_->maps.instance_labels);
+  const int known = bpf_map__fd(skel_->maps.instances);
+  uint64_t key = 0, next = 0;
+  uint64_t* prev = nullptr;
+  std::vector<uint64_t> fresh;
+  while (bpf_map_get_next_key(labels, prev, &next) == 0) {
+    rw_instance_info info;
+    if (bpf_map_lookup_elem(known, &next, &info) != 0) fresh.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (uint64_t instance : fresh)
+    for (uint32_t cpu = 0; cpu < nr_cpus; cpu++)
+      test_run(skel_->progs.census_queues, {instance, cpu, cpu + 1 == nr_cpus});
+  return true;
 }
 
 }  // namespace rcuwatch

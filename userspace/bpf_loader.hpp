@@ -1,10 +1,17 @@
-// RAII over the rcuwatch BPF skeleton: open, size maps, set rodata, load,
-// and attach the programs whose hooks the running kernel has.
+// RAII over the rcuwatch BPF skeleton: choose an attach mode the running
+// kernel supports, load that mode's programs, attach them.
+//
+// Modes (bpf/rcuwatch.bpf.c): "tracepoint" (our kernel patch's rcu_pending
+// tracepoints, exact by construction), "fentry" and "kprobe" (stock kernels:
+// the same accounting rebuilt from function hooks, see docs/kernel.md).
+// Auto tries them in that order and keeps the first that loads and attaches.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "attach_mode.hpp"
 
 struct rcuwatch_bpf;
 struct bpf_program;
@@ -12,42 +19,44 @@ struct bpf_link;
 
 namespace rcuwatch {
 
+class Kallsyms;
+
 struct LoaderOptions {
+  AttachMode attach = AttachMode::Auto;
   uint32_t max_pending_entries = 65536;
-  uint32_t ringbuf_bytes = 256 * 1024;  // power of two, >= page size
+  uint32_t max_tracked_objects = 131072;  // stock modes: objects whose queue is remembered
+  uint32_t ringbuf_bytes = 256 * 1024;    // power of two, >= page size
   uint64_t instance_filter = 0;
-  // Load every program even if its hook is missing (tests drive them with
-  // BPF_PROG_TEST_RUN); otherwise programs without a hook are not loaded.
-  bool load_all_programs = false;
+  // Tests: load the raw_tp programs (tracepoint handlers, the stock test
+  // wrappers, refresh) without attaching; they are driven by BPF_PROG_TEST_RUN.
+  bool for_tests = false;
 };
-
-struct Hook {
-  std::string tracepoint;  // e.g. "rcu_pending_enqueue"
-  std::string system;      // tracefs system, e.g. "rcu_pending"
-  bool required;           // rcuwatch is useless without it
-};
-
-// The tracepoints rcuwatch's programs attach to (program name == tracepoint).
-const std::vector<Hook>& hooks();
-
-// Whether the running kernel has tracepoint `name` (BTF typedef
-// btf_trace_<name>, or its tracefs directory).
-bool kernel_has_tracepoint(const Hook& hook);
 
 class BpfLoader {
  public:
-  explicit BpfLoader(const LoaderOptions& options);
+  // Chooses the mode and loads its programs, probing the kernel's functions
+  // in `syms` (read once, shared with the caller). Throws Error: exit code 2
+  // when the kernel offers no way in (naming what is missing and the ways out).
+  BpfLoader(const LoaderOptions& options, const Kallsyms& syms);
   ~BpfLoader();
   BpfLoader(const BpfLoader&) = delete;
   BpfLoader& operator=(const BpfLoader&) = delete;
 
-  // Attaches the loaded programs whose hooks exist. Throws Error (exit code
-  // 2) naming what is missing when no rcu_pending hook exists.
+  // Attaches the loaded programs. Throws Error when a required hook fails.
   void attach();
+  // Stock modes: reads every watched grace-period counter into the maps, so
+  // seq states are exact at the sample that follows. No-op for tracepoints.
+  void refresh();
+  // The census (bpf/census.bpf.h) of the bcachefs filesystems on the list at
+  // `bch_fs_list`: labels their key-cache instances and, the first time,
+  // counts what they already hold. False when this kernel cannot run it.
+  bool census(uint64_t bch_fs_list, uint32_t nr_cpus);
 
+  AttachMode mode() const { return mode_; }
   rcuwatch_bpf& skel() { return *skel_; }
   bpf_program* program(const std::string& name) const;
-  // "system:name" of the hooks attached, and of those the kernel lacks or refused.
+  // Hooks attached and those the kernel lacks or refused, as "kind:function"
+  // (e.g. "rcu_pending:rcu_pending_enqueue", "fentry:rcu_pending_enqueue").
   const std::vector<std::string>& attached() const { return attached_; }
   const std::vector<std::string>& missing() const { return missing_; }
 
@@ -58,8 +67,20 @@ class BpfLoader {
   struct LinkDeleter {
     void operator()(bpf_link* l) const;
   };
+  struct Plan;
+  bool try_load(AttachMode mode, const LoaderOptions& options, const class KernelProbe& probe,
+                std::string* why);
+
+  AttachMode mode_ = AttachMode::Tracepoint;
   std::unique_ptr<rcuwatch_bpf, SkelDeleter> skel_;
   std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
+  struct Target {
+    bpf_program* program;
+    std::string function;  // what it attaches to
+    std::string label;     // "kind:function", as listed in attached()/missing()
+    bool required;
+  };
+  std::vector<Target> targets_;
   std::vector<std::string> attached_;
   std::vector<std::string> missing_;
 };

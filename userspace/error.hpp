@@ -9,9 +9,10 @@ namespace rcuwatch {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,  // runtime failure (I/O, corrupt input)
-  kExitNoHooks = 2,  // the running kernel lacks the rcu_pending hooks
-  kExitUsage = 64,   // bad command line (EX_USAGE)
+  kExitFailure = 1,        // runtime failure (I/O, corrupt input)
+  kExitNoHooks = 2,        // the running kernel lacks the rcu_pending hooks
+  kExitDetectorFired = 3,  // `report`: it ran, and a detector fired (docs/report.md)
+  kExitUsage = 64,         // bad command line (EX_USAGE)
 };
 
 class Error : public std::runtime_error {

@@ -6,6 +6,7 @@
 
 #include "bpf_loader.hpp"
 #include "kallsyms.hpp"
+#include "map_reader.hpp"
 #include "ringbuf_reader.hpp"
 #include "source.hpp"
 
@@ -21,14 +22,22 @@ class LiveSource : public Source {
  private:
   void name_new_addresses(const Sample& s);
   void drop_entries_beyond_cpus(Sample& s);
+  // Re-runs the census (a filesystem mounted since), and reads kallsyms
+  // again if the list of modules changed (a module loaded since). At most
+  // every kRelearnInterval.
+  void relearn_kernel();
 
   SourceInfo info_;
+  Kallsyms kallsyms_;  // first: the loader probes the kernel's functions in it
   BpfLoader loader_;
   RingbufReader ringbuf_;
-  Kallsyms kallsyms_;
+  MapReader maps_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
   bool warned_bad_cpu_ = false;
+  uint64_t relearned_ns_ = 0;
+  std::string modules_;  // /proc/modules' names and addresses when kallsyms was read
+  std::optional<uint64_t> bch_fs_list_;  // bcachefs's list of filesystems, for the census
 };
 
 }  // namespace rcuwatch

@@ -71,6 +71,16 @@ struct In {
     pos += sizeof(T);
     return v;
   }
+  // The first `n` bytes of a T (an older ABI's shorter struct); the rest zero.
+  template <typename T>
+  T get_prefix(size_t n) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (n > sizeof(T) || buf.size() - pos < n) corrupt("payload ends early");
+    T v{};
+    std::memcpy(&v, buf.data() + pos, n);
+    pos += n;
+    return v;
+  }
   // A u32 count of items of at least `item_bytes` each, checked against
   // `max` and against the bytes left before anything is allocated.
   uint32_t count(uint32_t max, const char* what, size_t item_bytes) {
@@ -247,13 +257,13 @@ struct PendingSpan {
   size_t count = 0;
 };
 
-PendingSpan find_pending(std::string_view payload) {
-  constexpr size_t kEventsCount = 8 + 8 * RW_STAT_NR;
+PendingSpan find_pending(std::string_view payload, size_t nr_stats) {
+  const size_t events_at = 8 + 8 * nr_stats;
   uint32_t ne = 0, np = 0;
-  if (payload.size() < kEventsCount + 4) return {};
-  std::memcpy(&ne, payload.data() + kEventsCount, 4);
+  if (payload.size() < events_at + 4) return {};
+  std::memcpy(&ne, payload.data() + events_at, 4);
   if (ne > limits::kMaxEvents) return {};
-  const size_t pending_count = kEventsCount + 4 + size_t(ne) * sizeof(rw_event);
+  const size_t pending_count = events_at + 4 + size_t(ne) * sizeof(rw_event);
   if (payload.size() < pending_count + 4) return {};
   std::memcpy(&np, payload.data() + pending_count, 4);
   const size_t offset = pending_count + 4;
@@ -419,9 +429,9 @@ RecordingReader::RecordingReader(const std::string& path)
       header_.format_version > kRecordingVersion)
     throw fail(8, fmt::format("format version {} (this rcuwatch reads {} to {})",
                               header_.format_version, kOldestRecordingVersion, kRecordingVersion));
-  if (header_.abi_version != RW_ABI_VERSION)
-    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads {})", header_.abi_version,
-                               RW_ABI_VERSION));
+  if (header_.abi_version != RW_ABI_VERSION && header_.abi_version != 1)
+    throw fail(12, fmt::format("event ABI version {} (this rcuwatch reads 1 to {})",
+                               header_.abi_version, RW_ABI_VERSION));
   if (json_len > limits::kMaxHeaderJsonBytes)
     throw fail(16, fmt::format("header length {} beyond the limit of {}", json_len,
                                limits::kMaxHeaderJsonBytes));
@@ -558,7 +568,9 @@ std::optional<Record> RecordingReader::next() {
   // right after each chunk is checksummed, while it is in the CPU's cache,
   // and their CPUs checked on the way: one pass over them instead of three.
   Tick t;
-  const PendingSpan span = find_pending(payload);
+  const bool abi1 = header_.abi_version == 1;
+  const size_t nr_stats = abi1 ? RW_STAT_ABI1_NR : RW_STAT_NR;
+  const PendingSpan span = find_pending(payload, nr_stats);
   uint32_t max_cpu = 0;
   t.sample.pending.reserve(span.count);
   verify(checksum_with_pending(version, payload, head_sum, span,
@@ -569,7 +581,9 @@ std::optional<Record> RecordingReader::next() {
                                }));
 
   t.sample.time_ns = in.get<uint64_t>();
-  t.sample.stats = in.get<decltype(t.sample.stats)>();
+  // ABI 1 recordings have fewer counters in stats and in the instance
+  // totals (bpf/events.h); those that came later read as 0.
+  for (size_t i = 0; i < nr_stats; i++) t.sample.stats[i] = in.get<uint64_t>();
   t.events = in.get_all<rw_event>(limits::kMaxEvents, "lifecycle events");
   const size_t pending_at = in.pos + 4;
   if (span.offset == 0) {  // not copied with the checksum: the counts are wrong, or unaligned
@@ -587,14 +601,16 @@ std::optional<Record> RecordingReader::next() {
         in.corrupt(fmt::format("pending entry on CPU {}, beyond the recording's {} CPUs", cpu,
                                header_.nr_cpus));
       }
-  const uint32_t ni = in.count(limits::kMaxInstances, "instances",
-                               8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals));
+  const size_t totals_size =
+      abi1 ? offsetof(rw_instance_totals, preexisting_objects) : sizeof(rw_instance_totals);
+  const uint32_t ni =
+      in.count(limits::kMaxInstances, "instances", 8 + sizeof(rw_instance_info) + totals_size);
   t.sample.instances.reserve(ni);
   for (uint32_t i = 0; i < ni; i++) {
     InstanceEntry e;
     e.instance = in.get<uint64_t>();
     e.info = in.get<rw_instance_info>();
-    e.totals = in.get<rw_instance_totals>();
+    e.totals = in.get_prefix<rw_instance_totals>(totals_size);
     t.sample.instances.push_back(e);
   }
   const uint32_t ng =
@@ -633,12 +649,13 @@ std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) 
   auto tick = inner_->next(interval, stop);
   if (!failure_.empty()) return tick;  // recording stopped; the ticks go on
   try {
-    SymbolNames fresh;
+    SymbolNames fresh;  // new addresses, and names that got better (a later NAMES record wins)
     for (const auto& [addr, name] : inner_->names())
-      if (!written_.count(addr)) fresh[addr] = name;
+      if (auto it = written_.find(addr); it == written_.end() || it->second != name)
+        fresh[addr] = name;
     if (!fresh.empty()) {
       writer_.write_names(fresh);
-      written_.insert(fresh.begin(), fresh.end());
+      for (const auto& [addr, name] : fresh) written_[addr] = name;
     }
     if (tick) writer_.write_tick(*tick);
   } catch (const Error& e) {

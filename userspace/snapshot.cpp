@@ -30,7 +30,8 @@ const char* to_string(SeqState s) {
 }
 
 bool any_loss(const Losses& l) {
-  return l.ringbuf_drops || l.pending_map_full || l.process_mismatch || l.untracked_objects;
+  return l.ringbuf_drops || l.pending_map_full || l.process_mismatch || l.untracked_objects ||
+         l.unsized_objects || l.nested_enqueues;
 }
 
 DurationBucket DurationHistogram::bucket(size_t i) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "detection.hpp"
+
 extern "C" {
 #include "events.h"
 }
@@ -101,6 +103,21 @@ struct CpuRow {
   int64_t bytes = 0;
   uint64_t oldest_age_ns = 0;
   uint32_t seqs_in_flight = 0;
+  double queued_per_sec = 0;  // CpuQueueRow::queued_per_sec summed over instances
+};
+
+// One CPU's queue of one instance (its rcu_pending_pcpu): objects pending on
+// it and how fast objects entered it. Entering = what the pending map gained
+// plus what was taken off for processing (RW_EV_SEQ_PROCESS events), so it is
+// enqueues net of dequeues, and it misses objects processed at once
+// (immediate): a lower bound of the CPU's enqueue rate. Exact per-CPU
+// enqueues need per-CPU counters from BPF (the totals map is summed over CPUs).
+struct CpuQueueRow {
+  uint64_t instance = 0;
+  uint32_t cpu = 0;
+  int64_t objects = 0;             // pending now
+  uint64_t processed_objects = 0;  // taken off for processing, since the stream began
+  double queued_per_sec = 0;       // over the last interval; 0 for the first
 };
 
 struct InstanceRow {
@@ -117,6 +134,10 @@ struct InstanceRow {
   uint64_t immediate_objects = 0;
   uint64_t list_objects = 0;  // enqueued on the list fallback
   uint64_t untracked_objects = 0;
+  // Already queued when rcuwatch attached (found by the census): with them,
+  // enqueued + preexisting = processed + dequeued + pending.
+  uint64_t preexisting_objects = 0;
+  uint64_t preexisting_bytes = 0;
 };
 
 struct GracePeriodStats {
@@ -127,7 +148,11 @@ struct GracePeriodStats {
   uint64_t last_completed_gp_seq = 0;
   uint64_t last_duration_ns = 0;
   uint64_t since_last_end_ns = 0;  // 0 if none seen
+  // A grace period is running: its start was seen after the last end. Its
+  // age is what "a grace period running too long" is measured by; 0 when
+  // none runs (or its start was not seen: rcuwatch attached during it).
   bool in_progress = false;
+  uint64_t in_progress_ns = 0;
   DurationHistogram durations;  // of the grace periods whose start was seen
 };
 
@@ -147,7 +172,10 @@ struct Losses {
   uint64_t pending_map_full = 0;   // objects counted per instance but not per seq
   uint64_t process_mismatch = 0;   // batches that differed from what was tracked
   uint64_t untracked_objects = 0;  // seen leaving but never seen arriving
-  uint64_t events = 0;             // tracepoint hits handled in BPF
+  uint64_t unsized_objects = 0;    // size unknown (stock modes: vmalloc): counted as 0 bytes
+  uint64_t nested_enqueues = 0;    // stock modes: enqueues nested too deep to follow
+  uint64_t late_placements = 0;    // stock modes: queue known only at enqueue's return (not a loss)
+  uint64_t events = 0;             // hook hits handled in BPF
 };
 bool any_loss(const Losses& l);
 
@@ -169,11 +197,16 @@ struct Snapshot {
   Attachment attachment;
   Totals totals;
   Losses losses;
-  std::vector<InstanceRow> instances;  // sorted by pending bytes, descending
-  std::vector<CpuRow> cpus;            // every CPU, by cpu number
-  std::vector<SeqSummary> seqs;        // per instance x seq, oldest first
-  std::vector<SeqRow> seq_cpus;        // per instance x cpu x seq
+  std::vector<InstanceRow> instances;   // sorted by pending bytes, descending
+  std::vector<CpuRow> cpus;             // every CPU, by cpu number
+  std::vector<SeqSummary> seqs;         // per instance x seq, oldest first
+  std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq; empty where no view shows
+                                        // it: top, exporter, stat lines (SeqCpuRows)
+  std::vector<CpuQueueRow> cpu_queues;  // per instance x cpu, by (instance, cpu)
   std::vector<GracePeriodStats> grace_periods;
+  // The detectors' verdicts at this sample (detectors.hpp). Filled by
+  // SnapshotStream after the Aggregator; empty in a Snapshot built otherwise.
+  Detections detections;
 };
 
 }  // namespace rcuwatch

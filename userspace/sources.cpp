@@ -39,6 +39,8 @@ std::unique_ptr<Source> open_source(const SourceOptions& options) {
     lo.max_pending_entries = options.max_pending_entries;
     lo.instance_filter = options.instance_filter;
     lo.ringbuf_bytes = options.ringbuf_bytes;
+    lo.attach = options.attach;
+    lo.max_tracked_objects = options.max_tracked_objects;
     source = std::make_unique<LiveSource>(lo);
   }
   if (!options.record_file.empty())

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "attach_mode.hpp"
 #include "privileges.hpp"
 #include "recording.hpp"
 #include "source.hpp"
@@ -17,10 +18,12 @@ struct SourceOptions {
   std::string record_file;  // live only: also record to this file
   // A full disk stops `record` with the error; `stat --record` keeps the view.
   RecordingFailure on_record_failure = RecordingFailure::Stop;
-  uint32_t max_pending_entries = 65536;  // live: size of the BPF pending map
-  uint64_t instance_filter = 0;          // live: only this struct rcu_pending *, 0 = all
-  uint32_t ringbuf_bytes = 256 * 1024;   // live: BPF ring buffer of lifecycle events
-  PrivilegeOptions privileges;           // dropped once the source is open (--user)
+  uint32_t max_pending_entries = 65536;   // live: size of the BPF pending map
+  uint64_t instance_filter = 0;           // live: only this struct rcu_pending *, 0 = all
+  uint32_t ringbuf_bytes = 256 * 1024;    // live: BPF ring buffer of lifecycle events
+  PrivilegeOptions privileges;            // dropped once the source is open (--user)
+  AttachMode attach = AttachMode::Auto;   // live: --attach
+  uint32_t max_tracked_objects = 131072;  // live, stock modes: objects whose queue is remembered
 };
 
 // Opens the source (and the recording it tees to), then drops every

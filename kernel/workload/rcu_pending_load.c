@@ -6,7 +6,11 @@
  * /sys/kernel/debug/rcu_pending_load/ and the module keeps an exact ground
  * truth of what it enqueued, what was processed and what it dequeued, per
  * instance and per enqueue CPU (stats), in the same bytes as the
- * rcu_pending tracepoints: mem_alloc_size() of the pointer they report.
+ * rcu_pending tracepoints (see rpl_alloc_bytes()).
+ *
+ * Builds against both guest kernels of scripts/build-kernel.sh: the stock one
+ * (only kernel/patches/0001: rcu_pending's API exported) and the patched one
+ * (all of kernel/patches/); it needs nothing but that export patch.
  *
  * Instances are static variables with descriptive names (rpl_<flavor>_<mode>)
  * because rcuwatch names an instance by looking its address up in kallsyms.
@@ -18,6 +22,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sched.h>
@@ -90,7 +95,7 @@ struct rpl_obj {
 	u64			magic;
 	u32			cpu;		/* enqueue CPU: the stats row */
 	u32			inst;		/* index in rpl_instances */
-	u64			bytes;		/* mem_alloc_size(), as the tracepoint */
+	u64			bytes;		/* rpl_alloc_bytes(), as the tracepoint */
 	struct rcu_head		head;
 };
 
@@ -142,6 +147,44 @@ static void rpl_srcu_process_fn(struct rcu_pending *pending, struct rcu_head *he
  * quiescence (see the quiesce file).
  */
 
+/*
+ * The bytes the rcu_pending tracepoints report for an object, computed here
+ * so that this module needs no kernel change but the exports. The patched
+ * kernel reports mem_alloc_size() (kernel/patches/0002) of the pointer
+ * rcu_pending stores: the object start for kvfree-mode radix entries, the
+ * interior rcu_head otherwise. The two give the same number because
+ * mem_alloc_size() maps any address inside an allocation to the whole
+ * allocation (virt_to_folio(), find_vm_area()). And for the object start
+ * that number is
+ * - slab: ksize() = slab_ksize() of the object's cache, as mem_alloc_size();
+ * - large kmalloc: ksize() = folio_size(), as mem_alloc_size();
+ * - vmalloc: PAGE_ALIGN(size): vmalloc() maps whole small pages (no huge
+ *   mappings without VM_ALLOW_HUGE_VMAP, see rpl_kvmalloc()), which
+ *   mem_alloc_size() counts as area->nr_pages, without the guard page.
+ * ksize() must be given the object start, hence obj and not &obj->head.
+ * (With KFENCE, ksize() of a KFENCE object is its requested size instead:
+ * the guest configs have KFENCE off.)
+ */
+static size_t rpl_alloc_bytes(const void *obj, size_t size)
+{
+	return is_vmalloc_addr(obj) ? PAGE_ALIGN(size) : ksize(obj);
+}
+
+/*
+ * kvmalloc() without its huge-mapping vmalloc fallback (kvmalloc() passes
+ * VM_ALLOW_HUGE_VMAP, which rounds requests of PMD_SIZE or more up to 2 MiB
+ * mappings): kmalloc (a large kmalloc is a whole folio), else vmalloc().
+ */
+static void *rpl_kvmalloc(size_t size)
+{
+	void *p;
+
+	if (size <= PAGE_SIZE)
+		return kmalloc(size, GFP_KERNEL);
+	p = kmalloc(size, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+	return p ?: vmalloc(size);
+}
+
 static struct rpl_obj *rpl_alloc(unsigned int inst, unsigned int cpu)
 {
 	unsigned int lo = max_t(unsigned int, READ_ONCE(min_bytes), sizeof(struct rpl_obj));
@@ -151,21 +194,20 @@ static struct rpl_obj *rpl_alloc(unsigned int inst, unsigned int cpu)
 	struct rpl_obj *obj;
 
 	/*
-	 * kvmalloc() tries kmalloc first (large kmalloc = whole folio), so
-	 * vmalloc objects are made explicitly: rcu_pending puts those on its
-	 * lists in kvfree mode (__rcu_pending_enqueue(): is_vmalloc_addr()).
+	 * vmalloc objects are made explicitly (a kmalloc of a few pages rarely
+	 * fails): rcu_pending puts those on its lists in kvfree mode
+	 * (__rcu_pending_enqueue(): is_vmalloc_addr()).
 	 */
 	if (size > 2 * PAGE_SIZE && get_random_u32_below(100) < READ_ONCE(vmalloc_pct))
 		obj = vmalloc(size);
 	else
-		obj = kvmalloc(size, GFP_KERNEL);
+		obj = rpl_kvmalloc(size);
 	if (!obj)
 		return NULL;
 	obj->magic = RPL_MAGIC;
 	obj->cpu = cpu;
 	obj->inst = inst;
-	/* Same pointer as the enqueue tracepoint: ptr ?: head. */
-	obj->bytes = mem_alloc_size(in->mode == RPL_KVFREE ? (void *)obj : (void *)&obj->head);
+	obj->bytes = rpl_alloc_bytes(obj, size);
 	if (in->mode == RPL_CALL_RCU)
 		obj->head.func = in->srcu ? rpl_srcu_call_rcu_fn : rpl_rcu_call_rcu_fn;
 	return obj;

@@ -25,7 +25,7 @@ check "bad --ringbuf" 64 "--ringbuf: 3000 bytes is not a power of two from 4KiB 
 # NaN passes every comparison: it must be refused, not taken (issue 12, 9).
 check "-i nan" 64 "--interval: 'nan' is not a finite number" "$rw" stat -i nan
 check "--speed nan" 64 "--speed: 'nan' is not a finite number" "$rw" replay --speed nan "$data/testrun.rwrec"
-check "--stranded-age nan" 64 "--stranded-age: 'nan' is not a finite number" "$rw" report --stranded-age nan "$data/testrun.rwrec"
+check "--stranded-age nan" 64 "--stranded-age: 'nan' is not a number of seconds" "$rw" report --stranded-age nan "$data/testrun.rwrec"
 check "-d inf" 64 "--delay: 'inf' is not a finite number" "$rw" top -d inf
 # A range error is a short line, not DBL_MAX in 309 digits.
 check "range error" 64 "--speed: -1 is below 0" "$rw" replay --speed -1 "$data/testrun.rwrec"
@@ -35,6 +35,15 @@ if [ "$(head -c 300 "$tmp/err" | wc -c)" -ge 300 ]; then
 fi
 check "report without a file" 64 "report needs a recording FILE, or --live" "$rw" report
 check "report with both" 64 "a recording FILE or --live, not both" "$rw" report --live "$data/testrun.rwrec"
+# Detector limits, on every command that evaluates them.
+check "NaN --gp-limit" 64 "--gp-limit: 'nan' is not a number of seconds" "$rw" stat --gp-limit nan
+check "negative --lag-limit" 64 "--lag-limit: '-1' is not a number of seconds" "$rw" exporter --lag-limit -1
+check "negative --flood-rate" 64 "--flood-rate: '-5' is not a rate" "$rw" top --flood-rate -5
+check "negative --stranded-bytes" 64 "--stranded-bytes" "$rw" report --live --stranded-bytes -5
+check "bad --stranded-bytes unit" 64 "--stranded-bytes" "$rw" replay "$data/testrun.rwrec" --stranded-bytes 3parsecs
+check "huge --stranded-for" 64 "--stranded-for: '1e99'" "$rw" stat --stranded-for 1e99
+check "bad --list-fallback-objects" 64 "--list-fallback-objects" "$rw" stat --list-fallback-objects x
+check "negative --loss-limit" 64 "--loss-limit" "$rw" top --loss-limit -1
 
 printf 'definitely not a recording' >"$tmp/garbage.rwrec"
 check "garbage recording" 1 "byte offset 0: bad magic" "$rw" replay "$tmp/garbage.rwrec"

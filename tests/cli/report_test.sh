@@ -14,12 +14,26 @@
 #   rpl_srcu_* instances, waiting-gp, while rpl_srcu's completed
 #   count stays at 612; at +17.10 s everything has drained. Peak 22416672 B
 #   (21.4 MiB) in 2153 objects at +16.60 s. -> exactly one episode, ~7.0 s.
+#   Detectors at their defaults: stranded_bytes (>= 1 MiB pending >= 1 s, for
+#   2 s) from +10.06 s (3.6 MiB) to +17.10 s, firing from the first sample 2 s
+#   after its onset; gp_too_long on rpl_srcu (its grace period started at
+#   about +8.7 s and ended between +16.60 and +17.10 s) from +10.06 s, its
+#   first sample 1 s into it, to +17.10 s; nothing else (the list objects are
+#   vmalloc()ed objects of the kvfree instances, on the list by design):
+#   report exits 3. testrun: no detector, exit 0.
 set -eu
 rw=$1; data=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-"$rw" report "$data/testrun.rwrec" --json >"$tmp/testrun.json"
-"$rw" report "$data/demo.rwrec" --json >"$tmp/demo.json"
-"$rw" report "$data/demo.rwrec" >"$tmp/demo.txt"
+status() { # expected exit status, command...: runs it, fails on another status
+  local want=$1 rc=0; shift
+  "$@" || rc=$?
+  [ "$rc" = "$want" ] || { echo "FAIL exit status $rc (want $want): $*" >&2; exit 1; }
+  echo "ok   exit status $rc: ${*: -2}" >&2
+}
+status 0 "$rw" report "$data/testrun.rwrec" --json >"$tmp/testrun.json"
+status 0 "$rw" report "$data/testrun.rwrec" >"$tmp/testrun.txt"
+status 3 "$rw" report "$data/demo.rwrec" --json >"$tmp/demo.json"
+status 3 "$rw" report "$data/demo.rwrec" >"$tmp/demo.txt"
 "$rw" replay "$data/demo.rwrec" --json >"$tmp/demo-replay.jsonl"
 python3 - "$tmp" <<'PY'
 import json, sys
@@ -57,6 +71,9 @@ gps = {g["name"]: g for g in r["grace_periods"]}
 expect("gp completed", (gps["rcu"]["completed"], gps["test_srcu"]["completed"]), (1, 1))
 expect("testrun episodes", r["episodes_total"], 0)
 expect("testrun losses", r["losses"]["any"], False)
+expect("testrun verdict", (r["verdict"]["detector_fired"], r["verdict"]["fired"]), (False, []))
+expect("testrun detectors listed", [d["detector"] for d in r["detectors"]],
+       ["stranded_bytes", "gp_too_long", "callback_flood", "processing_lag", "list_fallback", "losses"])
 
 r = json.load(open(f"{d}/demo.json"))
 expect("demo samples", r["source"]["samples"], 40)
@@ -87,14 +104,54 @@ if r["episodes"]:
     expect("episode start", e["start_ns"], snaps[first]["time_ns"] - t0)
     expect("episode end", e["end_ns"], snaps[after]["time_ns"] - t0)
     expect("episode max age", e["max_age_ns"], max(s["totals"]["oldest_age_ns"] for s in snaps))
+expect("demo verdict", (r["verdict"]["detector_fired"], r["verdict"]["fired"]),
+       (True, ["stranded_bytes", "gp_too_long"]))
+det = {d["detector"]: d for d in r["detectors"]}
+for name in ["callback_flood", "processing_lag", "list_fallback", "losses"]:
+    expect(f"demo {name} episodes", det[name]["episodes_total"], 0)
+snaps = [json.loads(l) for l in open(f"{d}/demo-replay.jsonl")]
+rel = [s["time_ns"] - snaps[0]["time_ns"] for s in snaps]
+def stranded(s):  # bytes of seqs pending >= 1 s
+    return sum(q["bytes"] for q in s["seqs"] if q["age_ns"] >= 1e9)
+expect("demo stranded_bytes episodes", det["stranded_bytes"]["episodes_total"], 1)
+if det["stranded_bytes"]["episodes"]:
+    e = det["stranded_bytes"]["episodes"][0]
+    over = [stranded(s) >= 2**20 for s in snaps]
+    onset = over.index(True)
+    expect("stranded onset", e["onset_ns"], rel[onset])
+    expect("stranded end", e["end_ns"], rel[over.index(False, onset)])
+    expect("stranded firing: first sample >= 2 s after onset", e["firing_ns"],
+           next(t for t in rel if t - rel[onset] >= 2e9))
+    expect("stranded peak", e["peak"], max(stranded(s) for s in snaps))
+    expect("stranded subject", e["subject"]["kind"], "machine")
+    expect("stranded instances", e["instances"], ["rpl_srcu_call_rcu", "rpl_srcu_kvfree", "rpl_srcu_process"])
+    expect("stranded grace periods", e["grace_periods"], ["rpl_srcu"])
+    expect("stranded at peak", sorted(c["where"]["name"] for c in e["at_peak"]),
+           ["rpl_srcu_call_rcu", "rpl_srcu_kvfree", "rpl_srcu_process"])
+expect("demo gp_too_long episodes", det["gp_too_long"]["episodes_total"], 1)
+if det["gp_too_long"]["episodes"]:
+    e = det["gp_too_long"]["episodes"][0]
+    expect("gp subject", (e["subject"]["kind"], e["subject"]["name"]), ("grace_period", "rpl_srcu"))
+    expect_in("gp peak s (the reader held ~8 s)", e["peak"] / 1e9, 7.5, 8.5)
+    running = [any(g["name"] == "rpl_srcu" and g["in_progress_ns"] >= 1e9 for g in s["grace_periods"])
+               for s in snaps]
+    onset = running.index(True)
+    expect("gp onset", e["onset_ns"], rel[onset])
+    expect("gp end", e["end_ns"], rel[running.index(False, onset)])
+    expect_in("gp onset s, by hand", e["onset_ns"] / 1e9, 10.0, 10.1)
+    expect_in("gp end s, by hand", e["end_ns"] / 1e9, 17.0, 17.2)
+    expect("gp waiting instances", e["instances"], ["rpl_srcu_call_rcu", "rpl_srcu_kvfree", "rpl_srcu_process"])
 srcu = {g["name"]: g for g in r["grace_periods"]}["rpl_srcu"]
 expect_in("rpl_srcu longest gap s", srcu["longest_gap_ns"] / 1e9, 7.5, 8.5)
 expect("rpl_srcu gp durations bucketed", srcu["duration_bucketed"], True)
 txt = open(f"{d}/demo.txt").read()
 for want in ["Stranded episodes (oldest pending >= 1.00s): 1", "none completed during the episode",
-             "waiting-gp", "rpl_srcu_kvfree", "kernel 6.12.117"]:
+             "waiting-gp", "rpl_srcu_kvfree", "kernel 6.12.117",
+             "Verdict:  2 detectors fired: stranded_bytes (1 episode), gp_too_long (1 episode on rpl_srcu)",
+             "  callback_flood  >= 10.0k objects/s queued on a CPU: none"]:
     expect(f"text has {want!r}", want in txt, True)
 expect("text has no warning", "WARNING" in txt, False)
+expect("testrun text verdict", "Verdict:  no detector fired" in open(f"{d}/testrun.txt").read(), True)
 print(f"{len(fails) and 'FAILED' or 'passed'}: {len(fails)} mismatches")
 sys.exit(1 if fails else 0)
 PY
@@ -119,5 +176,6 @@ cp "$data/testrun.rwrec" "$tmp/corrupt.rwrec"
 python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=0x5a; open(p,"wb").write(b)' "$tmp/corrupt.rwrec"
 check "corrupt recording" "corrupt record at byte offset" "$tmp/corrupt.rwrec"
 rc=0; "$rw" report >/dev/null 2>"$tmp/err" || rc=$?
-[ "$rc" = 64 ] && echo "ok   no FILE nor --live (exit 64): $(cat "$tmp/err")" || { echo "FAIL no FILE: exit $rc"; exit 1; }
+if [ "$rc" != 64 ]; then echo "FAIL no FILE: exit $rc"; exit 1; fi
+echo "ok   no FILE nor --live (exit 64): $(cat "$tmp/err")"
 echo passed

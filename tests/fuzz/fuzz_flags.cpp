@@ -58,7 +58,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(std::isfinite(seconds) && seconds >= 0.01 && seconds <= 3600);
   require(std::isfinite(c.top.delay_seconds) && c.top.delay_seconds >= 0.1);
   require(std::isfinite(c.report.duration_seconds) && c.report.duration_seconds > 0);
-  require(std::isfinite(c.report.stranded_age_seconds) && c.report.stranded_age_seconds >= 0);
+  constexpr uint64_t kYearNs = 365 * 86400 * 1'000'000'000ull;  // seconds_flag's bound
+  for (const auto* l :
+       {&c.stat.detectors, &c.top.detectors, &c.exporter.detectors, &c.report.detectors})
+    require(std::isfinite(l->flood_objects_per_sec) && l->flood_objects_per_sec >= 0 &&
+            l->stranded_age_ns <= kYearNs && l->stranded_bytes >= 0 && l->gp_ns <= kYearNs);
   require(std::isfinite(c.top.warn_age_seconds) && std::isfinite(c.top.crit_age_seconds));
   check_source(c.stat.source);
   check_source(c.top.source);

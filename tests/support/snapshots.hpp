@@ -38,6 +38,38 @@ inline SeqSummary seq_summary(uint64_t instance, std::string name, uint64_t seq,
   return row;
 }
 
+inline SeqRow seq_row(uint64_t instance, uint32_t cpu, uint64_t seq, int64_t objects, int64_t bytes,
+                      uint64_t age_ns, SeqState state) {
+  SeqRow row;
+  row.instance = instance;
+  row.cpu = cpu;
+  row.seq = seq;
+  row.objects = objects;
+  row.bytes = bytes;
+  row.age_ns = age_ns;
+  row.state = state;
+  return row;
+}
+
+// A grace-period flavor; one is running for `in_progress_ns` unless 0.
+inline GracePeriodStats grace_period(std::string name, uint64_t key, uint64_t in_progress_ns) {
+  GracePeriodStats g;
+  g.name = std::move(name);
+  g.key = key;
+  g.flavor = key ? Flavor::Srcu : Flavor::Rcu;
+  g.in_progress = in_progress_ns > 0;
+  g.in_progress_ns = in_progress_ns;
+  return g;
+}
+
+inline CpuQueueRow cpu_queue(uint64_t instance, uint32_t cpu, double queued_per_sec) {
+  CpuQueueRow row;
+  row.instance = instance;
+  row.cpu = cpu;
+  row.queued_per_sec = queued_per_sec;
+  return row;
+}
+
 // Mid-replay, 20 MiB pending on 4 CPUs in two instances: one SRCU instance
 // with a seq waiting 12 s for its grace period, and a kvfree instance whose
 // objects wait on the expired list.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "detectors.hpp"
 #include "snapshots.hpp"
 
 namespace rcuwatch::tui {
@@ -42,6 +43,38 @@ TEST(Header, SummarisesTheSnapshot) {
   EXPECT_EQ(lines[4],
             "Dropped: 0 events, 0 objects not per seq (map full), 0 process mismatches, 0 "
             "untracked objects");
+}
+
+TEST(Header, OneHighlightedLinePerFiringDetector) {
+  Fixture f;
+  f.snapshot.instances[1].srcu = 0x9000;  // btree_key_cache
+  f.snapshot.grace_periods = {test::grace_period("rcu", 0, 2 * kSecond),
+                              test::grace_period("my_srcu", 0x9000, 5 * kSecond)};
+  DetectorLimits limits;
+  limits.stranded_for_ns = 0;
+  DetectorSet detectors(limits);
+  f.snapshot.detections = detectors.evaluate(f.snapshot);
+  const Frame frame = compose_batch(f.input());
+  const auto lines = plain(frame);
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_EQ(lines[1],
+            "FIRING stranded_bytes: 1.00 MiB pending >= 1.00s (limit 1.00 MiB) for 0s: "
+            "btree_key_cache 1.00 MiB (srcu my_srcu, gp-elapsed)");
+  // Both flavors run too long: the longer is described, the other counted.
+  EXPECT_EQ(lines[2],
+            "FIRING gp_too_long: grace period my_srcu running for 5.00s (limit 1.00s); waiting on "
+            "it: btree_key_cache 4.00 KiB  (+1 more)");
+  for (const Span& span : frame[1].spans) EXPECT_EQ(span.style, Style::Crit);
+  for (const Span& span : frame[2].spans) EXPECT_EQ(span.style, Style::Crit);
+  EXPECT_EQ(lines[3].rfind("Pending: ", 0), 0u);
+}
+
+TEST(Header, NoDetectorLineWhileNoneFires) {
+  Fixture f;
+  f.snapshot.detections = DetectorSet{}.evaluate(f.snapshot);  // 1.00 MiB: not held 2 s yet
+  const auto lines = plain(compose_batch(f.input()));
+  EXPECT_EQ(lines[1].rfind("Pending: ", 0), 0u);
+  for (const auto& line : lines) EXPECT_EQ(line.find("FIRING"), std::string::npos) << line;
 }
 
 TEST(Header, HighlightsDroppedEvents) {

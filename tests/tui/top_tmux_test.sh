@@ -17,7 +17,15 @@ rec=$(realpath "$rec")
 work=$(mktemp -d)
 sock="rcuwatch-top-test-$$"
 tmx() { tmux -L "$sock" "$@"; }
-cleanup() { tmx kill-server 2>/dev/null || true; rm -rf "$work"; }
+# The pane's shell may still be writing into $work just after kill-server
+# returns: retry the removal, and never let cleanup decide the exit status.
+cleanup() {
+  tmx kill-server 2>/dev/null || true
+  local i
+  for i in 1 2 3 4 5; do rm -rf "$work" 2>/dev/null && return 0; sleep 0.2; done
+  echo "note: could not remove $work" >&2
+  return 0
+}
 trap cleanup EXIT
 
 failures=0
@@ -95,6 +103,20 @@ for i, (frame, s) in enumerate(zip(frames, snaps)):
                f"{s['source']} {pct}  {s['nr_cpus']} CPUs  interval {dur(s['interval_ns'])} recorded")
         t0 = snaps[0]["time_ns"]
         expect(f"frame {i} clock", title.group(1), f"{(s['time_ns'] - t0) / 1e9:.1f}")
+    # One line per detector firing, below the title, in the detectors' order;
+    # the value of its highest subject in it.
+    order = ["stranded_bytes", "gp_too_long", "callback_flood", "processing_lag", "list_fallback", "losses"]
+    firing = {}
+    for st in s["detectors"]["firing"]:
+        if st["detector"] not in firing or st["value"] > firing[st["detector"]]["value"]:
+            firing[st["detector"]] = st
+    for k, name in enumerate(sorted(firing, key=order.index)):
+        st = firing[name]
+        want = {"stranded_bytes": f"FIRING stranded_bytes: {nbytes(round(st['value']))} pending >= ",
+                "gp_too_long": f"FIRING gp_too_long: grace period {st['subject']['name']} running for "
+                               f"{dur(round(st['value']))} (limit "}.get(name, f"FIRING {name}: ")
+        expect(f"frame {i} detector line {k}", lines[1 + k][:len(want)], want)
+    lines = lines[:1] + lines[1 + len(firing):]
     expect(f"frame {i} pending", lines[1],
            f"Pending: {nbytes(t['pending_bytes'])} in {t['pending_objects']} objects, "
            f"{rate(t['pending_bytes_per_sec'])}, oldest {dur(t['oldest_age_ns'])}, "

@@ -135,5 +135,78 @@ TEST(Aggregator, ListFallbacksCountedFromLifecycleEvents) {
   EXPECT_EQ(agg.update(t, info(), {}).totals.list_fallbacks, 2u);
 }
 
+TEST(Aggregator, GracePeriodInProgressByItsStartAfterTheLastEnd) {
+  Aggregator agg;
+  Tick t = first_tick();
+  GpEntry& rcu = t.sample.grace_periods[0];
+  // Attached during a grace period: its end was counted without its start,
+  // then the next one started at 9.5 s; counts alone (1 start, 10 ends) would
+  // say none is running.
+  rcu.stats.started = 1;
+  rcu.stats.last_start_ns = 9 * kSec + kSec / 2;
+  Snapshot s = agg.update(t, info(), {});
+  EXPECT_TRUE(s.grace_periods[0].in_progress);
+  EXPECT_EQ(s.grace_periods[0].in_progress_ns, kSec / 2);
+  EXPECT_FALSE(s.grace_periods[1].in_progress);  // srcu: no start seen
+  EXPECT_EQ(s.grace_periods[1].in_progress_ns, 0u);
+
+  t.sample.time_ns += kSec;
+  rcu.stats.last_end_ns = t.sample.time_ns - 1;  // it ended
+  s = agg.update(t, info(), {});
+  EXPECT_FALSE(s.grace_periods[0].in_progress);
+  EXPECT_EQ(s.grace_periods[0].in_progress_ns, 0u);
+}
+
+rw_event processed(uint64_t inst, uint32_t cpu, int64_t objects) {
+  rw_event e{};
+  e.type = RW_EV_SEQ_PROCESS;
+  e.instance = inst;
+  e.cpu = cpu;
+  e.objects = objects;
+  return e;
+}
+
+TEST(Aggregator, ObjectsQueuedPerCpuArePendingGrowthPlusProcessed) {
+  Aggregator agg;
+  Tick t1;
+  t1.sample.time_ns = kSec;
+  t1.sample.pending = {pending(A, 100, 0, RW_WHERE_RADIX, 10, 100, 1),
+                       pending(B, 40, 1, RW_WHERE_RADIX, 4, 40, 1)};
+  t1.sample.instances = {instance(A, 0, 0, 10, 100, 0, 0), instance(B, S, 0, 4, 40, 0, 0)};
+  Snapshot s = agg.update(t1, info(), {});
+  ASSERT_EQ(s.cpu_queues.size(), 2u);
+  EXPECT_EQ(s.cpu_queues[0].objects, 10);
+  EXPECT_EQ(s.cpu_queues[0].queued_per_sec, 0.0);  // no rate from the first sample
+
+  // 2 s later on CPU 0: seq 100 (10 objects) processed, 30 objects queued on
+  // seq 104, and an event of 6 processed on CPU 2 whose objects came and went
+  // within the interval. CPU 1: 1 of its 4 dequeued, nothing new.
+  Tick t2;
+  t2.sample.time_ns = 3 * kSec;
+  t2.sample.pending = {pending(A, 104, 0, RW_WHERE_RADIX, 30, 300, 2 * kSec),
+                       pending(B, 40, 1, RW_WHERE_RADIX, 3, 30, 1)};
+  t2.sample.instances = t1.sample.instances;
+  t2.events = {processed(A, 0, 10), processed(A, 2, 6)};
+  s = agg.update(t2, info(), {});
+  ASSERT_EQ(s.cpu_queues.size(), 3u);  // (A,0), (A,2), (B,1): by instance, cpu
+  EXPECT_EQ(s.cpu_queues[0].cpu, 0u);
+  EXPECT_DOUBLE_EQ(s.cpu_queues[0].queued_per_sec, (30 - 10 + 10) / 2.0);
+  EXPECT_EQ(s.cpu_queues[0].processed_objects, 10u);
+  EXPECT_EQ(s.cpu_queues[1].cpu, 2u);
+  EXPECT_DOUBLE_EQ(s.cpu_queues[1].queued_per_sec, 6 / 2.0);
+  EXPECT_EQ(s.cpu_queues[2].instance, B);
+  EXPECT_DOUBLE_EQ(s.cpu_queues[2].queued_per_sec, 0.0);  // a dequeue is not negative inflow
+  EXPECT_DOUBLE_EQ(s.cpus[0].queued_per_sec, 15.0);
+  EXPECT_DOUBLE_EQ(s.cpus[2].queued_per_sec, 3.0);
+
+  // Nothing pending or processed on CPU 2 since: its row goes.
+  Tick t3 = t2;
+  t3.sample.time_ns = 4 * kSec;
+  t3.events.clear();
+  s = agg.update(t3, info(), {});
+  EXPECT_EQ(s.cpu_queues.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.cpus[0].queued_per_sec, 0.0);
+}
+
 }  // namespace
 }  // namespace rcuwatch

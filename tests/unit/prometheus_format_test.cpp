@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "detectors.hpp"
 #include "exporter_command.hpp"
 #include "snapshots.hpp"
 
@@ -24,7 +25,7 @@ Snapshot one_instance() {
   s.index = 4;
   s.source = "replay run.rwrec";
   s.source_progress = 0.5;
-  s.losses = {1, 2, 3, 4, 5};  // drops, map full, mismatch, untracked, events
+  s.losses = {1, 2, 3, 4, 0, 0, 0, 5};  // drops, map full, mismatch, untracked, ..., events
   s.totals.list_fallbacks = 6;
   InstanceRow i = test::instance_row(0x10, "bch2_btree_node_free", Flavor::Srcu, Mode::Process, 3,
                                      4096, 1'500'000'000);
@@ -144,10 +145,60 @@ rcuwatch_process_mismatch_total 3
 # HELP rcuwatch_list_fallback_seqs_total Seqs opened on the list fallback (from ring-buffer events: see dropped events).
 # TYPE rcuwatch_list_fallback_seqs_total counter
 rcuwatch_list_fallback_seqs_total 6
-# HELP rcuwatch_bpf_events_total Tracepoint hits handled by the BPF programs.
+# HELP rcuwatch_unsized_objects_total Objects whose size rcuwatch could not read (stock kernels: vmalloc), counted as 0 bytes.
+# TYPE rcuwatch_unsized_objects_total counter
+rcuwatch_unsized_objects_total 0
+# HELP rcuwatch_nested_enqueues_total Stock kernels: enqueues nested too deep to follow (their objects show as untracked).
+# TYPE rcuwatch_nested_enqueues_total counter
+rcuwatch_nested_enqueues_total 0
+# HELP rcuwatch_late_placements_total Stock kernels: objects whose queue was known only when rcu_pending_enqueue() returned (their CPU is the one it returned on).
+# TYPE rcuwatch_late_placements_total counter
+rcuwatch_late_placements_total 0
+# HELP rcuwatch_bpf_events_total Hook hits handled by the BPF programs.
 # TYPE rcuwatch_bpf_events_total counter
 rcuwatch_bpf_events_total 5
 )txt");
+}
+
+TEST(PrometheusFormat, DetectorsPerSubjectWithTheirEpisodesAndLimits) {
+  DetectorSet detectors;
+  Snapshot s = one_instance();  // its losses are new: the losses detector fires
+  s.time_ns = 1'000'000'000;
+  s.grace_periods = {test::grace_period("rcu", 0, 0),
+                     test::grace_period("my_srcu", 0x9000, 3'000'000'000)};
+  s.detections = detectors.evaluate(s);
+  const ExporterStatus status{"1.2.3", 1, 0, false};
+  std::string text = prometheus_text(&s, status, PrometheusOptions{});
+  EXPECT_EQ(
+      lines_starting(text, "rcuwatch_detector_firing{"),
+      (std::vector<std::string>{
+          R"(rcuwatch_detector_firing{detector="stranded_bytes"} 0)",
+          R"(rcuwatch_detector_firing{detector="gp_too_long",grace_period="rcu"} 0)",
+          R"(rcuwatch_detector_firing{detector="gp_too_long",grace_period="my_srcu"} 1)",
+          R"(rcuwatch_detector_firing{detector="callback_flood",cpu="0"} 0)",
+          R"(rcuwatch_detector_firing{detector="callback_flood",cpu="1"} 0)",
+          R"(rcuwatch_detector_firing{detector="processing_lag",rcu_pending="bch2_btree_node_free"} 0)",
+          R"(rcuwatch_detector_firing{detector="list_fallback",rcu_pending="bch2_btree_node_free"} 1)",
+          R"(rcuwatch_detector_firing{detector="losses"} 1)"}));
+  EXPECT_NE(text.find("# TYPE rcuwatch_detector_episodes_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_episodes_total{detector=\"gp_too_long\",grace_period=\"my_"
+                      "srcu\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_limit{detector=\"gp_too_long\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_limit{detector=\"stranded_bytes\"} 1048576\n"),
+            std::string::npos);
+
+  // The grace period ends: 0 again, and the episode stays counted.
+  s.time_ns = 2'000'000'000;
+  s.grace_periods[1] = test::grace_period("my_srcu", 0x9000, 0);
+  s.detections = detectors.evaluate(s);
+  text = prometheus_text(&s, status, PrometheusOptions{});
+  EXPECT_NE(text.find("rcuwatch_detector_firing{detector=\"gp_too_long\",grace_period=\"my_srcu\"} "
+                      "0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("rcuwatch_detector_episodes_total{detector=\"gp_too_long\",grace_period=\"my_"
+                      "srcu\"} 1\n"),
+            std::string::npos);
 }
 
 TEST(PrometheusFormat, BeforeTheFirstSnapshotOnlySelfMetrics) {

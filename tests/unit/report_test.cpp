@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "detectors.hpp"
+
 namespace rcuwatch {
 namespace {
 
@@ -307,6 +309,98 @@ TEST(Report, TextAndJsonCarryTheReport) {
   EXPECT_EQ(j["episodes"][1]["state"], "gp-elapsed");
   EXPECT_EQ(j["instances"][0]["max_age_cpus"], nlohmann::json({1, 3}));
   EXPECT_EQ(j["source"]["samples"], 6);
+}
+
+// The scenario through a DetectorSet, as SnapshotStream runs it, with a
+// grace period of my_srcu running 2 s at the last sample.
+Report run_detected(DetectorLimits limits) {
+  ReportBuilder b;
+  b.set_source("replay test", "6.12.0");
+  DetectorSet detectors(limits);
+  const std::vector<Step> steps = scenario();
+  for (size_t i = 0; i < steps.size(); i++) {
+    Snapshot s = snap(steps[i], i);
+    if (i + 1 == steps.size()) {
+      s.grace_periods[1].in_progress = true;
+      s.grace_periods[1].in_progress_ns = 2 * kSec;
+    }
+    s.detections = detectors.evaluate(s);
+    b.add(s);
+  }
+  return b.finish();
+}
+
+TEST(Report, DetectorEpisodesWithTheirEvidence) {
+  DetectorLimits limits;
+  limits.stranded_bytes = 4000;
+  limits.stranded_for_ns = 0;
+  const Report r = run_detected(limits);
+  EXPECT_TRUE(r.any_detector_fired());
+  ASSERT_EQ(r.detectors.size(), kDetectors.size());
+  const ReportDetector& stranded = r.detectors[size_t(Detector::StrandedBytes)];
+  EXPECT_EQ(stranded.limit, 4000);
+  EXPECT_EQ(stranded.limit_text, ">= 3.91 KiB pending >= 1.00s, for 0s");
+  ASSERT_EQ(stranded.episodes_total, 1u);  // 9000 and 12000 stranded; 500 at the end is below
+  const ReportDetectorEpisode& e = stranded.episodes[0];
+  EXPECT_EQ(e.episode.onset_ns, 2 * kSec);  // times from the first sample
+  EXPECT_EQ(e.episode.end_ns, 4 * kSec);
+  EXPECT_EQ(e.duration_ns, 2 * kSec);
+  EXPECT_FALSE(e.ongoing);
+  EXPECT_EQ(e.episode.peak, 12000);
+  EXPECT_EQ(e.episode.peak_at_ns, 3 * kSec);
+  EXPECT_EQ(e.summary,
+            "11.7 KiB pending >= 1.00s (limit 3.91 KiB) for 1.00s: inst_srcu 11.7 KiB (srcu "
+            "my_srcu, waiting-gp)");
+  EXPECT_EQ(e.episode.cpus, (std::vector<uint32_t>{1, 3}));
+
+  const ReportDetector& gp = r.detectors[size_t(Detector::GracePeriodTooLong)];
+  ASSERT_EQ(gp.episodes.size(), 1u);
+  EXPECT_TRUE(gp.episodes[0].ongoing);
+  EXPECT_TRUE(gp.firing_at_end);
+  EXPECT_EQ(gp.episodes[0].episode.subject.name, "my_srcu");
+  EXPECT_EQ(gp.episodes[0].episode.onset_ns, 5 * kSec);
+  EXPECT_EQ(gp.episodes[0].episode.end_ns, 0u);
+  for (Detector d :
+       {Detector::CallbackFlood, Detector::ProcessingLag, Detector::ListFallback, Detector::Losses})
+    EXPECT_EQ(r.detectors[size_t(d)].episodes_total, 0u) << to_string(d);
+
+  const std::string text = format_report(r);
+  for (const char* want :
+       {"Verdict:  2 detectors fired: stranded_bytes (1 episode), gp_too_long (1 episode on "
+        "my_srcu)",
+        "  stranded_bytes  >= 3.91 KiB pending >= 1.00s, for 0s: 1 episode\n"
+        "    #1 +2.00s to +4.00s (2.00s): peak at +3.00s\n"
+        "       11.7 KiB pending >= 1.00s (limit 3.91 KiB) for 1.00s: inst_srcu 11.7 KiB (srcu "
+        "my_srcu, waiting-gp)\n"
+        "       involved: instances inst_srcu; grace periods my_srcu; CPUs 1,3\n",
+        "    #1 my_srcu +5.00s to the end, still firing (0s): peak at +5.00s",
+        "  callback_flood  >= 10.0k objects/s queued on a CPU: none"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  const auto j = to_json(r);
+  EXPECT_EQ(j["verdict"]["detector_fired"], true);
+  EXPECT_EQ(j["verdict"]["fired"], nlohmann::json({"stranded_bytes", "gp_too_long"}));
+  EXPECT_EQ(j["detectors"][0]["detector"], "stranded_bytes");
+  EXPECT_EQ(j["detectors"][0]["episodes"][0]["onset_ns"], 2 * kSec);
+  EXPECT_EQ(j["detectors"][0]["episodes"][0]["at_peak"][0]["where"]["name"], "inst_srcu");
+  EXPECT_EQ(j["detectors"][0]["episodes"][0]["at_peak"][0]["unit"], "bytes");
+  EXPECT_EQ(j["detectors"][1]["episodes"][0]["ongoing"], true);
+  EXPECT_EQ(j["detectors"][1]["episodes"][0]["subject"]["kind"], "grace_period");
+}
+
+TEST(Report, NoDetectorFiredAndCallSitesWhenEpisodesHaveThem) {
+  Report r = run(scenario());  // snapshots without detections
+  EXPECT_FALSE(r.any_detector_fired());
+  EXPECT_NE(format_report(r).find("Verdict:  no detector fired"), std::string::npos);
+  EXPECT_EQ(to_json(r)["verdict"]["fired"], nlohmann::json::array());
+
+  ReportDetectorEpisode e;
+  e.episode.call_sites = {{"bch2_btree_key_cache_drop", 3 << 20}};
+  r.detectors[0].episodes.push_back(e);
+  r.detectors[0].episodes_total = 1;
+  EXPECT_TRUE(r.any_detector_fired());
+  EXPECT_NE(format_report(r).find("       call site 3.00 MiB bch2_btree_key_cache_drop"),
+            std::string::npos);
+  EXPECT_EQ(to_json(r)["detectors"][0]["episodes"][0]["call_sites"][0]["bytes"], 3 << 20);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "detectors.hpp"
 #include "snapshot_json.hpp"
 #include "snapshots.hpp"
 
@@ -27,6 +28,32 @@ TEST(StatFormat, LineAndJsonCarryTheSnapshot) {
   EXPECT_EQ(j["instances"][0]["flavor"], "srcu");
   EXPECT_EQ(j["instances"][0]["mode"], "kvfree");
   EXPECT_EQ(j["instances"][0]["instance"], "0x10");
+}
+
+TEST(StatFormat, FiringDetectorsCountedThenNamed) {
+  Snapshot s;
+  s.time_ns = 3'000'000'000;
+  s.grace_periods = {test::grace_period("my_srcu", 0x9000, 4'000'000'000)};
+  s.losses.ringbuf_drops = 1;
+  s.detections = DetectorSet{}.evaluate(s);
+  const std::string line = stat_line(s);
+  const std::string header = stat_header();
+  EXPECT_EQ(header.substr(header.size() - 7), " firing");
+  EXPECT_EQ(line.substr(header.size() - 7), "      2  gp_too_long:my_srcu losses") << line;
+  Snapshot quiet;
+  quiet.detections = DetectorSet{}.evaluate(quiet);
+  EXPECT_EQ(stat_line(quiet).size(), header.size());
+  EXPECT_EQ(stat_line(quiet).back(), '0');
+
+  auto j = to_json(s)["detectors"];
+  ASSERT_EQ(j["firing"].size(), 2u);
+  EXPECT_EQ(j["firing"][0]["detector"], "gp_too_long");
+  EXPECT_EQ(j["firing"][0]["subject"]["name"], "my_srcu");
+  EXPECT_EQ(j["firing"][0]["subject"]["kind"], "grace_period");
+  EXPECT_EQ(j["firing"][0]["value"], 4e9);
+  EXPECT_EQ(j["firing"][0]["episode"]["onset_ns"], 3'000'000'000u);
+  EXPECT_EQ(j["episodes"].size(), 2u);
+  EXPECT_EQ(j["ended"].size(), 0u);
 }
 
 }  // namespace

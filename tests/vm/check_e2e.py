@@ -5,7 +5,7 @@ truth, and the guest's live numbers with a replay of its recording on the
 host. Prints the ground truth beside rcuwatch's numbers; exits 1 on any
 mismatch.
 
-usage: check_e2e.py OUT_DIR REPLAY_JSON
+usage: check_e2e.py OUT_DIR REPLAY_JSON [--expect-mode MODE]
 """
 import json
 import os
@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from truth import compare_quiescent, inst, parse_truth  # noqa: E402
 
 out, replay_path = sys.argv[1], sys.argv[2]
+expect_mode = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--expect-mode" else None
 fails = []
 
 
@@ -31,6 +32,11 @@ truth = parse_truth(f"{out}/truth.txt")
 check("rcuwatch produced snapshots", len(snaps) >= 10, f"{len(snaps)} snapshots")
 if len(snaps) < 10:
     sys.exit(1)
+attach = snaps[-1].get("attach", {})
+print(f"attach mode {attach.get('mode')}: {len(attach.get('attached', []))} hooks attached, "
+      f"missing {attach.get('missing')}")
+if expect_mode:
+    check(f"--attach auto chose {expect_mode}", attach.get("mode") == expect_mode, str(attach.get("mode")))
 
 
 def nearest(t_s):
@@ -55,6 +61,8 @@ for name, rows in sorted(final_truth.items()):
           f"rcuwatch {r['mode']}/{r['flavor']}, truth {g['mode']}/{g['flavor']}")
 check("no untracked objects", last["losses"]["untracked_objects"] == 0, str(last["losses"]))
 check("no process mismatches", last["losses"]["process_mismatch"] == 0, "")
+check("no objects of unknown size", last["losses"].get("unsized_objects", 0) == 0, "")
+print(f"(objects placed at enqueue's return, stock modes: {last['losses'].get('late_placements', 0)})")
 print(f"(ring buffer drops: {last['losses']['ringbuf_drops']}, shown, never affecting counts)")
 
 # 2. Steady load: the ground truth at time T lies within one interval of
@@ -161,7 +169,52 @@ if rep:
     check("live report lost nothing", rep["losses"]["untracked_objects"] == 0
           and rep["losses"]["ringbuf_drops"] == 0, str(rep["losses"]))
 
-# 5. The recording replayed on the host ends on the same numbers.
+# 5. A second rcuwatch in another attach mode, in the same run, ends on the
+# same numbers (the patched kernel: fentry against the tracepoints).
+also_path = f"{out}/stat-also.jsonl"
+if os.path.exists(also_path) and os.path.getsize(also_path):
+    also = [json.loads(l) for l in open(also_path) if l.strip()][-1]
+    print(f"\n== {attach.get('mode')} against {also['attach']['mode']}, same run, at quiescence")
+    for name, rows in sorted(final_truth.items()):
+        a, b = inst(last, name), inst(also, name)
+        if a is None or b is None:
+            check(f"{name} seen in both modes", a is not None and b is not None, "")
+            continue
+        for key in ("enqueued_objects", "enqueued_bytes", "processed_objects", "processed_bytes",
+                    "dequeued_objects", "dequeued_bytes"):
+            check(f"{name} {key} {attach.get('mode')} == {also['attach']['mode']}",
+                  a[key]["total"] == b[key]["total"], f"{a[key]['total']} vs {b[key]['total']}")
+        check(f"{name} pending {also['attach']['mode']}", b["pending_bytes"] == 0, str(b["pending_bytes"]))
+    check(f"{also['attach']['mode']} lost nothing", not any(
+        also["losses"].get(k, 0) for k in ("untracked_objects", "process_mismatch", "unsized_objects")),
+        str(also["losses"]))
+
+# The detectors (docs/diagnosing.md): the held SRCU reader makes stranded_bytes
+# and gp_too_long on the module's srcu_struct fire, nothing else; report says
+# so live and offline, on the guest's recording, and exits 3 both times.
+def verdicts(report):
+    """{(detector, subject): episodes} of the detectors that fired"""
+    out = {}
+    for d in report["detectors"]:
+        for e in d["episodes"]:
+            key = (d["detector"], e["subject"]["name"])
+            out[key] = out.get(key, 0) + 1
+    return out
+want = {("stranded_bytes", ""): 1, ("gp_too_long", "rpl_srcu"): 1}
+print("\n== detectors, live and offline")
+if rep:
+    check("live report verdict", verdicts(rep) == want, str(verdicts(rep)))
+    check("live report exit 3", "report exit 3" in open(f"{out}/report.err").read(),
+          open(f"{out}/report.err").read().strip().splitlines()[-1:])
+try:
+    offline = json.load(open(f"{out}/report-offline.json"))
+    check("offline report verdict = live", verdicts(offline) == want, str(verdicts(offline)))
+    check("offline report exit 3", open(f"{out}/report-offline.err").read().strip() == "report exit 3",
+          open(f"{out}/report-offline.err").read().strip())
+except (FileNotFoundError, json.JSONDecodeError) as e:
+    check("offline report written", False, str(e))
+
+# 6. The recording replayed on the host ends on the same numbers.
 print("\n== replay of the guest's recording on the host")
 replayed = json.loads(open(replay_path).read().strip().splitlines()[-1])
 for key in ("totals", "instances", "grace_periods", "losses"):

@@ -17,7 +17,7 @@ now() { cut -d' ' -f1 /proc/uptime; }
 truth() { echo "T $(now) $1" >> $OUT/truth.txt; cat $D/stats >> $OUT/truth.txt; }
 # wait_output FILE PID: until FILE has a line (rcuwatch attached and sampled)
 wait_output() {
-  for i in $(seq 1 300); do
+  for i in $(seq 1 1200); do  # 120 s: TCG on a busy host
     [ -s $1 ] && return 0
     kill -0 $2 2>/dev/null || { echo "rcuwatch died before its first output"; return 1; }
     sleep 0.1

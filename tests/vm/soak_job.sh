@@ -20,7 +20,7 @@ echo "soak: $seconds s"
 insmod /lib/modules/rcu_pending_load.ko rate=0 || exit 10
 rcuwatch stat -i 1 --json > $OUT/soak.jsonl 2> $OUT/soak.err &
 rw=$!
-for i in $(seq 1 300); do
+for i in $(seq 1 1200); do  # 120 s: TCG on a busy host
   [ -s $OUT/soak.jsonl ] && break
   kill -0 $rw 2>/dev/null || { echo "rcuwatch died"; cat $OUT/soak.err; exit 11; }
   sleep 0.1

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The maps and the accounting every attach mode shares. A mode's programs
+ * turn what their hooks see into these calls: an object enters a queue
+ * (pending_add), leaves it before processing (pending_sub), a per-seq list
+ * expires (list_expired), a batch is processed (processed_batch).
+ *
+ * Per-object work only updates maps, so pending totals stay exact whatever
+ * happens to the ring buffer. Only low-rate lifecycle events (seq opened,
+ * seq processed, list expired, grace period start/end) are sent to
+ * userspace through the ring buffer; a full ring buffer is counted in
+ * RW_STAT_RINGBUF_DROPS.
+ */
+#ifndef RCUWATCH_ACCOUNTING_BPF_H
+#define RCUWATCH_ACCOUNTING_BPF_H
+
+#include "events.h"
+
+/* Set before load (rodata). */
+const volatile __u64 instance_filter = 0; /* only this struct rcu_pending *, 0 = all */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, struct rw_pending_key);
+	__type(value, struct rw_pending_val);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct rw_instance_totals);
+} totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct rw_instance_info);
+} instances SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct rw_gp_stats);
+} grace_periods SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RW_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024); /* resized by the loader */
+} events SEC(".maps");
+
+/*
+ * A global BPF function: verified once on its own (with unknown scalar
+ * arguments), not again at every call site, which keeps the stock programs
+ * (many hooks, each calling several of these) within the verifier's budget.
+ * Arguments and results are scalars only.
+ */
+#define RW_GLOBAL __attribute__((noinline))
+
+static const struct rw_instance_totals zero_totals;
+static const struct rw_gp_stats zero_gp;
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n; /* per-CPU slot: no atomics needed */
+}
+
+/* Counts a hook hit; true when --instance excludes @instance. */
+static __always_inline bool skip_instance(__u64 instance)
+{
+	stat_add(RW_STAT_EVENTS, 1);
+	return instance_filter && instance != instance_filter;
+}
+
+static __always_inline struct rw_instance_totals *totals_of(__u64 instance)
+{
+	struct rw_instance_totals *t = bpf_map_lookup_elem(&totals, &instance);
+
+	if (t)
+		return t;
+	bpf_map_update_elem(&totals, &instance, &zero_totals, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&totals, &instance);
+}
+
+static __always_inline void emit(__u32 type, __u32 cpu, __u64 instance, __u64 seq,
+				 __u32 where, __u64 nr_radix, __u64 nr_list,
+				 __s64 objects, __s64 bytes)
+{
+	struct rw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_add(RW_STAT_RINGBUF_DROPS, 1);
+		return;
+	}
+	e->type = type;
+	e->cpu = cpu;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->instance = instance;
+	e->seq = seq;
+	e->where = where;
+	e->pad = 0;
+	e->nr_radix = nr_radix;
+	e->nr_list = nr_list;
+	e->objects = objects;
+	e->bytes = bytes;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The pending entry for @key, created (and announced) if absent. */
+static __always_inline struct rw_pending_val *pending_get(struct rw_pending_key *key)
+{
+	struct rw_pending_val *v = bpf_map_lookup_elem(&pending, key);
+	struct rw_pending_val init = {};
+
+	if (v)
+		return v;
+	init.first_enqueue_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&pending, key, &init, BPF_NOEXIST) == 0)
+		emit(RW_EV_SEQ_OPEN, key->cpu, key->instance, key->seq, key->where, 0, 0, 0, 0);
+	v = bpf_map_lookup_elem(&pending, key);
+	if (!v)
+		stat_add(RW_STAT_PENDING_MAP_FULL, 1);
+	return v;
+}
+
+/* Removes @key's entry; returns what it held (zeros if absent). */
+static __always_inline struct rw_pending_val pending_take(struct rw_pending_key *key)
+{
+	struct rw_pending_val out = {};
+	struct rw_pending_val *v = bpf_map_lookup_elem(&pending, key);
+
+	if (v) {
+		out = *v;
+		bpf_map_delete_elem(&pending, key);
+	}
+	return out;
+}
+
+static __always_inline void pending_key(struct rw_pending_key *key, __u64 instance, __u32 cpu,
+					__u64 seq, __u32 where)
+{
+	key->instance = instance;
+	key->seq = where == RW_WHERE_EXPIRED ? 0 : seq;
+	key->cpu = cpu;
+	key->where = where;
+}
+
+/* An object of @bytes joined the queue (instance, cpu, seq, where). */
+RW_GLOBAL int pending_add(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
+{
+	struct rw_pending_key key = {};
+	struct rw_pending_val *v;
+
+	pending_key(&key, instance, cpu, seq, where);
+	v = pending_get(&key);
+	if (v) {
+		__sync_fetch_and_add(&v->objects, 1);
+		__sync_fetch_and_add(&v->bytes, bytes);
+	}
+	return 0;
+}
+
+/*
+ * An object of @bytes left (instance, cpu, seq, where) before being
+ * processed. False when rcuwatch had no entry for it.
+ */
+RW_GLOBAL int pending_sub(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
+{
+	struct rw_pending_key key = {};
+	struct rw_pending_val *v;
+
+	pending_key(&key, instance, cpu, seq, where);
+	v = bpf_map_lookup_elem(&pending, &key);
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->bytes, -(__s64)bytes);
+	if (__sync_fetch_and_add(&v->objects, -1) == 1)
+		bpf_map_delete_elem(&pending, &key); /* last one: the seq is empty */
+	return 1;
+}
+
+static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 process)
+{
+	struct rw_instance_info info = {};
+
+	if (bpf_map_lookup_elem(&instances, &instance))
+		return;
+	info.srcu = srcu;
+	info.process = process;
+	info.first_seen_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&instances, &instance, &info, BPF_NOEXIST);
+}
+
+/* An object entered rcu_pending (whether it waits or is processed at once). */
+static __always_inline void count_enqueued(__u64 instance, __u64 bytes)
+{
+	struct rw_instance_totals *t = totals_of(instance);
+
+	if (t) {
+		t->enqueued_objects++;
+		t->enqueued_bytes += bytes;
+	}
+}
+
+/* Enqueued after its grace period: processed at once, never pending. */
+static __always_inline void count_immediate(__u64 instance, __u64 bytes)
+{
+	struct rw_instance_totals *t = totals_of(instance);
+
+	if (t) {
+		t->immediate_objects++;
+		t->immediate_bytes += bytes;
+		t->processed_objects++;
+		t->processed_bytes += bytes;
+	}
+}
+
+static __always_inline void count_list_object(__u64 instance)
+{
+	struct rw_instance_totals *t = totals_of(instance);
+
+	if (t)
+		t->list_objects++;
+}
+
+/* Taken back by rcu_pending_dequeue*(); @tracked: rcuwatch saw it enqueued. */
+static __always_inline void count_dequeued(__u64 instance, __u64 bytes, bool tracked)
+{
+	struct rw_instance_totals *t = totals_of(instance);
+
+	if (t) {
+		t->dequeued_objects++;
+		t->dequeued_bytes += bytes;
+		if (!tracked)
+			t->untracked_objects++;
+	}
+}
+
+/* A per-seq list of @nr objects whose grace period elapsed moved to the CPU's expired list. */
+RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
+{
+	struct rw_pending_key key = {};
+	struct rw_pending_val moved, *v;
+
+	pending_key(&key, instance, cpu, seq, RW_WHERE_LIST);
+	moved = pending_take(&key);
+
+	pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);
+	v = pending_get(&key);
+	if (v) {
+		__sync_fetch_and_add(&v->objects, moved.objects);
+		__sync_fetch_and_add(&v->bytes, moved.bytes);
+		/* The expired list is as old as its oldest object. */
+		if (moved.first_enqueue_ns && moved.first_enqueue_ns < v->first_enqueue_ns)
+			v->first_enqueue_ns = moved.first_enqueue_ns;
+	}
+	emit(RW_EV_LIST_EXPIRED, cpu, instance, seq, RW_WHERE_LIST, 0, nr, moved.objects, moved.bytes);
+	return 0;
+}
+
+/*
+ * Objects taken off a CPU for processing: the radix tree of @seq (0: none
+ * taken; __process_finished_items() leaves its local copy zeroed) holding
+ * @nr_radix objects, and the expired list (@nr_list). A seq's entry goes
+ * whenever the kernel takes the seq, even with 0 objects left in it (all
+ * dequeued): what rcuwatch still counts there is then a mismatch, never an
+ * entry that stays forever.
+ */
+RW_GLOBAL int processed_batch(__u64 instance, __u32 cpu, __u64 seq, __u64 nr_radix, __u64 nr_list)
+{
+	struct rw_instance_totals *t;
+	struct rw_pending_key key = {};
+	struct rw_pending_val radix = {}, list = {};
+	__s64 tracked;
+
+	if (seq || nr_radix) {
+		pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
+		radix = pending_take(&key);
+	}
+	if (nr_list) {
+		pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);
+		list = pending_take(&key);
+	}
+	tracked = radix.objects + list.objects;
+	if (tracked != (__s64)(nr_radix + nr_list))
+		stat_add(RW_STAT_PROCESS_MISMATCH, 1);
+
+	t = totals_of(instance);
+	if (t) {
+		/* The kernel's counts are exact; bytes are known for tracked objects. */
+		t->processed_objects += nr_radix + nr_list;
+		t->processed_bytes += radix.bytes + list.bytes;
+		if ((__s64)(nr_radix + nr_list) > tracked)
+			t->untracked_objects += nr_radix + nr_list - tracked;
+	}
+	emit(RW_EV_SEQ_PROCESS, cpu, instance, seq, RW_WHERE_RADIX, nr_radix, nr_list, tracked,
+	     radix.bytes + list.bytes);
+	return 0;
+}
+
+/* ---- grace periods */
+
+static __always_inline __u32 log2_bucket(__u64 us)
+{
+	__u32 b = 0;
+
+	for (int i = 0; i < RW_GP_HIST_BUCKETS - 1; i++) {
+		if (us < 2)
+			break;
+		us >>= 1;
+		b++;
+	}
+	return b;
+}
+
+/* Wrap-safe a < b for grace-period sequence numbers (ULONG_CMP_LT). */
+static __always_inline bool seq_before(__u64 a, __u64 b)
+{
+	return (__s64)(a - b) < 0;
+}
+
+static __always_inline struct rw_gp_stats *gp_stats_of(__u64 key)
+{
+	struct rw_gp_stats *g = bpf_map_lookup_elem(&grace_periods, &key);
+
+	if (g)
+		return g;
+	bpf_map_update_elem(&grace_periods, &key, &zero_gp, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&grace_periods, &key);
+}
+
+/* One grace period of flavor @key (0: RCU, else the srcu_struct) started. */
+static __always_inline void gp_started(struct rw_gp_stats *g, __u64 key, __u64 gp_seq, __u64 now)
+{
+	g->started++;
+	g->last_start_ns = now;
+	g->last_start_gp_seq = gp_seq;
+	emit(RW_EV_GP_START, bpf_get_smp_processor_id(), key, gp_seq, 0, 0, 0, 0, 0);
+}
+
+/* The completed cookie moved to @gp_seq: seqs <= it have elapsed. Cookies only move forward. */
+static __always_inline void gp_completed_to(struct rw_gp_stats *g, __u64 gp_seq)
+{
+	if (!g->last_end_gp_seq || seq_before(g->last_end_gp_seq, gp_seq))
+		g->last_end_gp_seq = gp_seq;
+}
+
+/* One grace period ended at @now, the completed cookie now @gp_seq. */
+static __always_inline void gp_ended(struct rw_gp_stats *g, __u64 key, __u64 gp_seq, __u64 now)
+{
+	__u64 d = 0;
+
+	gp_completed_to(g, gp_seq);
+	g->completed++;
+	g->last_end_ns = now;
+	if (g->last_start_ns && g->last_start_ns <= now) {
+		__u32 b;
+
+		d = now - g->last_start_ns;
+		b = log2_bucket(d / 1000);
+		g->last_duration_ns = d;
+		g->duration_sum_ns += d;
+		if (b < RW_GP_HIST_BUCKETS)
+			g->duration_hist[b]++;
+	}
+	emit(RW_EV_GP_END, bpf_get_smp_processor_id(), key, gp_seq, 0, 0, 0, 0, d);
+}
+
+#endif /* RCUWATCH_ACCOUNTING_BPF_H */

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the stock-kernel modes read from kernel memory (CO-RE, no patch):
+ * the size of the allocation an object lives in, and a grace-period
+ * flavor's counter. Everything fails soft: an unreadable address reads as
+ * 0, so the same bytecode also runs under BPF_PROG_TEST_RUN on fake
+ * pointers.
+ */
+#ifndef RCUWATCH_KERNEL_READ_BPF_H
+#define RCUWATCH_KERNEL_READ_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+#include "accounting.bpf.h"
+#include "kernel_types.bpf.h"
+
+/* x86-64 memory layout: variables with KASLR of memory (CONFIG_RANDOMIZE_MEMORY), else constants. */
+extern const void page_offset_base __ksym __weak;
+extern const void vmemmap_base __ksym __weak;
+extern const void vmalloc_base __ksym __weak;
+/* The RCU flavor's cookies are compared against rcu_state.gp_seq_polled
+ * (kernel/rcu/tree.c: get_state_synchronize_rcu()); rcu_state is static:
+ * a kallsyms address, no BTF variable (CONFIG_KALLSYMS_ALL). */
+extern const void rcu_state __ksym __weak;
+
+#define RW_PAGE_OFFSET_DEFAULT 0xffff888000000000ULL /* __PAGE_OFFSET_BASE_L4 */
+#define RW_VMEMMAP_DEFAULT 0xffffea0000000000ULL     /* VMEMMAP_START, 4-level */
+#define RW_VMALLOC_DEFAULT 0xffffc90000000000ULL     /* VMALLOC_START, 4-level */
+#define RW_VMALLOC_SIZE (32ULL << 40)                /* VMALLOC_SIZE_TB, 4-level */
+
+static __always_inline __u64 kernel_ulong(const void *addr, __u64 fallback)
+{
+	__u64 v = 0;
+
+	if (!addr || bpf_probe_read_kernel(&v, sizeof(v), addr))
+		return fallback;
+	return v;
+}
+
+/*
+ * Bytes of the allocation that contains @addr, as the kernel's ksize()
+ * counts them (what the patch's mem_alloc_size() reports): for a slab
+ * object its cache's slab_ksize() (mm/slab.h), for a large kmalloc the
+ * folio. 0 when unknown (vmalloc, not in the direct map): the caller counts
+ * those in RW_STAT_UNSIZED_OBJECTS.
+ */
+RW_GLOBAL __u64 object_bytes(__u64 addr)
+{
+	__u64 page_offset = kernel_ulong(&page_offset_base, RW_PAGE_OFFSET_DEFAULT);
+	__u64 vmemmap = kernel_ulong(&vmemmap_base, RW_VMEMMAP_DEFAULT);
+	__u64 vmalloc_start = kernel_ulong(&vmalloc_base, RW_VMALLOC_DEFAULT);
+	__u64 page, head = 0, flags = 0;
+	unsigned int page_type = 0;
+
+	if (addr >= vmalloc_start && addr < vmalloc_start + RW_VMALLOC_SIZE)
+		return 0; /* is_vmalloc_addr(): its size is in the vmap_area tree */
+	if (addr < page_offset)
+		return 0;
+	page = vmemmap + ((addr - page_offset) >> 12) * bpf_core_type_size(struct page);
+	/* page -> folio: compound_head has bit 0 set in tail pages (_compound_head()). */
+	if (bpf_core_read(&head, sizeof(head), &((struct page___rw *)page)->compound_head))
+		return 0;
+	if (head & 1)
+		page = head - 1;
+	/* Linux 6.12+: slab folios have page type PGTY_slab in page_type's top byte. */
+	if (bpf_core_enum_value_exists(enum pagetype, PGTY_slab) &&
+	    !bpf_core_read(&page_type, sizeof(page_type), &((struct page___rw *)page)->page_type) &&
+	    (page_type >> 24) == bpf_core_enum_value(enum pagetype, PGTY_slab)) {
+		struct kmem_cache *s = BPF_CORE_READ((struct slab *)page, slab_cache);
+		unsigned int flags32 = BPF_CORE_READ(s, flags);
+
+		/* slab_ksize(): object_size with red zones or poison (CONFIG_SLUB_DEBUG;
+		 * also under KASAN, which none of our kernels has); inuse when
+		 * metadata follows the object; else the whole stride. */
+		if (flags32 & ((1U << bpf_core_enum_value(enum _slab_flag_bits, _SLAB_RED_ZONE)) |
+			       (1U << bpf_core_enum_value(enum _slab_flag_bits, _SLAB_POISON))))
+			return BPF_CORE_READ(s, object_size);
+		if (flags32 & ((1U << bpf_core_enum_value(enum _slab_flag_bits, _SLAB_TYPESAFE_BY_RCU)) |
+			       (1U << bpf_core_enum_value(enum _slab_flag_bits, _SLAB_STORE_USER))))
+			return BPF_CORE_READ(s, inuse);
+		return BPF_CORE_READ(s, size);
+	}
+	/* A large kmalloc: the folio, PAGE_SIZE << its order (folio_order()). */
+	/* A field whose type differs reads as absent: one of the two exists. */
+	if (bpf_core_field_exists(((struct page___rw *)0)->flags)) {
+		if (bpf_core_read(&flags, sizeof(flags), &((struct page___rw *)page)->flags))
+			return 0;
+	} else if (bpf_core_field_exists(((struct page___rw_618 *)0)->flags)) {
+		if (bpf_core_read(&flags, sizeof(flags), &((struct page___rw_618 *)page)->flags.f))
+			return 0;
+	}
+	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
+		__u64 flags1 = 0;
+
+		if (bpf_core_read(&flags1, sizeof(flags1), &((struct folio___rw *)page)->_flags_1))
+			return 0;
+		return 4096ULL << (flags1 & 0xff);
+	}
+	return 4096;
+}
+
+/*
+ * The grace-period counter of flavor @key as poll_state_synchronize_*()
+ * reads it: rcu_state.gp_seq_polled for RCU (0), else
+ * ssp->srcu_sup->srcu_gp_seq. False when it cannot be read.
+ */
+static __always_inline bool flavor_gp_seq(__u64 key, __u64 *gp_seq)
+{
+	if (!key) {
+		if (!&rcu_state)
+			return false;
+		return !bpf_core_read(gp_seq, sizeof(*gp_seq),
+				      &((struct rcu_state *)&rcu_state)->gp_seq_polled);
+	}
+	struct srcu_usage *sup = BPF_CORE_READ((struct srcu_struct *)key, srcu_sup);
+
+	if (!sup)
+		return false;
+	return !bpf_core_read(gp_seq, sizeof(*gp_seq), &sup->srcu_gp_seq);
+}
+
+#endif /* RCUWATCH_KERNEL_READ_BPF_H */

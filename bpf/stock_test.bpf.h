@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * raw_tp wrappers of the stock handlers with decoded arguments, so the BPF
+ * tests run the very bytecode of stock.bpf.h under BPF_PROG_TEST_RUN on any
+ * kernel (fentry cannot be test-run, and the host has no rcu_pending).
+ * Never attached: their tracepoints do not exist.
+ */
+#ifndef RCUWATCH_STOCK_TEST_BPF_H
+#define RCUWATCH_STOCK_TEST_BPF_H
+
+#include "stock.bpf.h"
+
+SEC("raw_tp/rcuwatch_test_enqueue_enter")
+int BPF_PROG(test_enqueue_enter, __u64 instance, __u64 srcu, __u64 process, __u64 obj,
+	     __u64 head, __u64 bytes)
+{
+	struct rw_new_object o = { instance, srcu, process, obj, head, bytes };
+
+	stock_enqueue_enter(&o);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_enqueue_exit")
+int BPF_PROG(test_enqueue_exit, __u64 cpu)
+{
+	stock_enqueue_exit(cpu);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_cookie")
+int BPF_PROG(test_cookie, __u64 ssp, __u64 cookie, __u64 cpu)
+{
+	stock_cookie(ssp, cookie, cpu);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_poll")
+int BPF_PROG(test_poll, __u64 ssp, __u64 cookie, __u64 elapsed, __u64 cpu)
+{
+	stock_poll(ssp, cookie, elapsed, cpu);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_under_lock")
+int BPF_PROG(test_under_lock, __u64 ssp, __u64 cpu)
+{
+	stock_under_lock(ssp, cpu);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_list")
+int BPF_PROG(test_list, __u64 cpu)
+{
+	stock_list_enter(cpu);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_processing_enter")
+int BPF_PROG(test_processing_enter, __u64 instance, __u64 srcu, __u64 cpu, __u64 nseq, __u64 seq0,
+	     __u64 nr0, __u64 list0_seq, __u64 list0_nr, __u64 list1_seq, __u64 list1_nr,
+	     __u64 expired_nr)
+{
+	struct rw_pcpu_state ps = {
+		.instance = instance, .srcu = srcu, .nseq = nseq, .seq0 = seq0, .nr0 = nr0,
+		.list_seq = { list0_seq, list1_seq }, .list_nr = { list0_nr, list1_nr },
+		.expired_nr = expired_nr, .cpu = cpu,
+	};
+
+	stock_processing_enter(&ps);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_processing_exit")
+int BPF_PROG(test_processing_exit)
+{
+	stock_processing_exit();
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_dequeue_all_enter")
+int BPF_PROG(test_dequeue_all_enter)
+{
+	stock_dequeue_all_enter();
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_dequeue_exit")
+int BPF_PROG(test_dequeue_exit, __u64 instance, __u64 obj, __u64 from_all)
+{
+	stock_dequeue_exit(instance, obj, from_all);
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_test_gp_observe")
+int BPF_PROG(test_gp_observe, __u64 key, __u64 gp_seq)
+{
+	struct rw_gp_stats *g = gp_stats_of(key);
+
+	if (g)
+		gp_observe(g, key, gp_seq);
+	return 0;
+}
+
+#endif /* RCUWATCH_STOCK_TEST_BPF_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Attach mode "tracepoint": the rcu_pending tracepoints of kernel/patches/
+ * (0003) and the RCU/SRCU grace-period
+ * tracepoints. The rcu_pending events fire under the rcu_pending_pcpu lock
+ * (see the patch), so events of one (instance, cpu) arrive serialized;
+ * atomics keep counts exact where another CPU touches the same entry.
+ *
+ * raw_tp programs: the same bytecode loads on any kernel (the tracepoint is
+ * resolved at attach time) and runs under BPF_PROG_TEST_RUN in tests (ctx =
+ * the tracepoint's arguments as u64s).
+ */
+#ifndef RCUWATCH_TRACEPOINT_BPF_H
+#define RCUWATCH_TRACEPOINT_BPF_H
+
+#include "accounting.bpf.h"
+
+SEC("raw_tp/rcu_pending_enqueue")
+int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, int cpu,
+	     unsigned long seq, void *obj, size_t bytes, int where)
+{
+	__u64 instance = (__u64)pending_ptr;
+
+	if (skip_instance(instance))
+		return 0;
+	note_instance(instance, (__u64)srcu, (__u64)process);
+	count_enqueued(instance, bytes);
+	if (where == RW_WHERE_IMMEDIATE) {
+		count_immediate(instance, bytes);
+		return 0;
+	}
+	if (where == RW_WHERE_LIST)
+		count_list_object(instance);
+	pending_add(instance, cpu, seq, where == RW_WHERE_LIST ? RW_WHERE_LIST : RW_WHERE_RADIX,
+		    bytes);
+	return 0;
+}
+
+SEC("raw_tp/rcu_pending_dequeue")
+int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq, void *obj,
+	     size_t bytes, int where)
+{
+	__u64 instance = (__u64)pending_ptr;
+
+	if (skip_instance(instance))
+		return 0;
+	count_dequeued(instance, bytes, pending_sub(instance, cpu, seq, where, bytes));
+	return 0;
+}
+
+SEC("raw_tp/rcu_pending_list_expired")
+int BPF_PROG(rcu_pending_list_expired, void *pending_ptr, int cpu, unsigned long seq, size_t nr)
+{
+	__u64 instance = (__u64)pending_ptr;
+
+	if (skip_instance(instance))
+		return 0;
+	list_expired(instance, cpu, seq, nr);
+	return 0;
+}
+
+SEC("raw_tp/rcu_pending_process")
+int BPF_PROG(rcu_pending_process, void *pending_ptr, int cpu, unsigned long seq, size_t nr_radix,
+	     size_t nr_list)
+{
+	__u64 instance = (__u64)pending_ptr;
+
+	if (skip_instance(instance))
+		return 0;
+	processed_batch(instance, cpu, seq, nr_radix, nr_list);
+	return 0;
+}
+
+/*
+ * Grace-period events for flavor @key (0: RCU, else the srcu_struct):
+ * "start" and "end" count grace periods and time them; the gp_seq of "end"
+ * and of RCU's "endpoll" (our patch: rcu_state.gp_seq_polled completing,
+ * which expedited grace periods advance too) is the completed cookie that
+ * rcu_pending's seqs are compared against.
+ */
+static __always_inline void grace_period_event(__u64 key, __u64 gp_seq, const char *gpevent)
+{
+	char ev[8] = {};
+	struct rw_gp_stats *g;
+	__u64 now = bpf_ktime_get_ns();
+	bool start, end, endpoll;
+
+	stat_add(RW_STAT_EVENTS, 1);
+	/* Kernel string normally; a user string when driven by BPF_PROG_TEST_RUN. */
+	if (bpf_probe_read_kernel_str(ev, sizeof(ev), gpevent) < 0 &&
+	    bpf_probe_read_user_str(ev, sizeof(ev), gpevent) < 0)
+		return;
+	start = ev[0] == 's' && ev[1] == 't' && ev[2] == 'a' && ev[3] == 'r' && ev[4] == 't' && !ev[5];
+	end = ev[0] == 'e' && ev[1] == 'n' && ev[2] == 'd' && !ev[3];
+	endpoll = ev[0] == 'e' && ev[1] == 'n' && ev[2] == 'd' && ev[3] == 'p' && ev[4] == 'o' &&
+		  ev[5] == 'l' && ev[6] == 'l' && !ev[7];
+	if (!start && !end && !endpoll)
+		return; /* cpustart, cpuqs, ...: per-CPU detail we do not need */
+
+	g = gp_stats_of(key);
+	if (!g)
+		return;
+	/* One GP kthread (RCU) or workqueue (per srcu_struct) drives these: no races. */
+	if (start)
+		gp_started(g, key, gp_seq, now);
+	else if (endpoll)
+		gp_completed_to(g, gp_seq);
+	else
+		gp_ended(g, key, gp_seq, now);
+}
+
+SEC("raw_tp/rcu_grace_period")
+int BPF_PROG(rcu_grace_period, const char *rcuname, unsigned long gp_seq, const char *gpevent)
+{
+	grace_period_event(0, gp_seq, gpevent);
+	return 0;
+}
+
+SEC("raw_tp/srcu_grace_period")
+int BPF_PROG(srcu_grace_period, void *ssp, unsigned long gp_seq, const char *gpevent)
+{
+	grace_period_event((__u64)ssp, gp_seq, gpevent);
+	return 0;
+}
+
+#endif /* RCUWATCH_TRACEPOINT_BPF_H */

@@ -1,0 +1,304 @@
+// The stock-kernel accounting (bpf/stock.bpf.h) in the running kernel: the
+// real bytecode, driven through its raw_tp test wrappers with
+// BPF_PROG_TEST_RUN in the order rcu_pending's code calls the hooks
+// (fs/bcachefs/rcu_pending.c, 6.12), checked against what the patch's
+// tracepoints would have accounted. Every run is on this CPU in this
+// thread's context: the handlers keep per-task state.
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <spdlog/cfg/env.h>
+
+#include <bpf/bpf.h>
+
+#include <memory>
+
+#include "bpf_loader.hpp"
+#include "kallsyms.hpp"
+#include "map_reader.hpp"
+#include "rcuwatch.skel.h"
+#include "test_run.hpp"
+
+namespace rcuwatch {
+namespace {
+
+// Test runs probe no kernel function: no kallsyms to read.
+const Kallsyms& no_symbols() {
+  static const Kallsyms none("/dev/null");
+  return none;
+}
+
+constexpr uint64_t kInst = 0xffff888012340000ull;
+constexpr uint64_t kSrcu = 0xffffffff82001000ull;
+constexpr uint64_t kFn = 0xffffffff81234560ull;
+constexpr uint64_t kObj = 0xffff8880aaaa0000ull;
+
+class StockHandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=trace shows libbpf's log
+    std::string why;
+    if (!test::can_load_bpf(&why)) GTEST_SKIP() << "SKIPPED: " << why;
+    LoaderOptions o;
+    o.for_tests = true;
+    loader_ = std::make_unique<BpfLoader>(o, no_symbols());
+  }
+
+  void run(const char* prog, std::vector<uint64_t> args) {
+    test::run_raw_tp(loader_->program(prog), args, -1);
+  }
+  // rcu_pending_enqueue(pending, head) entered: obj == head.
+  void enter(uint64_t obj, uint64_t bytes) {
+    run("test_enqueue_enter", {kInst, kSrcu, kFn, obj, obj, bytes});
+  }
+  void cookie(uint64_t seq, uint32_t cpu) { run("test_cookie", {kSrcu, seq, cpu}); }
+  void poll(uint64_t seq, bool elapsed, uint32_t cpu) {
+    run("test_poll", {kSrcu, seq, uint64_t(elapsed), cpu});
+  }
+  void under_lock(uint32_t cpu) { run("test_under_lock", {kSrcu, cpu}); }
+  void exit_(uint32_t cpu) { run("test_enqueue_exit", {cpu}); }
+  // __process_finished_items entered on @cpu: objs.data[0] = (seq0, nr0) if nseq.
+  void processing(uint32_t cpu, uint64_t nseq, uint64_t seq0, uint64_t nr0, uint64_t list0_seq = 0,
+                  uint64_t list0_nr = 0, uint64_t expired_nr = 0) {
+    run("test_processing_enter",
+        {kInst, kSrcu, cpu, nseq, seq0, nr0, list0_seq, list0_nr, 0, 0, expired_nr});
+  }
+  void processing_exit() { run("test_processing_exit", {}); }
+  void dequeued(uint64_t obj, bool from_all = false) {
+    run("test_dequeue_exit", {kInst, obj, uint64_t(from_all)});
+  }
+
+  // A whole ordinary enqueue: cookie under the lock, nothing to process first.
+  void enqueue(uint64_t obj, uint64_t bytes, uint64_t seq, uint32_t cpu) {
+    enter(obj, bytes);
+    cookie(seq, cpu);
+    exit_(cpu);
+  }
+
+  Sample sample() { return read_sample(loader_->skel()); }
+  static const PendingEntry* find(const Sample& s, uint64_t seq, uint32_t cpu, uint32_t where) {
+    for (const auto& p : s.pending)
+      if (p.key.instance == kInst && p.key.seq == seq && p.key.cpu == cpu && p.key.where == where)
+        return &p;
+    return nullptr;
+  }
+  static rw_instance_totals totals(const Sample& s) {
+    for (const auto& i : s.instances)
+      if (i.instance == kInst) return i.totals;
+    return {};
+  }
+  static int64_t pending_objects(const Sample& s) {
+    int64_t n = 0;
+    for (const auto& p : s.pending) n += p.val.objects;
+    return n;
+  }
+
+  std::unique_ptr<BpfLoader> loader_;
+};
+
+TEST_F(StockHandlersTest, TheCookieUnderTheLockPlacesTheObject) {
+  enqueue(kObj, 96, 8, 1);
+  enqueue(kObj + 128, 96, 8, 1);
+  enqueue(kObj + 256, 192, 12, 0);
+  Sample s = sample();
+  const auto* a = find(s, 8, 1, RW_WHERE_RADIX);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->val.objects, 2);
+  EXPECT_EQ(a->val.bytes, 192);
+  const auto* b = find(s, 12, 0, RW_WHERE_RADIX);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->val.bytes, 192);
+  EXPECT_EQ(totals(s).enqueued_objects, 3u);
+  EXPECT_EQ(totals(s).enqueued_bytes, 384u);
+  EXPECT_EQ(s.stats[RW_STAT_LATE_PLACEMENTS], 0u);
+  ASSERT_EQ(s.instances.size(), 1u);
+  EXPECT_EQ(s.instances[0].info.srcu, kSrcu);
+  EXPECT_EQ(s.instances[0].info.process, kFn);
+}
+
+TEST_F(StockHandlersTest, ProcessingTakesWhatThePollsSayElapsed) {
+  enqueue(kObj, 100, 8, 1);
+  enqueue(kObj + 128, 50, 8, 1);
+  enqueue(kObj + 256, 70, 12, 1);
+  // The work item: data[0] is seq 8 (2 objects), elapsed.
+  processing(1, 2, 8, 2);
+  poll(8, true, 1);
+  processing_exit();
+  // Again: data[0] is seq 12, not elapsed yet: nothing taken.
+  processing(1, 1, 12, 1);
+  poll(12, false, 1);
+  processing_exit();
+  Sample s = sample();
+  EXPECT_EQ(find(s, 8, 1, RW_WHERE_RADIX), nullptr);
+  ASSERT_NE(find(s, 12, 1, RW_WHERE_RADIX), nullptr);
+  const auto t = totals(s);
+  EXPECT_EQ(t.processed_objects, 2u);
+  EXPECT_EQ(t.processed_bytes, 150u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+}
+
+TEST_F(StockHandlersTest, ProcessingFirstTakesTheObjectOutUntilTheNextLock) {
+  enqueue(kObj, 100, 8, 0);
+  // An enqueue that finds seq 8 elapsed processes it first, dropping the lock.
+  enter(kObj + 128, 40);
+  cookie(12, 0);           // placed tentatively on CPU 0
+  processing(0, 1, 8, 1);  // the lock drops before it is placed: taken out again
+  poll(8, true, 0);
+  processing_exit();
+  poll(12, false, 0);  // check_expired: its own grace period is not over
+  poll(20, false, 1);  // process_finished_items() under the new lock, on CPU 1
+  exit_(1);
+  Sample s = sample();
+  EXPECT_EQ(find(s, 12, 0, RW_WHERE_RADIX), nullptr);
+  const auto* p = find(s, 12, 1, RW_WHERE_RADIX);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->val.objects, 1);
+  EXPECT_EQ(p->val.bytes, 40);
+  EXPECT_EQ(totals(s).processed_objects, 1u);
+  EXPECT_EQ(s.stats[RW_STAT_LATE_PLACEMENTS], 0u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+}
+
+TEST_F(StockHandlersTest, AGracePeriodStartCallUnderTheNewLockPlacesIt) {
+  enter(kObj, 40);
+  cookie(12, 0);
+  processing(0, 1, 8, 0);  // an emptied seq (every object dequeued)
+  poll(8, true, 0);
+  processing_exit();
+  poll(12, false, 0);
+  under_lock(1);  // call_srcu()/start_poll_synchronize_srcu() after placing it
+  exit_(1);
+  Sample s = sample();
+  ASSERT_NE(find(s, 12, 1, RW_WHERE_RADIX), nullptr);
+  EXPECT_EQ(s.stats[RW_STAT_LATE_PLACEMENTS], 0u);
+}
+
+TEST_F(StockHandlersTest, ElapsedAtCheckExpiredIsProcessedAtOnce) {
+  enter(kObj, 64);
+  cookie(8, 0);
+  processing(0, 1, 4, 0);
+  poll(4, true, 0);
+  processing_exit();
+  poll(8, true, 0);  // its own grace period ended meanwhile: processed now
+  exit_(0);
+  Sample s = sample();
+  EXPECT_EQ(pending_objects(s), 0);
+  const auto t = totals(s);
+  EXPECT_EQ(t.enqueued_objects, 1u);
+  EXPECT_EQ(t.immediate_objects, 1u);
+  EXPECT_EQ(t.processed_objects, 1u);
+  EXPECT_EQ(t.processed_bytes, 64u);
+}
+
+TEST_F(StockHandlersTest, WithoutAHookUnderTheNewLockItIsPlacedAtReturnAndCounted) {
+  enter(kObj, 64);
+  cookie(8, 0);
+  processing(0, 1, 4, 0);
+  poll(4, true, 0);
+  processing_exit();
+  poll(8, false, 0);
+  exit_(1);
+  Sample s = sample();
+  ASSERT_NE(find(s, 8, 1, RW_WHERE_RADIX), nullptr);
+  EXPECT_EQ(s.stats[RW_STAT_LATE_PLACEMENTS], 1u);
+}
+
+TEST_F(StockHandlersTest, DequeueFindsWhereTheObjectSat) {
+  enqueue(kObj, 100, 8, 0);
+  enqueue(kObj + 128, 60, 8, 0);
+  enqueue(kObj + 256, 30, 12, 1);
+  dequeued(kObj + 256);
+  // rcu_pending_dequeue_from_all() calls rcu_pending_dequeue() first: one object.
+  run("test_dequeue_all_enter", {});
+  dequeued(kObj + 128);
+  dequeued(kObj + 128, /*from_all=*/true);
+  Sample s = sample();
+  EXPECT_EQ(find(s, 12, 1, RW_WHERE_RADIX), nullptr);
+  const auto* p = find(s, 8, 0, RW_WHERE_RADIX);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->val.objects, 1);
+  EXPECT_EQ(p->val.bytes, 100);
+  const auto t = totals(s);
+  EXPECT_EQ(t.dequeued_objects, 2u);
+  EXPECT_EQ(t.dequeued_bytes, 90u);
+  EXPECT_EQ(t.untracked_objects, 0u);
+}
+
+TEST_F(StockHandlersTest, AnObjectNeverSeenEnqueuedIsUntracked) {
+  enqueue(kObj, 100, 8, 0);
+  // From before rcuwatch attached, at an address below the direct map: its
+  // size cannot be read and counts as 0 bytes, counted as unsized.
+  dequeued(0xffff800000001000ull);
+  Sample s = sample();
+  const auto t = totals(s);
+  EXPECT_EQ(t.dequeued_objects, 1u);
+  EXPECT_EQ(t.untracked_objects, 1u);
+  EXPECT_EQ(s.stats[RW_STAT_UNSIZED_OBJECTS], 1u);
+  EXPECT_EQ(pending_objects(s), 1);
+}
+
+TEST_F(StockHandlersTest, ListFallbackExpiresAndIsProcessed) {
+  enter(kObj, 80);
+  cookie(8, 2);
+  run("test_list", {2});  // rcu_pending_enqueue_list(): radix allocation failed
+  exit_(2);
+  Sample s = sample();
+  ASSERT_NE(find(s, 8, 2, RW_WHERE_LIST), nullptr);
+  EXPECT_EQ(find(s, 8, 2, RW_WHERE_RADIX), nullptr);
+  EXPECT_EQ(totals(s).list_objects, 1u);
+  // No seq in the radix darray; lists[0] holds seq 8 with 1 object, elapsed.
+  processing(2, 0, 0, 0, /*list0_seq=*/8, /*list0_nr=*/1);
+  poll(8, true, 2);
+  processing_exit();
+  s = sample();
+  EXPECT_EQ(pending_objects(s), 0);
+  EXPECT_EQ(totals(s).processed_objects, 1u);
+  EXPECT_EQ(totals(s).processed_bytes, 80u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+}
+
+TEST_F(StockHandlersTest, ATakenSeqGoesEvenWhenEmpty) {
+  enqueue(kObj, 100, 8, 0);
+  dequeued(kObj);  // the kernel's seq 8 on CPU 0 is now empty, still in its darray
+  // A phantom object rcuwatch counted twice (a census racing a hook).
+  enqueue(kObj + 128, 60, 8, 0);
+  const int fd = bpf_map__fd(loader_->skel().maps.pending);
+  rw_pending_key key{kInst, 8, 0, RW_WHERE_RADIX};
+  rw_pending_val val{};
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &val), 0);
+  val.objects = 2;
+  val.bytes = 120;
+  ASSERT_EQ(bpf_map_update_elem(fd, &key, &val, BPF_EXIST), 0);
+  dequeued(kObj + 128);
+  // The kernel takes seq 8 with no object left: the entry goes with it.
+  processing(0, 1, 8, 0);
+  poll(8, true, 0);
+  processing_exit();
+  Sample s = sample();
+  EXPECT_EQ(find(s, 8, 0, RW_WHERE_RADIX), nullptr);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 1u);
+}
+
+TEST_F(StockHandlersTest, GracePeriodsFromTheCounter) {
+  const uint64_t key = kSrcu;
+  run("test_gp_observe", {key, 100});  // first sight: idle at 100
+  run("test_gp_observe", {key, 101});  // started
+  run("test_gp_observe", {key, 104});  // ended: timed
+  run("test_gp_observe", {key, 109});  // one more started and ended unseen, another started
+  Sample s = sample();
+  const rw_gp_stats* g = nullptr;
+  for (const auto& e : s.grace_periods)
+    if (e.key == key) g = &e.stats;
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->completed, 2u);
+  EXPECT_EQ(g->started, 3u);            // in progress: started = completed + 1
+  EXPECT_EQ(g->last_end_gp_seq, 108u);  // cookies <= 108 have elapsed
+  EXPECT_EQ(g->last_start_gp_seq, 109u);
+  uint64_t timed = 0;
+  for (uint64_t c : g->duration_hist) timed += c;
+  EXPECT_EQ(timed, 1u);  // only the grace period whose start was seen
+  // The one started in the same reading as the last end is in progress.
+  EXPECT_GT(g->last_start_ns, g->last_end_ns);
+}
+
+}  // namespace
+}  // namespace rcuwatch

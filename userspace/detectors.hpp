@@ -1,0 +1,78 @@
+// The detectors: evaluated once per interval on the Snapshot, in one place
+// (SnapshotStream runs a DetectorSet), and attached to it as
+// Snapshot::detections. Each detector computes a value per subject (the
+// machine, an instance, a grace-period flavor, a CPU); an episode begins when
+// the value reaches the detector's limit, fires once it held long enough
+// (--stranded-for; at once for the others) and ends at the first sample
+// where the value is below the limit again (below 90% of it for stranded
+// bytes and callback floods, so a value hovering at the limit does not make
+// an episode per sample). What each detector means: docs/diagnosing.md.
+//
+// Memory: per subject (instances, flavors, CPUs) and per live seq; subjects
+// that never fired are forgotten when they go away.
+#pragma once
+
+#include <map>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "detection.hpp"
+#include "snapshot.hpp"
+
+namespace rcuwatch {
+
+class DetectorSet {
+ public:
+  explicit DetectorSet(DetectorLimits limits = {});
+
+  // Evaluates every detector on the next snapshot of a stream (snapshots
+  // in order, each once) and returns their states.
+  Detections evaluate(const Snapshot& snapshot);
+
+  const DetectorLimits& limits() const { return limits_; }
+
+ private:
+  struct Observation {
+    Detector detector;
+    Subject subject;
+    double value = 0;
+    std::vector<Contribution> contributions;  // any order; ranked in step()
+    std::vector<Subject> involved;            // instances, grace periods, CPUs
+  };
+  using TrackKey = std::tuple<Detector, SubjectKind, uint64_t>;
+  struct Track {
+    DetectorState state;
+    bool active = false;  // the condition holds (firing, or waiting for --stranded-for)
+  };
+  // (instance, seq, expired list, cpu): a queue past its grace period.
+  using LagKey = std::tuple<uint64_t, uint64_t, bool, uint32_t>;
+
+  void stranded_bytes(const Snapshot& s, std::vector<Observation>& out) const;
+  void grace_period_too_long(const Snapshot& s, std::vector<Observation>& out) const;
+  void callback_flood(const Snapshot& s, std::vector<Observation>& out) const;
+  void processing_lag(const Snapshot& s, std::vector<Observation>& out);
+  void list_fallback(const Snapshot& s, std::vector<Observation>& out);
+  void losses(const Snapshot& s, std::vector<Observation>& out);
+  void step(Track& track, Observation o, uint64_t now_ns, Detections& out) const;
+
+  DetectorLimits limits_;
+  std::map<TrackKey, Track> tracks_;
+  // When each queue was first seen past its grace period; sorted by key.
+  std::vector<std::pair<LagKey, uint64_t>> past_grace_period_since_;
+  std::map<uint64_t, uint64_t> list_objects_;  // per instance, at the last sample
+  Losses losses_;                              // at the last sample
+};
+
+// One line for a person: the value against its limit, how long it held and
+// what contributed. `top` prints it for a firing detector, `report` for an
+// episode at its peak.
+std::string describe(Detector d, const Subject& subject, double value,
+                     const std::vector<Contribution>& contributions, uint64_t held_ns,
+                     const DetectorLimits& limits);
+// The value in its unit: "7.31 MiB", "2.00s", "25.3k objects/s", "12 objects".
+std::string format_detector_value(Detector d, double value);
+// The limit as flags set it: ">= 1.00 MiB pending >= 1.00s, for 2.00s", or "off".
+std::string describe_limit(Detector d, const DetectorLimits& limits);
+
+}  // namespace rcuwatch
