@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "saturating.hpp"
 #include "units.hpp"
 
 namespace rcuwatch {
@@ -270,12 +271,13 @@ void DetectorSet::stranded_bytes(const Snapshot& s, std::vector<Observation>& ou
   Observation o{Detector::StrandedBytes, {SubjectKind::Machine, 0, ""}, 0, {}, {}};
   std::map<uint64_t, std::array<int64_t, 3>> by_instance;
   for (const auto& q : s.seqs)
-    if (q.age_ns >= limits_.stranded_age_ns) by_instance[q.instance][size_t(q.state)] += q.bytes;
+    if (q.age_ns >= limits_.stranded_age_ns)
+      add_to(by_instance[q.instance][size_t(q.state)], q.bytes);
   for (const auto& [addr, by_state] : by_instance) {
     int64_t bytes = 0;
     size_t state = 0;
     for (size_t i = 0; i < by_state.size(); i++) {
-      bytes += by_state[i];
+      add_to(bytes, by_state[i]);
       if (by_state[i] > by_state[state]) state = i;
     }
     const InstanceRow* row = names.instance(addr);
@@ -300,7 +302,7 @@ void DetectorSet::grace_period_too_long(const Snapshot& s, std::vector<Observati
   const Names names(s);
   std::map<uint64_t, int64_t> waiting;  // per instance
   for (const auto& q : s.seqs)
-    if (q.state == SeqState::WaitingForGracePeriod) waiting[q.instance] += q.bytes;
+    if (q.state == SeqState::WaitingForGracePeriod) add_to(waiting[q.instance], q.bytes);
   for (const auto& g : s.grace_periods) {
     Observation o{Detector::GracePeriodTooLong,
                   {SubjectKind::GracePeriod, g.key, g.name},
