@@ -10,25 +10,20 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 rw=$1
 out=${2:-$(mktemp -d /tmp/rcuwatch-vm-priv.XXXXXX)}
-mkdir -p "$out"
-[ "$(id -u)" = 0 ] || { echo "SKIPPED: the VM test builds a kernel under /var/cache and needs root"; exit 77; }
+. "$here/tests/vm/boot.sh"
+vm_prepare "$out"
 setpriv=$(command -v setpriv) || { echo "SKIPPED: no util-linux setpriv on the host"; exit 77; }
-kdir=$("$here/scripts/build-kernel.sh" | tail -1) || exit 1
-initrd=$("$here/scripts/make-initramfs.sh" --module "$kdir/rcu_pending_load.ko" \
-  --add "$rw:/usr/sbin/rcuwatch" --add "$setpriv:/usr/local/bin/setpriv" \
-  --run "$here/tests/vm/privileges_job.sh" | tail -1) || exit 1
-echo "booting $kdir/bzImage; results in $out"
-"$here/scripts/run-vm.sh" --kernel "$kdir/bzImage" --initrd "$initrd" --out "$out" \
-  --timeout 900 > "$out/console.log" 2>&1 || { rc=$?; tail -40 "$out/console.log"; exit $rc; }
+vm_boot "$rw" "$out" "$here/tests/vm/privileges_job.sh" 900 \
+  --add "$setpriv:/usr/local/bin/setpriv" || exit $?
 
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 rc_of() { cat "$out/$1.rc" 2>/dev/null || echo none; }
-# works NAME WHAT: exit 0, output, nothing on stderr but warnings
+# works NAME WHAT [OK_RC]: exit 0 (or OK_RC), output, nothing on stderr but warnings
 works() {
-  if [ "$(rc_of "$1")" = 0 ] && [ -s "$out/$1.out" ] && ! grep -q 'error' "$out/$1.err"; then
-    ok "$2: exit 0, $(wc -l <"$out/$1.out") lines"
+  if { [ "$(rc_of "$1")" = 0 ] || [ "$(rc_of "$1")" = "${3:-0}" ]; } && [ -s "$out/$1.out" ] && ! grep -q 'error' "$out/$1.err"; then
+    ok "$2: exit $(rc_of "$1"), $(wc -l <"$out/$1.out") lines"
   else bad "$2: exit $(rc_of "$1"): $(head -c 400 "$out/$1.err")"; fi
 }
 # refused NAME WHAT TEXT: exit 1 and one stderr line containing TEXT
@@ -66,7 +61,9 @@ if grep -q "no CAP_SYSLOG" "$out/exact_nosyslog.err" ||
   ok "  without CAP_SYSLOG it says why names are addresses: $(grep -m1 kallsyms "$out/exact_nosyslog.err")"
 else bad "  without CAP_SYSLOG: $(cat "$out/exact_nosyslog.err")"; fi
 works top_exact "top -b as nobody with exactly that set"
-works report_exact "report --live as nobody with exactly that set"
+# report exits 3 when a detector fired (a slow TCG guest can make a grace
+# period outlast --gp-limit): it ran all the same.
+works report_exact "report --live as nobody with exactly that set" 3
 refused no_perfmon "without CAP_PERFMON" "missing CAP_PERFMON: live commands need CAP_BPF and CAP_PERFMON"
 refused no_bpf "without CAP_BPF" "missing CAP_BPF: live commands need"
 refused none "with no capability" "missing CAP_BPF, CAP_PERFMON:"

@@ -11,14 +11,9 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 rw=$1
 seconds=${SOAK_SECONDS:-120}
 out=${2:-$(mktemp -d /tmp/rcuwatch-vm-soak.XXXXXX)}
-mkdir -p "$out"
-[ "$(id -u)" = 0 ] || { echo "SKIPPED: the VM test builds a kernel under /var/cache and needs root"; exit 77; }
-kdir=$("$here/scripts/build-kernel.sh" | tail -1)
-initrd=$("$here/scripts/make-initramfs.sh" --module "$kdir/rcu_pending_load.ko" \
-  --add "$rw:/usr/sbin/rcuwatch" --run "$here/tests/vm/soak_job.sh" | tail -1)
-echo "booting $kdir/bzImage for a $seconds s soak; results in $out"
-"$here/scripts/run-vm.sh" --kernel "$kdir/bzImage" --initrd "$initrd" --out "$out" \
-  --append "rcuwatch.soak=$seconds" --timeout $((seconds + 600)) > "$out/console.log" 2>&1 ||
-  { rc=$?; tail -40 "$out/console.log"; exit $rc; }
+. "$here/tests/vm/boot.sh"
+vm_prepare "$out"
+echo "a $seconds s soak"
+vm_boot "$rw" "$out" "$here/tests/vm/soak_job.sh" $((seconds + 600)) -- --append "rcuwatch.soak=$seconds"
 grep -E "^soak" "$out/console.log" || true
 python3 "$here/tests/vm/check_soak.py" "$out"
