@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <ostream>
 
@@ -83,6 +85,47 @@ void add_source_flags(CLI::App* cmd, SourceOptions& so, bool replay_flag) {
           "power of two"));
   cmd->add_option("--user", so.privileges.user,
                   "Once attached, run as this user (every capability is dropped anyway)");
+}
+
+// `top` and `stat` of an exporter elsewhere (userspace/remote_source.hpp).
+// The password never comes from the command line, where `ps` shows it.
+void add_connect_flags(CLI::App* cmd, SourceOptions& so) {
+  const std::string group = "Remote (an rcuwatch exporter on another machine)";
+  auto* connect =
+      cmd->add_option("--connect", so.remote.url,
+                      "Watch the exporter at this URL (http(s)://HOST:PORT) instead of this kernel")
+          ->group(group);
+  cmd->add_option("--connect-user", so.remote.user,
+                  "Basic auth user; the password from RCUWATCH_PASSWORD or --connect-password-file")
+      ->group(group)
+      ->needs(connect);
+  cmd->add_option_function<std::string>(
+         "--connect-password-file",
+         [&so](const std::string& path) {
+           std::ifstream in(path);
+           if (!in || !std::getline(in, so.remote.password))
+             throw CLI::ValidationError("--connect-password-file", "cannot read '" + path + "'");
+         },
+         "File whose first line is the basic auth password")
+      ->group(group)
+      ->check(CLI::ExistingFile)
+      ->needs(connect);
+  cmd->add_option("--connect-ca", so.remote.ca_file,
+                  "HTTPS: trust the CA certificates (PEM) in this file instead of the system's")
+      ->group(group)
+      ->check(CLI::ExistingFile)
+      ->needs(connect);
+  if (auto* replay = cmd->get_option_no_throw("--replay")) connect->excludes(replay);
+}
+
+// The password of --connect-user, when no file gave it: RCUWATCH_PASSWORD.
+void connect_password(SourceOptions& so) {
+  if (so.remote.user.empty() || !so.remote.password.empty()) return;
+  const char* env = std::getenv("RCUWATCH_PASSWORD");
+  if (!env)
+    throw Error("--connect-user needs a password: set RCUWATCH_PASSWORD or --connect-password-file",
+                kExitUsage);
+  so.remote.password = env;
 }
 
 // A finite number from 0 to `max` (CLI::Range lets NaN through).
@@ -166,6 +209,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   stat_cmd->add_flag("--json", c.stat.json, "One JSON object per interval");
   stat_cmd->add_flag("--final", c.stat.final_only, "Print only the last interval");
   add_source_flags(stat_cmd, c.stat.source, true);
+  add_connect_flags(stat_cmd, c.stat.source);
   stat_cmd->add_option("--record", c.stat.source.record_file, "Also record to FILE");
   add_detector_flags(stat_cmd, c.stat.detectors);
 
@@ -215,6 +259,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   top_cmd->add_option("--crit-age", top.crit_age_seconds, "Pending age (s) shown as critical")
       ->check(finite_number(0));
   add_source_flags(top_cmd, top.source, true);
+  add_connect_flags(top_cmd, top.source);
   add_detector_flags(top_cmd, top.detectors);
 
   auto* exporter_cmd = app.add_subcommand("exporter", "Serve Prometheus metrics over HTTP");
@@ -233,6 +278,16 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
                    "Per-seq series for at most this many seqs, the oldest")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  exporter_cmd
+      ->add_option("--per-cpu", exporter.per_cpu,
+                   "Series per CPU; false folds them into a few (a bound on series: "
+                   "docs/exporter.md)")
+      ->capture_default_str();
+  exporter_cmd
+      ->add_option("--web.config.file", exporter.web_config_file,
+                   "TLS and basic auth, in the Prometheus exporter-toolkit format "
+                   "(docs/exporter.md)")
+      ->check(CLI::ExistingFile);
   add_source_flags(exporter_cmd, exporter.source, true);
   add_detector_flags(exporter_cmd, exporter.detectors);
 
@@ -265,6 +320,14 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   } catch (const CLI::ParseError& e) {
     err << "rcuwatch: error: " << e.what() << " (see 'rcuwatch --help')\n";
     return kExitUsage;
+  }
+
+  try {
+    connect_password(c.stat.source);
+    connect_password(c.top.source);
+  } catch (const Error& e) {
+    err << "rcuwatch: error: " << e.what() << "\n";
+    return e.exit_code();
   }
 
   if (*stat_cmd) {

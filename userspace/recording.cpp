@@ -296,9 +296,7 @@ uint32_t checksum_with_pending(uint32_t version, std::string_view payload, uint3
 
 }  // namespace
 
-RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
-    : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
-  if (fd_ < 0) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+std::string encode_header(const RecordingHeader& h) {
   nlohmann::json meta = {{"kernel_release", h.kernel_release},
                          {"nr_cpus", h.nr_cpus},
                          {"start_time", h.start_time},
@@ -320,8 +318,70 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
   o.put(uint32_t(json.size()));
   o.buf += json;
   o.put(checksum(h.format_version, o.buf));
+  return o.buf;
+}
+
+namespace {
+
+std::string tick_payload(const Tick& t) {
+  Out o;
+  o.buf.reserve(
+      64 + t.events.size() * sizeof(rw_event) + t.sample.pending.size() * sizeof(PendingEntry) +
+      t.sample.instances.size() * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) +
+      t.sample.grace_periods.size() * (8 + sizeof(rw_gp_stats)));
+  o.put(t.sample.time_ns);
+  o.put(t.sample.stats);
+  o.put_all(t.events);
+  o.put_all(t.sample.pending);
+  o.put(uint32_t(t.sample.instances.size()));
+  for (const auto& i : t.sample.instances) {
+    o.put(i.instance);
+    o.put(i.info);
+    o.put(i.totals);
+  }
+  o.put(uint32_t(t.sample.grace_periods.size()));
+  for (const auto& g : t.sample.grace_periods) {
+    o.put(g.key);
+    o.put(g.stats);
+  }
+  return o.buf;
+}
+
+// A record's type and length, and the checksum that follows its payload.
+struct RecordFrame {
+  std::string head;
+  uint32_t sum = 0;
+};
+
+RecordFrame frame(uint32_t type, const std::string& payload) {
+  Out head;
+  head.put(type);
+  head.put(uint32_t(payload.size()));
+  const uint32_t sum = checksum(kRecordingVersion, payload, checksum(kRecordingVersion, head.buf));
+  return {std::move(head.buf), sum};
+}
+
+std::string record(uint32_t type, const std::string& payload) {
+  RecordFrame f = frame(type, payload);
+  std::string out = std::move(f.head);
+  out += payload;
+  out.append(reinterpret_cast<const char*>(&f.sum), sizeof(f.sum));
+  return out;
+}
+
+}  // namespace
+
+std::string encode_tick(const Tick& t) { return record(kRecordTick, tick_payload(t)); }
+
+std::string encode_names(const SymbolNames& names) {
+  return record(kRecordNames, names_payload(names));
+}
+
+RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
+    : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
+  if (fd_ < 0) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
   try {
-    write_all("the header", {o.buf});
+    write_all("the header", {encode_header(h)});
   } catch (...) {
     ::close(fd_);
     throw;
@@ -368,37 +428,14 @@ void RecordingWriter::write_all(const std::string& what,
 void RecordingWriter::write_record(uint32_t type, const std::string& payload) {
   // Header, payload and checksum in one writev: a crash in between leaves a
   // partial record the reader reports; a failed write leaves none.
-  Out head;
-  head.put(type);
-  head.put(uint32_t(payload.size()));
-  const uint32_t sum = checksum(kRecordingVersion, payload, checksum(kRecordingVersion, head.buf));
+  const RecordFrame f = frame(type, payload);
   write_all(type == kRecordTick ? "a tick" : "names",
-            {head.buf, payload, std::string_view(reinterpret_cast<const char*>(&sum), 4)});
+            {f.head, payload, std::string_view(reinterpret_cast<const char*>(&f.sum), 4)});
 }
 
 void RecordingWriter::write_tick(const Tick& t) {
   check_writable(t, path_);
-  Out o;
-  o.buf.reserve(
-      64 + t.events.size() * sizeof(rw_event) + t.sample.pending.size() * sizeof(PendingEntry) +
-      t.sample.instances.size() * (8 + sizeof(rw_instance_info) + sizeof(rw_instance_totals)) +
-      t.sample.grace_periods.size() * (8 + sizeof(rw_gp_stats)));
-  o.put(t.sample.time_ns);
-  o.put(t.sample.stats);
-  o.put_all(t.events);
-  o.put_all(t.sample.pending);
-  o.put(uint32_t(t.sample.instances.size()));
-  for (const auto& i : t.sample.instances) {
-    o.put(i.instance);
-    o.put(i.info);
-    o.put(i.totals);
-  }
-  o.put(uint32_t(t.sample.grace_periods.size()));
-  for (const auto& g : t.sample.grace_periods) {
-    o.put(g.key);
-    o.put(g.stats);
-  }
-  write_record(kRecordTick, o.buf);
+  write_record(kRecordTick, tick_payload(t));
 }
 
 void RecordingWriter::write_names(const SymbolNames& names) {
@@ -626,22 +663,31 @@ std::optional<Record> RecordingReader::next() {
   return t;
 }
 
+RecordingHeader recording_header(const Source& source) {
+  RecordingHeader h;
+  h.kernel_release = source.info().kernel_release;
+  h.nr_cpus = source.info().nr_cpus;
+  h.start_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr)));
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  h.hostname = host;
+  h.names = source.names();
+  h.attachment = source.info().attachment;
+  return h;
+}
+
+SymbolNames take_new_names(const SymbolNames& now, SymbolNames& known) {
+  SymbolNames fresh;
+  for (const auto& [addr, name] : now)
+    if (auto it = known.find(addr); it == known.end() || it->second != name) fresh[addr] = name;
+  for (const auto& [addr, name] : fresh) known[addr] = name;
+  return fresh;
+}
+
 RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& path,
                            RecordingFailure on_failure)
     : inner_(std::move(inner)),
-      writer_(path,
-              [&] {
-                RecordingHeader h;
-                h.kernel_release = inner_->info().kernel_release;
-                h.nr_cpus = inner_->info().nr_cpus;
-                h.start_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr)));
-                char host[256] = {};
-                gethostname(host, sizeof(host) - 1);
-                h.hostname = host;
-                h.names = inner_->names();
-                h.attachment = inner_->info().attachment;
-                return h;
-              }()),
+      writer_(path, recording_header(*inner_)),
       on_failure_(on_failure),
       written_(inner_->names()) {}
 
@@ -649,14 +695,11 @@ std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) 
   auto tick = inner_->next(interval, stop);
   if (!failure_.empty()) return tick;  // recording stopped; the ticks go on
   try {
-    SymbolNames fresh;  // new addresses, and names that got better (a later NAMES record wins)
-    for (const auto& [addr, name] : inner_->names())
-      if (auto it = written_.find(addr); it == written_.end() || it->second != name)
-        fresh[addr] = name;
-    if (!fresh.empty()) {
-      writer_.write_names(fresh);
-      for (const auto& [addr, name] : fresh) written_[addr] = name;
-    }
+    // New addresses, and names that got better (a later NAMES record wins).
+    // A names record that fails is written again with the next tick.
+    SymbolNames known = written_;
+    writer_.write_names(take_new_names(inner_->names(), known));
+    written_ = std::move(known);
     if (tick) writer_.write_tick(*tick);
   } catch (const Error& e) {
     if (on_failure_ == RecordingFailure::Stop) throw;

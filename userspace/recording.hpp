@@ -40,6 +40,17 @@ struct RecordingHeader {
   Attachment attachment;  // "attach": absent in recordings made before it existed
 };
 
+// The bytes RecordingWriter writes, for a recording kept in memory: the
+// exporter serves its last ticks as a recording (tick_log.hpp).
+std::string encode_header(const RecordingHeader& header);
+std::string encode_tick(const Tick& tick);           // one TICK record
+std::string encode_names(const SymbolNames& names);  // one NAMES record
+// The header of a recording of `source`, starting now.
+RecordingHeader recording_header(const Source& source);
+// The names in `now` that `known` lacks or names otherwise (a later NAMES
+// record wins); `known` takes them.
+SymbolNames take_new_names(const SymbolNames& now, SymbolNames& known);
+
 class RecordingWriter {
  public:
   RecordingWriter(const std::string& path, const RecordingHeader& header);

@@ -39,6 +39,14 @@ class Source {
   // A part that failed without ending the ticks (the recording of `stat
   // --record` after the disk filled up): the error for the exit status.
   virtual std::string failure() const { return {}; }
+  // Why the source cannot deliver ticks now, while it keeps trying (a
+  // remote exporter gone: "connection refused"); "" while it can. Views
+  // show it. Any thread may ask.
+  virtual std::string problem() const { return {}; }
+  // Changes when the source starts over (a remote exporter restarted):
+  // counters and clocks restart with it, so the next tick must not be
+  // compared with the ones before (SnapshotStream starts afresh).
+  virtual uint64_t epoch() const { return 0; }
 };
 
 }  // namespace rcuwatch
