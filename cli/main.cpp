@@ -15,6 +15,11 @@
 #include "stat_command.hpp"
 #include "stop.hpp"
 #include "top.hpp"
+#include "version.hpp"
+
+extern "C" {
+#include "events.h"
+}
 
 namespace {
 
@@ -124,6 +129,12 @@ int main(int argc, char** argv) {
   CLI::App app{
       "rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
   app.require_subcommand(1);
+  // One line for bug reports: what was built, which event ABI it reads and
+  // writes (recordings carry it), and from which revision.
+  app.set_version_flag("-V,--version",
+                       fmt::format("rcuwatch {} (event ABI {}, git {})", RCUWATCH_VERSION,
+                                   RW_ABI_VERSION, RCUWATCH_GIT_REVISION),
+                       "Print the version, the event ABI version and the git revision, and exit");
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Debug logging (libbpf's log included)");
 
@@ -234,6 +245,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "rcuwatch: error: %s (see 'rcuwatch --help')\n", e.what());
