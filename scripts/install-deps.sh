@@ -9,7 +9,11 @@ build=(cmake g++ clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod patch
   qemu-system-x86 busybox-static)
-test=(tmux prometheus curl python3)
+# packaging tests: the Debian package (dpkg-dev: dpkg-shlibdeps, cpack's
+# dependencies; lintian), the man page (groff, man), the bash completion,
+# the systemd unit (systemd-analyze; setpriv is util-linux's).
+test=(tmux prometheus curl python3 dpkg-dev lintian groff-base man-db bash-completion systemd
+  util-linux)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   kernel) pkgs=("${kernel[@]}") ;;
