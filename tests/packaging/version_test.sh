@@ -22,7 +22,7 @@ for flag in --version -V; do
   fi
 done
 if [ -n "${rev:-}" ]; then
-  if git -C "$src" rev-parse --git-dir > /dev/null 2>&1; then
+  if [ -e "$src/.git" ]; then
     commit=${rev%-dirty}
     commit=${commit##*-g}   # git describe: TAG-N-gHASH
     git -C "$src" cat-file -e "$commit^{commit}" 2>/dev/null &&
