@@ -11,9 +11,9 @@ kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod
   qemu-system-x86 busybox-static)
 # packaging tests: the Debian package (dpkg-dev: dpkg-shlibdeps, cpack's
 # dependencies; lintian), the man page (groff, man), the bash completion,
-# the systemd unit (systemd-analyze; setpriv is util-linux's).
+# the systemd unit (systemd-analyze; setpriv is util-linux's; strace).
 test=(tmux prometheus curl python3 dpkg-dev lintian groff-base man-db bash-completion systemd
-  util-linux)
+  util-linux strace)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   kernel) pkgs=("${kernel[@]}") ;;

@@ -12,7 +12,9 @@
 #   command as the unit runs it (a non-root uid with the unit's ambient
 #   capabilities, no_new_privs), `rcuwatch exporter` scraped over HTTP.
 #   This host kernel has no rcu_pending, so the exporter serves a replay of
-#   tests/data/demo.rwrec; attaching to a live kernel is not shown here.
+#   tests/data/demo.rwrec; attaching to a live kernel is not shown here
+#   (tests/vm/unit_privileges_test.sh does that, in qemu);
+# - every system call those runs made is allowed by its SystemCallFilter.
 # Not run by systemd itself: machines of this kind have no systemd as PID 1.
 # usage: systemd_unit_test.sh UNIT RCUWATCH MAN_PAGE_GZ BPF_TESTS DATA_DIR
 set -u
@@ -147,6 +149,50 @@ expected=$(setpriv --inh-caps="-all,$setpriv_caps" --ambient-caps="-all,$setpriv
   --bounding-set="-all,$setpriv_caps" --reuid=61184 awk '/^CapEff/ { print $2 }' /proc/self/status)
 [ -n "$status" ] && [ "$status" = "$expected" ] && ok "its effective capabilities: $status (the unit's)" ||
   bad "its effective capabilities: '$status', want '$expected'"
+
+# --- SystemCallFilter: every system call rcuwatch made here (the exporter
+# serving a replay and scraped; the BPF object loaded, its programs run,
+# maps read: the BPF tests) is one the unit's filter allows.
+if command -v strace >/dev/null; then
+  strace -f -qq -o "$tmp/strace.exporter" "$tmp/run/rcuwatch" "${args[@]}" --replay "$tmp/run/demo.rwrec" \
+    2>/dev/null &
+  tracer=$!
+  for _ in $(seq 1 50); do curl -s -m 2 -o /dev/null "http://127.0.0.1:$port/metrics" && break; sleep 0.2; done
+  curl -s -m 2 -o /dev/null "http://127.0.0.1:$port/metrics"
+  kill "$(pgrep -P $tracer)" 2>/dev/null; wait $tracer 2>/dev/null
+  strace -f -qq -o "$tmp/strace.bpf" "$bpf_tests" --gtest_brief=1 > /dev/null 2>&1
+  python3 - "$tmp/unit/rcuwatch-exporter.service" "$tmp/strace.exporter" "$tmp/strace.bpf" > "$tmp/syscalls" <<'PY'
+import re, subprocess, sys
+def expand(group):  # a systemd syscall group, its nested groups expanded
+    out = subprocess.run(["systemd-analyze", "syscall-filter", group], capture_output=True, text=True).stdout
+    names = set()
+    for line in out.splitlines()[1:]:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            names |= expand(line) if line.startswith("@") else {line}
+    return names
+allowed = None
+for value in re.findall(r"^SystemCallFilter=(.*)$", open(sys.argv[1]).read(), re.M):
+    deny = value.startswith("~")
+    names = set().union(*[expand(n) if n.startswith("@") else {n} for n in value.lstrip("~").split()])
+    if allowed is None:
+        allowed = names if not deny else None
+    elif deny:
+        allowed -= names
+    else:
+        allowed |= names
+used = set()
+for f in sys.argv[2:]:
+    used |= set(re.findall(r"^\d+ +([a-z0-9_]+)\(", open(f).read(), re.M))
+print(len(used), " ".join(sorted(used - allowed)))
+PY
+  read -r count denied < "$tmp/syscalls"
+  [ -n "$count" ] && [ "$count" -gt 20 ] && [ -z "$denied" ] &&
+    ok "SystemCallFilter allows all $count system calls rcuwatch made here" ||
+    bad "SystemCallFilter denies system calls rcuwatch made: '$denied' ($count seen)"
+else
+  echo "SKIPPED the system call check: no strace (scripts/install-deps.sh test)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
