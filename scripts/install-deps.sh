@@ -4,15 +4,17 @@
 # Usage: install-deps.sh [build|kernel|test|all]   (default: all)
 set -euo pipefail
 what=${1:-all}
-build=(cmake g++ clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+# dpkg-dev: the Debian package's dependencies (cpack runs dpkg-shlibdeps),
+# so that docs/install.md's build needs only this set.
+build=(cmake g++ clang llvm make pkg-config dpkg-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libspdlog-dev libfmt-dev libncurses-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod patch
   qemu-system-x86 busybox-static)
-# packaging tests: the Debian package (dpkg-dev: dpkg-shlibdeps, cpack's
-# dependencies; lintian), the man page (groff, man), the bash completion,
-# the systemd unit (systemd-analyze; setpriv is util-linux's; strace).
-test=(tmux prometheus curl python3 dpkg-dev lintian groff-base man-db bash-completion systemd
+# packaging tests: the Debian package (lintian), the man page (groff, man),
+# the bash completion, the systemd unit (systemd-analyze; setpriv is
+# util-linux's; strace).
+test=(tmux prometheus curl python3 lintian groff-base man-db bash-completion systemd
   util-linux strace)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
