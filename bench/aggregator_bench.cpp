@@ -11,14 +11,7 @@ namespace rcuwatch::bench {
 
 namespace {
 
-// Seqs per CPU per instance; 256 CPUs x 4 instances each.
-constexpr uint32_t kSeqsPerCpu[] = {100, 500};
-
-TickShape shape(const benchmark::State& state) {
-  TickShape s;
-  s.seqs_per_cpu = uint32_t(state.range(0));
-  return s;
-}
+TickShape shape(const benchmark::State& state) { return scale_shape(uint32_t(state.range(0))); }
 
 void set_throughput(benchmark::State& state, const Tick& tick) {
   state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(tick.sample.pending.size()));
@@ -31,7 +24,7 @@ void advance(Tick& tick) { tick.sample.time_ns += 1'000'000'000; }
 
 void BM_AggregatorUpdate(benchmark::State& state) {
   Tick tick = make_tick(shape(state));
-  const SourceInfo info{"bench", "bench", 256, {}};
+  const SourceInfo info{"bench", "bench", uint32_t(state.range(0)), {}};
   const SymbolNames names;
   Aggregator agg;
   benchmark::DoNotOptimize(
@@ -65,7 +58,7 @@ void BM_AggregatorUpdate(benchmark::State& state) {
 // interval): compared with the update itself.
 void BM_Detectors(benchmark::State& state) {
   Tick tick = make_tick(shape(state));
-  const SourceInfo info{"bench", "bench", 256, {}};
+  const SourceInfo info{"bench", "bench", uint32_t(state.range(0)), {}};
   Aggregator agg;
   agg.update(tick, info, {});
   advance(tick);
@@ -101,41 +94,74 @@ void BM_CopyTick(benchmark::State& state) {
       double(counter.stats().allocated_bytes) / double(tick.sample.pending.size());
 }
 
+// What any update must do at the least, the bound of its ratio to the copy:
+// read every pending entry once, in order, and write the SeqRow the
+// Snapshot holds for it (Snapshot::seq_cpus), into memory already faulted in.
+void BM_RowsFloor(benchmark::State& state) {
+  Tick tick = make_tick(shape(state));
+  std::vector<SeqRow> rows;
+  rows.reserve(tick.sample.pending.size());
+  for (auto _ : state) {
+    advance(tick);
+    rows.clear();
+    for (const PendingEntry& p : tick.sample.pending) {
+      SeqRow r;
+      r.instance = p.key.instance;
+      r.cpu = p.key.cpu;
+      r.seq = p.key.seq;
+      r.objects = p.val.objects;
+      r.bytes = p.val.bytes;
+      r.age_ns = age_ns(tick.sample.time_ns, p.val.first_enqueue_ns);
+      rows.push_back(r);
+    }
+    benchmark::DoNotOptimize(rows.data());
+    benchmark::ClobberMemory();
+  }
+  set_throughput(state, tick);
+}
+
 }  // namespace
 
 void register_aggregator_benchmarks() {
-  for (uint32_t seqs : kSeqsPerCpu) {
+  for (uint32_t cpus : kScaleCpus) {
     benchmark::RegisterBenchmark("aggregator/copy_tick", BM_CopyTick)
-        ->Arg(seqs)
+        ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("aggregator/update", BM_AggregatorUpdate)
-        ->Arg(seqs)
+        ->Arg(cpus)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("aggregator/rows_floor", BM_RowsFloor)
+        ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("aggregator/detectors", BM_Detectors)
-        ->Arg(seqs)
+        ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
   }
 }
 
 void summarize_aggregator(const Results& r, std::ostream& out) {
   bool header = false;
-  for (uint32_t seqs : kSeqsPerCpu) {
-    const std::string arg = std::string("/").append(std::to_string(seqs));  // GCC bug 105329
+  for (uint32_t cpus : kScaleCpus) {
+    const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
     auto u = r.find("aggregator/update" + arg);
     auto c = r.find("aggregator/copy_tick" + arg);
     if (u == r.end() || c == r.end()) continue;
     if (!header)
-      out << "Aggregator::update, one Tick of 256 CPUs x N seqs x 4 instances (baseline: copying "
-             "that Tick)\n";
+      out << "Aggregator::update, one Tick, CPU time (baseline: copying that Tick; floor: reading "
+             "each entry once and writing its row)\n";
     header = true;
     const RunResult& up = u->second;
     const RunResult& cp = c->second;
     const double entries = up.counter("pending_entries");
-    out << "  " << seqs << " seqs/CPU, " << entries << " pending entries: update "
-        << ratio(up.ns_per_iteration, cp.ns_per_iteration) << " the copy ("
-        << duration(up.ns_per_iteration) << " vs " << duration(cp.ns_per_iteration) << "; "
-        << duration(up.ns_per_iteration / entries) << " per entry, "
-        << fmt::format("{:.1f}", entries / up.ns_per_iteration * 1e3) << "M entries/s)\n";
+    out << "  " << describe(scale_shape(cpus)) << ": update "
+        << ratio(up.cpu_ns_per_iteration, cp.cpu_ns_per_iteration) << " the copy ("
+        << duration(up.cpu_ns_per_iteration) << " vs " << duration(cp.cpu_ns_per_iteration) << "; "
+        << duration(up.cpu_ns_per_iteration / entries) << " per entry, "
+        << fmt::format("{:.1f}", entries / up.cpu_ns_per_iteration * 1e3) << "M entries/s)\n";
+    if (auto f = r.find("aggregator/rows_floor" + arg); f != r.end())
+      out << "    floor: " << ratio(f->second.cpu_ns_per_iteration, cp.cpu_ns_per_iteration)
+          << " the copy (" << duration(f->second.cpu_ns_per_iteration) << "); update is "
+          << ratio(up.cpu_ns_per_iteration, f->second.cpu_ns_per_iteration) << " the floor\n";
     const double in = up.counter("input_bytes_per_entry");
     out << "    heap per pending entry: " << size(up.counter("alloc_bytes_per_entry"))
         << " allocated (" << ratio(up.counter("alloc_bytes_per_entry"), in) << " the " << size(in)
@@ -147,8 +173,8 @@ void summarize_aggregator(const Results& r, std::ostream& out) {
     auto d = r.find("aggregator/detectors" + arg);
     if (d != r.end())
       out << "    detectors on its Snapshot: "
-          << ratio(d->second.ns_per_iteration, up.ns_per_iteration) << " the update ("
-          << duration(d->second.ns_per_iteration) << ")\n";
+          << ratio(d->second.cpu_ns_per_iteration, up.cpu_ns_per_iteration) << " the update ("
+          << duration(d->second.cpu_ns_per_iteration) << ")\n";
   }
 }
 

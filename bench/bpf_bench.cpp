@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -15,9 +16,11 @@
 #include "baseline.skel.h"
 #include "bpf_loader.hpp"
 #include "error.hpp"
+#include "kallsyms.hpp"
 #include "rcuwatch.skel.h"
 #include "ringbuf_reader.hpp"
 #include "test_run.hpp"
+#include "unique_fd.hpp"
 
 namespace rcuwatch::bench {
 
@@ -31,6 +34,11 @@ constexpr uint64_t kObject = 0xffff8880aaaa0000ull;
 constexpr uint64_t kBytes = 192;
 constexpr uint32_t kChurnCpu = 100;  // key CPU of the seqs the process benchmark opens and closes
 constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far below its size
+// Stock mode (bpf/stock.bpf.h) follows each object in its objects map: the
+// benchmarks cycle through this many, a busy filesystem's worth in flight.
+constexpr uint64_t kStockObjects = 4096;
+constexpr uint64_t kStockInstance = 0xffff888056780000ull;
+constexpr uint64_t kSrcu = 0xffffffff82001000ull;
 
 using Args = std::vector<uint64_t>;
 
@@ -45,6 +53,7 @@ Args dequeue_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
 Args process_args(uint64_t inst, uint32_t cpu, uint64_t seq) {
   return {inst, cpu, seq, /*nr_radix=*/1, /*nr_list=*/0};
 }
+uint64_t stock_object(uint64_t i) { return kObject + (i % kStockObjects) * 256; }
 
 struct ProgStats {
   uint64_t run_time_ns = 0;
@@ -64,20 +73,6 @@ double kernel_ns_per_run(const ProgStats& before, const ProgStats& after) {
   const uint64_t runs = after.run_cnt - before.run_cnt;
   return runs ? double(after.run_time_ns - before.run_time_ns) / double(runs) : 0;
 }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Keeps this thread on one CPU, so BPF_F_TEST_RUN_ON_CPU runs the program
 // in the calling context instead of through an IPI
@@ -113,14 +108,19 @@ class BpfBench {
  public:
   BpfBench()
       : stats_fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)),
-        loader_(options()),
+        loader_(options(), no_symbols_),
         baseline_(rcuwatch_bench_baseline__open_and_load()),
         ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
     if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
     enqueue_ = loader_.program("rcu_pending_enqueue");
     dequeue_ = loader_.program("rcu_pending_dequeue");
     process_ = loader_.program("rcu_pending_process");
+    stock_enter_ = loader_.program("test_enqueue_enter");
+    stock_cookie_ = loader_.program("test_cookie");
+    stock_exit_ = loader_.program("test_enqueue_exit");
+    stock_dequeue_ = loader_.program("test_dequeue_exit");
     fill_pending_map();
+    fill_stock_objects();
   }
 
   // The empty program, with the largest context any measured program gets.
@@ -156,6 +156,46 @@ class BpfBench {
     });
     drain();
     state.counters["open_seq_kernel_ns"] = kernel_ns_per_run(enqueue_before, prog_stats(enqueue_));
+  }
+
+  // Stock mode's enqueue of one object into a live seq: three hooks fire
+  // (rcu_pending_enqueue's entry, the grace-period cookie taken under the
+  // lock, the exit), so kernel_ns is the sum of the three programs per object
+  // and the floor is three empty programs.
+  void stock_enqueue(benchmark::State& state) {
+    const std::vector<bpf_program*> progs = {stock_enter_, stock_cookie_, stock_exit_};
+    std::vector<ProgStats> before;
+    for (bpf_program* p : progs) before.push_back(prog_stats(p));
+    try {
+      uint64_t i = 0;
+      for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        stock_enqueue_one(i++);
+        const auto t1 = std::chrono::steady_clock::now();
+        state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+      }
+      double kernel_ns = 0;
+      for (size_t k = 0; k < progs.size(); k++)
+        kernel_ns += kernel_ns_per_run(before[k], prog_stats(progs[k]));
+      state.counters["kernel_ns"] = kernel_ns;
+      state.counters["hooks"] = double(progs.size());
+      state.SetItemsProcessed(state.iterations());
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // Stock mode's dequeue: one hook (rcu_pending_dequeue's exit) finds where
+  // the object sat in the objects map. An untimed enqueue puts the previous
+  // one back, so every dequeue finds its object placed exactly once.
+  void stock_dequeue(benchmark::State& state) {
+    Args args;
+    drive(state, stock_dequeue_, [&](uint64_t i) -> const Args& {
+      if (i > 0) stock_enqueue_one(i - 1);
+      args = {kStockInstance, stock_object(i), /*from_all=*/0};
+      return args;
+    });
+    fill_stock_objects();
   }
 
  private:
@@ -209,13 +249,33 @@ class BpfBench {
     drain();
   }
 
+  // One object through the stock enqueue hooks, into one of kLiveSeqs seqs
+  // of the stock instance (the same CPU and seq as its previous visit).
+  void stock_enqueue_one(uint64_t i) {
+    const uint64_t obj = stock_object(i);
+    const uint64_t slot = i % kStockObjects % kLiveSeqs;
+    const uint32_t cpu = uint32_t(slot % 64);
+    const uint64_t seq = 1000 + 4 * (slot / 64);
+    test::run_raw_tp(stock_enter_, {kStockInstance, kSrcu, kProcessFn, obj, obj, kBytes}, pin_.cpu());
+    test::run_raw_tp(stock_cookie_, {kSrcu, seq, cpu}, pin_.cpu());
+    test::run_raw_tp(stock_exit_, {cpu}, pin_.cpu());
+    if (i % kDrainEvery == kDrainEvery - 1) drain();
+  }
+
+  // Every stock object placed, so a dequeue always finds its object.
+  void fill_stock_objects() {
+    for (uint64_t i = 0; i < kStockObjects; i++) stock_enqueue_one(i);
+    drain();
+  }
+
   void drain() {
     events_.clear();
     ringbuf_.drain(events_);
   }
 
   CpuPin pin_;
-  UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  test::UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
   RingbufReader ringbuf_;
@@ -223,6 +283,10 @@ class BpfBench {
   bpf_program* enqueue_ = nullptr;
   bpf_program* dequeue_ = nullptr;
   bpf_program* process_ = nullptr;
+  bpf_program* stock_enter_ = nullptr;
+  bpf_program* stock_cookie_ = nullptr;
+  bpf_program* stock_exit_ = nullptr;
+  bpf_program* stock_dequeue_ = nullptr;
   std::vector<Args> enqueue_live_, dequeue_live_;
   uint64_t next_churn_seq_ = 1'000'000;
 };
@@ -238,6 +302,8 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
       {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
       {"bpf/rcu_pending_process", &BpfBench::process},
+      {"bpf/stock_enqueue", &BpfBench::stock_enqueue},
+      {"bpf/stock_dequeue", &BpfBench::stock_dequeue},
   };
   for (const auto& [name, fn] : all)
     benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) {
@@ -277,6 +343,20 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     if (p->second.counters.count("open_seq_kernel_ns"))
       line("enqueue program (opening a seq)", p->second.counter("open_seq_kernel_ns"), 0);
   }
+  // Stock mode (fentry/kprobe on a kernel without our tracepoints): the same
+  // programs' bytecode through raw_tp wrappers, so the trampoline or kprobe
+  // itself, which the kernel adds per hook, is not in these figures.
+  auto stock = [&](const char* name, const char* what) {
+    auto p = r.find(name);
+    if (p == r.end()) return;
+    const double hooks = std::max(1.0, p->second.counter("hooks"));
+    const double k = p->second.counter("kernel_ns");
+    out << "  " << what << ": " << ratio(k, hooks * base_k) << " of " << hooks
+        << (hooks > 1 ? " empty programs (" : " empty program (") << duration(k) << " vs "
+        << duration(hooks * base_k) << " in kernel, +" << duration(k - hooks * base_k) << ")\n";
+  };
+  stock("bpf/stock_enqueue", "stock mode enqueue, per object (entry + cookie + exit hooks)");
+  stock("bpf/stock_dequeue", "stock mode dequeue, per object (exit hook)");
 }
 
 }  // namespace rcuwatch::bench

@@ -13,8 +13,11 @@
 
 #include "aggregator_bench.hpp"
 #include "bpf_bench.hpp"
+#include "interval_bench.hpp"
 #include "recording_bench.hpp"
 #include "results.hpp"
+#include "targets.hpp"
+#include "view_bench.hpp"
 
 namespace {
 
@@ -43,6 +46,11 @@ int main(int argc, char** argv) {
     BpfBenchPtr bpf = register_bpf_benchmarks(&why);
     if (!bpf) std::cout << "SKIPPED BPF per-event benchmarks: " << why << "\n";
     register_aggregator_benchmarks();
+    register_view_benchmarks();
+    std::string why_maps;
+    IntervalBenchPtr interval = register_interval_benchmarks(&why_maps);
+    if (!interval)
+      std::cout << "SKIPPED BPF map and whole-interval benchmarks: " << why_maps << "\n";
     RecordingBenchPtr recording = register_recording_benchmarks(dir);
 
     Results results;
@@ -51,8 +59,11 @@ int main(int argc, char** argv) {
 
     std::ostringstream summary;
     summarize_bpf(results, summary);
+    summarize_interval(results, summary);
     summarize_aggregator(results, summary);
+    summarize_views(results, summary);
     summarize_recording(results, summary);
+    summarize_targets(results, summary);
     std::cout
         << "\n== rcuwatch benchmark summary: ratios against baselines measured in this run ==\n"
         << summary.str();

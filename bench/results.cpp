@@ -15,6 +15,7 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
     RunResult r;
     // Aggregates report the statistic of per-iteration times as one "iteration".
     r.ns_per_iteration = run.real_accumulated_time * 1e9 / double(run.iterations);
+    r.cpu_ns_per_iteration = run.cpu_accumulated_time * 1e9 / double(run.iterations);
     for (const auto& [k, c] : run.counters) r.counters[k] = c.value;
     results_[name] = r;  // a median comes after its repetitions and replaces them
   }

@@ -12,7 +12,8 @@
 namespace rcuwatch::bench {
 
 struct RunResult {
-  double ns_per_iteration = 0;  // real (or manual) time
+  double ns_per_iteration = 0;      // real (or manual) time
+  double cpu_ns_per_iteration = 0;  // CPU time of the benchmark thread, user + system
   std::map<std::string, double> counters;
 
   double counter(const std::string& name) const {

@@ -1,5 +1,10 @@
 #include "scale_tick.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
 namespace rcuwatch::bench {
 
 namespace {
@@ -7,6 +12,15 @@ constexpr uint64_t kInstanceBase = 0xffff888012340000ull;
 constexpr uint64_t kSrcuBase = 0xffffffff82001000ull;
 constexpr uint64_t kNow = 1'000'000'000'000ull;  // 1000 s of uptime
 }  // namespace
+
+TickShape scale_shape(uint32_t cpus) {
+  return TickShape{.cpus = cpus, .seqs_per_cpu = 4, .instances = 64};
+}
+
+std::string describe(const TickShape& s) {
+  return fmt::format("{} entries ({} CPUs x {} seqs x {} instances)", s.pending_entries(), s.cpus,
+                     s.seqs_per_cpu, s.instances);
+}
 
 Tick make_tick(const TickShape& shape) {
   Tick t;
@@ -23,11 +37,11 @@ Tick make_tick(const TickShape& shape) {
         p.key.cpu = cpu;
         // Poll cookies advance by 4 per grace period (RCU_SEQ_STATE_MASK is 2 bits).
         p.key.seq = 1000 + 4 * uint64_t(q);
-        // One seq in ten is on the list fallback; the last slot is the expired list.
-        p.key.where = q + 1 == shape.seqs_per_cpu ? RW_WHERE_EXPIRED
-                      : q % 10 == 9               ? RW_WHERE_LIST
-                                                  : RW_WHERE_RADIX;
-        if (p.key.where == RW_WHERE_EXPIRED) p.key.seq = 0;
+        p.key.where = (cpu + q) % 10 == 9 ? RW_WHERE_LIST : RW_WHERE_RADIX;
+        if (q == 0 && cpu % 4 == 0) {
+          p.key.where = RW_WHERE_EXPIRED;
+          p.key.seq = 0;
+        }
         p.val.objects = 1 + (cpu + q) % 64;
         p.val.bytes = p.val.objects * 192;
         p.val.first_enqueue_ns = kNow - (shape.seqs_per_cpu - q) * 4'000'000ull;
@@ -51,6 +65,7 @@ Tick make_tick(const TickShape& shape) {
       s.grace_periods.push_back(g);
     }
   }
+  std::shuffle(s.pending.begin(), s.pending.end(), std::mt19937_64(42));
   GpEntry rcu;
   rcu.stats.started = 20001;
   rcu.stats.completed = 20000;

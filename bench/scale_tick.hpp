@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "sample.hpp"
 
@@ -20,6 +22,18 @@ struct TickShape {
   size_t pending_entries() const { return size_t(cpus) * seqs_per_cpu * instances; }
 };
 
+// Issue 11's interval at scale: 1024 CPUs x 4 live seqs x 64 instances =
+// 262144 pending entries, and the same on 256, 64 and 16 CPUs (4x, 16x and
+// 64x fewer entries), largest first. Benchmarks take the CPU count as arg.
+inline constexpr uint32_t kScaleCpus[] = {1024, 256, 64, 16};
+TickShape scale_shape(uint32_t cpus);
+// "262144 entries (1024 CPUs x 4 seqs x 64 instances)"
+std::string describe(const TickShape& shape);
+
+// Pending entries in no particular order, as a BPF hash map hands them out
+// (a fixed shuffle). Per CPU, each instance's seqs are consecutive cookies;
+// about one seq in ten is on the list fallback, and every fourth CPU's
+// oldest slot is its expired list instead.
 Tick make_tick(const TickShape& shape);
 
 // Bytes of the Tick's own payload (vector elements, not allocator overhead):

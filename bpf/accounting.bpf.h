@@ -272,8 +272,12 @@ RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
 }
 
 /*
- * Objects taken off a CPU for processing: the radix tree of @seq
- * (@nr_radix objects, 0 if not taken) and the expired list (@nr_list).
+ * Objects taken off a CPU for processing: the radix tree of @seq (0: none
+ * taken; __process_finished_items() leaves its local copy zeroed) holding
+ * @nr_radix objects, and the expired list (@nr_list). A seq's entry goes
+ * whenever the kernel takes the seq, even with 0 objects left in it (all
+ * dequeued): what rcuwatch still counts there is then a mismatch, never an
+ * entry that stays forever.
  */
 RW_GLOBAL int processed_batch(__u64 instance, __u32 cpu, __u64 seq, __u64 nr_radix, __u64 nr_list)
 {
@@ -282,7 +286,7 @@ RW_GLOBAL int processed_batch(__u64 instance, __u32 cpu, __u64 seq, __u64 nr_rad
 	struct rw_pending_val radix = {}, list = {};
 	__s64 tracked;
 
-	if (nr_radix) {
+	if (seq || nr_radix) {
 		pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
 		radix = pending_take(&key);
 	}

@@ -54,6 +54,8 @@ static __always_inline __u64 genradix_elem(__u64 root, __u64 i)
 	return v;
 }
 
+#define RW_CENSUS_KNOWN (~0ULL) /* census_object(): placed by a hook already */
+
 struct census_queue {
 	__u64 instance;
 	__u64 seq;
@@ -64,13 +66,20 @@ struct census_queue {
 	__u64 bytes;
 };
 
-/* One object found queued: sized, remembered for its dequeue. Its bytes. */
+/*
+ * One object found queued: sized, remembered for its dequeue; its bytes.
+ * RW_CENSUS_KNOWN when a hook already placed it there (queued after
+ * rcuwatch attached): counted twice, it would outlive its dequeue.
+ */
 RW_GLOBAL __u64 census_object(const struct census_queue *q, __u64 obj)
 {
-	struct rw_object_place loc = {};
+	struct rw_object_place loc = {}, *known = bpf_map_lookup_elem(&objects, &obj);
 
 	if (!q)
 		return 0;
+	if (known && known->instance == q->instance && known->seq == q->seq &&
+	    known->cpu == q->cpu && known->where == q->where)
+		return RW_CENSUS_KNOWN;
 	loc.instance = q->instance;
 	loc.seq = q->seq;
 	loc.cpu = q->cpu;
@@ -80,15 +89,23 @@ RW_GLOBAL __u64 census_object(const struct census_queue *q, __u64 obj)
 	return loc.bytes;
 }
 
+static __always_inline void census_count(struct census_queue *q, __u64 obj)
+{
+	__u64 bytes = census_object(q, obj);
+
+	if (bytes == RW_CENSUS_KNOWN)
+		return;
+	q->bytes += bytes;
+	q->objects++;
+}
+
 static long census_radix_step(__u32 i, void *ctx)
 {
 	struct census_queue *q = ctx;
 	__u64 obj = genradix_elem(q->root, i);
 
-	if (obj) {
-		q->bytes += census_object(q, obj);
-		q->objects++;
-	}
+	if (obj)
+		census_count(q, obj);
 	return 0;
 }
 
@@ -99,8 +116,7 @@ static long census_list_step(__u32 i, void *ctx)
 
 	if (!cur)
 		return 1;
-	q->bytes += census_object(q, (__u64)cur);
-	q->objects++;
+	census_count(q, (__u64)cur);
 	q->root = (__u64)BPF_CORE_READ(cur, next);
 	return 0;
 }

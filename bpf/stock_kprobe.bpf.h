@@ -158,10 +158,8 @@ int BPF_KRETPROBE(kretprobe_dequeue, void *ret)
 {
 	struct rw_task *t = task_get(false);
 
-	if (t) {
+	if (t)
 		stock_dequeue_exit(t->arg_pending, (__u64)ret, false);
-		task_put(t);
-	}
 	return 0;
 }
 
@@ -215,7 +213,6 @@ int BPF_KRETPROBE(kretprobe_process_srcu)
 	if (t && t->arg_work) {
 		srcu_work_done(t->arg_work);
 		t->arg_work = 0;
-		task_put(t);
 	}
 	return 0;
 }

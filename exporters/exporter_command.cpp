@@ -85,8 +85,15 @@ class LatestSnapshot {
 // cpp-httplib's server on its own thread; stopped and joined on destruction.
 class MetricsServer {
  public:
+  static constexpr size_t kWorkers = 4;
+
   MetricsServer(const ListenAddress& address, std::function<std::string()> metrics)
       : metrics_(std::move(metrics)) {
+    // A few workers, not cpp-httplib's default of 8 or more: scrapes come
+    // every few seconds from one or two Prometheus servers, and every worker
+    // keeps its own malloc arena (about 1.4 MB each after serving a
+    // /metrics body at 1024 CPUs x 64 instances: docs/benchmarks.md).
+    server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
     // Slow or stuck clients time out instead of holding a worker thread.
     server_.set_read_timeout(5, 0);
     server_.set_write_timeout(5, 0);
@@ -173,22 +180,33 @@ class MetricsServer {
   std::atomic<bool> failed_{false};
 };
 
-}  // namespace
-
-int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
+ListenAddress listen_address(const ExporterOptions& o) {
   const auto address = parse_listen_address(o.listen);
   if (!address)
     throw Error(
         fmt::format("--listen {}: expected ADDRESS:PORT (e.g. 127.0.0.1:9640, [::1]:9640, :9640)",
                     o.listen),
         kExitUsage);
-  SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop, -1,
-                        o.detectors);
+  return *address;
+}
+
+}  // namespace
+
+int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
+  listen_address(o);  // a bad address is reported before the source is opened
+  return run_exporter(o, open_source(o.source), stop);
+}
+
+int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const StopFlag& stop) {
+  const ListenAddress address = listen_address(o);
+  // The metrics never show per (instance, cpu, seq) rows.
+  SnapshotStream stream(std::move(source), interval_from_seconds(o.interval_seconds), stop, -1,
+                        o.detectors, SeqCpuRows::Drop);
 
   LatestSnapshot latest;
   std::atomic<uint64_t> scrapes{0};
   const PrometheusOptions format{o.max_seq_series};
-  MetricsServer server(*address, [&] {
+  MetricsServer server(address, [&] {
     const LatestSnapshot::View v = latest.get();
     ExporterStatus status;
     status.version = RCUWATCH_VERSION;
@@ -197,7 +215,7 @@ int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
     status.source_ended = v.ended;
     return prometheus_text(v.snapshot.get(), status, format);
   });
-  spdlog::info("serving http://{}/metrics from {}", MetricsServer::display(*address),
+  spdlog::info("serving http://{}/metrics from {}", MetricsServer::display(address),
                stream.source().info().description);
 
   while (auto snap = stream.next()) {

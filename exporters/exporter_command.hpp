@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +36,10 @@ struct ExporterOptions {
 // snapshot served. Throws rcuwatch::Error: usage (bad address), failure
 // (cannot listen, source error) or no hooks (from open_source).
 int run_exporter(const ExporterOptions& options, const StopFlag& stop);
+
+// The same on a source opened by the caller (options.source is not used):
+// the memory benchmark serves a recording looped for hours this way.
+int run_exporter(const ExporterOptions& options, std::unique_ptr<Source> source,
+                 const StopFlag& stop);
 
 }  // namespace rcuwatch

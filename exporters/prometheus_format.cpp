@@ -17,9 +17,16 @@ namespace {
 // exported_instance (scrape_config honor_labels).
 constexpr const char* kInstanceLabel = "rcu_pending";
 
-std::string value_text(uint64_t v) { return fmt::format("{}", v); }
-std::string value_text(int64_t v) { return fmt::format("{}", v); }
-std::string value_text(double v) { return prometheus_value(v); }
+// A sample value appended to `out`, without a string of its own (a /metrics
+// body has thousands: 3 per CPU, 13 per instance).
+void append_value(std::string& out, uint64_t v) {
+  fmt::format_to(std::back_inserter(out), "{}", v);
+}
+void append_value(std::string& out, int64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
+void append_value(std::string& out, double v) { out += prometheus_value(v); }
+
+// What prometheus_label_value() returns, appended to `out`.
+void append_label_value(std::string& out, std::string_view v);
 
 double seconds(uint64_t ns) { return double(ns) / 1e9; }
 
@@ -42,13 +49,13 @@ class Family {
         if (i) samples_ += ',';
         samples_ += labels[i].first;
         samples_ += "=\"";
-        samples_ += prometheus_label_value(labels[i].second);
+        append_label_value(samples_, labels[i].second);
         samples_ += '"';
       }
       samples_ += '}';
     }
     samples_ += ' ';
-    samples_ += value_text(value);
+    append_value(samples_, value);
     samples_ += '\n';
   }
 
@@ -353,9 +360,18 @@ std::string prometheus_value(double v) {
   return fmt::format("{}", v);
 }
 
-std::string prometheus_label_value(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
+namespace {
+
+void append_label_value(std::string& out, std::string_view v) {
+  // Most values (CPU numbers, symbols, "rcu") need no escape: one append.
+  const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && c != '\\' && c != '"' && c != '\n';
+  });
+  if (plain) {
+    out += v;
+    return;
+  }
   for (size_t i = 0; i < v.size();) {
     const auto c = static_cast<unsigned char>(v[i]);
     if (c == '\\') {
@@ -393,6 +409,14 @@ std::string prometheus_label_value(std::string_view v) {
     }
     i++;
   }
+}
+
+}  // namespace
+
+std::string prometheus_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  append_label_value(out, v);
   return out;
 }
 

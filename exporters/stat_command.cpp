@@ -13,8 +13,9 @@
 namespace rcuwatch {
 
 int run_stat(const StatOptions& o, const StopFlag& stop) {
+  // Only the JSON has per (instance, cpu, seq) rows; lines and `record` do not.
   SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop,
-                        o.count, o.detectors);
+                        o.count, o.detectors, o.json ? SeqCpuRows::Keep : SeqCpuRows::Drop);
   long printed = 0;
   auto print = [&](const Snapshot& s) {
     if (o.quiet) return;

@@ -31,7 +31,7 @@ class BlockedSignals {
 
 SnapshotFeed::SnapshotFeed(std::unique_ptr<Source> source, long iterations, Interval interval,
                            DetectorLimits detector_limits)
-    : stream_(std::move(source), interval, stop_, iterations, detector_limits),
+    : stream_(std::move(source), interval, stop_, iterations, detector_limits, SeqCpuRows::Drop),
       replay_(stream_.source().progress() >= 0),
       interval_(interval) {
   BlockedSignals blocked;  // inherited by the new thread only for its lifetime

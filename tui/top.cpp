@@ -106,7 +106,7 @@ int run_top(const TopOptions& options, const StopFlag& stop) {
   std::unique_ptr<Source> source = open_source(options.source);
   if (options.batch) {
     SnapshotStream stream(std::move(source), interval_from_seconds(view.delay_seconds), stop,
-                          options.iterations, options.detectors);
+                          options.iterations, options.detectors, SeqCpuRows::Drop);
     return run_batch(stream, view, thresholds, std::cout);
   }
   return run_interactive(std::move(source), options, view, thresholds, stop);

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <tuple>
+
+#include "pending_breakdown.hpp"
 
 namespace rcuwatch {
 
@@ -30,8 +31,6 @@ void set_flows(Row& row, const rw_instance_totals& now, const rw_instance_totals
   row.dequeued.objects = counter(now.dequeued_objects, before.dequeued_objects, secs, have_prev);
   row.dequeued.bytes = counter(now.dequeued_bytes, before.dequeued_bytes, secs, have_prev);
 }
-
-uint64_t age(uint64_t now, uint64_t then) { return then && then <= now ? now - then : 0; }
 
 Mode mode_of(uint64_t process) {
   if (process == RW_PROCESS_KVFREE) return Mode::Kvfree;
@@ -66,9 +65,8 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   }
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
-  seq_rows(in, gp, snap);
-  flows(in, pending_breakdown(in, snap), snap);
-  std::map<QueueKey, int64_t> queue_objects = cpu_queues(in, snap);
+  flows(in, pending(in, gp, snap), snap);
+  QueueObjects queue_objects = cpu_queues(in, snap);
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];
   snap.losses.pending_map_full = s.stats[RW_STAT_PENDING_MAP_FULL];
@@ -83,7 +81,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
            s.grace_periods,
            snap.totals.pending_bytes,
            std::move(queue_objects),
-           processed_by_queue_};
+           {processed_by_queue_.begin(), processed_by_queue_.end()}};
   have_prev_ = true;
   return snap;
 }
@@ -111,12 +109,12 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
     gs.completed = counter(g.stats.completed, hp ? p->second->completed : 0, in.secs, hp);
     gs.last_completed_gp_seq = g.stats.last_end_gp_seq;
     gs.last_duration_ns = g.stats.last_duration_ns;
-    gs.since_last_end_ns = age(s.time_ns, g.stats.last_end_ns);
+    gs.since_last_end_ns = age_ns(s.time_ns, g.stats.last_end_ns);
     // By time, not by counts (started > completed): attached during a grace
     // period, its end is counted without its start, and the counts would
     // say "none running" through every later one.
     gs.in_progress = g.stats.last_start_ns && g.stats.last_start_ns > g.stats.last_end_ns;
-    gs.in_progress_ns = gs.in_progress ? age(s.time_ns, g.stats.last_start_ns) : 0;
+    gs.in_progress_ns = gs.in_progress ? age_ns(s.time_ns, g.stats.last_start_ns) : 0;
     std::copy(std::begin(g.stats.duration_hist), std::end(g.stats.duration_hist),
               gs.durations.counts.begin());
     gs.durations.sum_ns = g.stats.duration_sum_ns;
@@ -125,100 +123,52 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
   return by_key;
 }
 
-// Per instance x cpu x seq, radix and list of one seq merged: the entries
-// sorted by (instance, seq, expired, cpu), neighbours merged. Seq summaries
-// are then runs of rows, and instances runs of summaries, so the whole
-// breakdown is one sort plus linear passes (no per-row maps or strings: this
-// is the per-interval hot path at 256 CPUs x many seqs).
-void Aggregator::seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const {
+// Per instance x cpu x seq (radix and list of one seq merged), per seq, per
+// CPU and per instance sums of the pending entries: pending_breakdown.cpp
+// does the per-entry work (one pass to sum, two counting sorts, one pass to
+// build the rows); what is per seq or per instance is done here. Returns
+// the instance rows with their pending figures; flows() completes them.
+std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByKey& gp,
+                                                    Snapshot& snap) {
   const Sample& s = in.sample;
   std::map<uint64_t, uint64_t> flavor_of;  // instance -> srcu_struct (0: RCU)
   for (const auto& i : s.instances) flavor_of[i.instance] = i.info.srcu;
-  auto state_of = [&](uint64_t instance, uint64_t seq, uint32_t where) {
-    if (where == RW_WHERE_EXPIRED) return SeqState::Expired;
-    auto f = flavor_of.find(instance);
+  auto state_of = [&](const SeqKey& q) {
+    if (q.expired) return SeqState::Expired;
+    auto f = flavor_of.find(q.instance);
     auto g = gp.find(f != flavor_of.end() ? f->second : 0);
-    if (g != gp.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, seq))
+    if (g != gp.end() && g->second->completed && seq_ge(g->second->last_end_gp_seq, q.seq))
       return SeqState::GracePeriodElapsed;
     return SeqState::WaitingForGracePeriod;
   };
+  PendingBreakdown b = breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of);
+  snap.seq_cpus = std::move(b.rows);
+  snap.cpus = std::move(b.cpus);
+  snap.nr_cpus = uint32_t(snap.cpus.size());
 
-  struct Keyed {
-    uint64_t instance, seq;
-    bool expired;
-    uint32_t cpu;
-    const PendingEntry* entry;
-    auto key() const { return std::tie(instance, seq, expired, cpu); }
-  };
-  std::vector<Keyed> order;
-  order.reserve(s.pending.size());
-  for (const auto& p : s.pending)
-    order.push_back({p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED, p.key.cpu, &p});
-  std::sort(order.begin(), order.end(),
-            [](const Keyed& a, const Keyed& b) { return a.key() < b.key(); });
-
-  snap.seq_cpus.reserve(order.size());
-  for (size_t i = 0; i < order.size();) {
-    const Keyed& first = order[i];
-    SeqRow r;
-    r.instance = first.instance;
-    r.cpu = first.cpu;
-    r.seq = first.seq;
-    r.state = state_of(first.instance, first.seq, first.entry->key.where);
-    for (; i < order.size() && order[i].key() == first.key(); i++) {
-      const PendingEntry& p = *order[i].entry;
-      r.objects += p.val.objects;
-      r.bytes += p.val.bytes;
-      if (p.key.where != RW_WHERE_RADIX) r.list_objects += p.val.objects;
-      r.age_ns = std::max(r.age_ns, age(s.time_ns, p.val.first_enqueue_ns));
-    }
-    snap.seq_cpus.push_back(r);
-  }
-}
-
-// Per CPU, per seq and per instance sums of the seq rows. Returns the
-// instance rows with their pending figures; flows() completes them.
-std::map<uint64_t, InstanceRow> Aggregator::pending_breakdown(const Input& in,
-                                                              Snapshot& snap) const {
-  uint32_t nr_cpus = snap.nr_cpus;
-  for (const auto& r : snap.seq_cpus) nr_cpus = std::max(nr_cpus, r.cpu + 1);
-  snap.nr_cpus = nr_cpus;
-  snap.cpus.resize(nr_cpus);
-  for (uint32_t c = 0; c < nr_cpus; c++) snap.cpus[c].cpu = c;
-
+  // Seqs come sorted by instance: an instance's rows are runs of them.
   std::map<uint64_t, InstanceRow> rows;
   InstanceRow* cur = nullptr;
-  for (const auto& r : snap.seq_cpus) {
-    CpuRow& c = snap.cpus[r.cpu];
-    c.objects += r.objects;
-    c.bytes += r.bytes;
-    c.oldest_age_ns = std::max(c.oldest_age_ns, r.age_ns);
-    c.seqs_in_flight++;
-
-    const bool expired = r.state == SeqState::Expired;
-    if (snap.seqs.empty() || snap.seqs.back().instance != r.instance ||
-        snap.seqs.back().seq != r.seq || (snap.seqs.back().state == SeqState::Expired) != expired) {
-      SeqSummary q;
-      q.instance = r.instance;
-      q.instance_name = cur && cur->instance == r.instance ? cur->name : in.name_of(r.instance);
-      q.seq = r.seq;
-      q.state = r.state;
-      snap.seqs.push_back(std::move(q));
+  snap.seqs.reserve(b.seqs.size());
+  for (const SeqTotal& t : b.seqs) {
+    if (!cur || cur->instance != t.key.instance) {
+      cur = &rows[t.key.instance];
+      cur->instance = t.key.instance;
+      cur->name = in.name_of(t.key.instance);
     }
-    SeqSummary& q = snap.seqs.back();
-    q.objects += r.objects;
-    q.bytes += r.bytes;
-    q.age_ns = std::max(q.age_ns, r.age_ns);
-    q.cpus++;
-
-    if (!cur || cur->instance != r.instance) {
-      cur = &rows[r.instance];
-      cur->instance = r.instance;
-      cur->name = q.instance_name;
-    }
-    cur->pending_objects += r.objects;
-    cur->pending_bytes += r.bytes;
-    cur->oldest_age_ns = std::max(cur->oldest_age_ns, r.age_ns);
+    cur->pending_objects += t.objects;
+    cur->pending_bytes += t.bytes;
+    cur->oldest_age_ns = std::max(cur->oldest_age_ns, t.age_ns);
+    SeqSummary q;
+    q.instance = t.key.instance;
+    q.instance_name = cur->name;
+    q.seq = t.key.seq;
+    q.objects = t.objects;
+    q.bytes = t.bytes;
+    q.age_ns = t.age_ns;
+    q.cpus = t.cpus;
+    q.state = t.state;
+    snap.seqs.push_back(std::move(q));
   }
   std::stable_sort(snap.seqs.begin(), snap.seqs.end(),
                    [](const SeqSummary& a, const SeqSummary& b) { return a.age_ns > b.age_ns; });
@@ -280,33 +230,62 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
 
 // Per instance x CPU: pending objects and how fast objects entered that
 // queue (CpuQueueRow). A queue gets a row while it holds objects or had
-// objects processed in the interval.
-std::map<Aggregator::QueueKey, int64_t> Aggregator::cpu_queues(const Input& in,
-                                                               Snapshot& snap) const {
-  std::map<QueueKey, int64_t> objects;
-  for (const auto& r : snap.seq_cpus) objects[{r.instance, r.cpu}] += r.objects;
-  std::map<QueueKey, bool> keys;
-  for (const auto& [key, n] : objects) keys[key] = true;
-  for (const auto& [key, n] : processed_by_queue_) {
-    auto p = prev_.processed_by_queue.find(key);
-    if (p == prev_.processed_by_queue.end() || p->second != n) keys[key] = true;
+// objects processed in the interval. Rows come sorted by (instance, seq,
+// expired, cpu): an instance's rows are one run, summed per CPU in a dense
+// array; everything else is merged in key order.
+Aggregator::QueueObjects Aggregator::cpu_queues(const Input& in, Snapshot& snap) const {
+  QueueObjects objects;
+  std::vector<int64_t> sum(snap.cpus.size());
+  std::vector<uint8_t> seen(snap.cpus.size());
+  std::vector<uint32_t> touched;
+  const auto& rows = snap.seq_cpus;
+  for (size_t i = 0; i < rows.size();) {
+    const uint64_t instance = rows[i].instance;
+    for (; i < rows.size() && rows[i].instance == instance; i++) {
+      const uint32_t cpu = rows[i].cpu;
+      if (!seen[cpu]) touched.push_back(cpu);
+      seen[cpu] = 1;
+      sum[cpu] += rows[i].objects;
+    }
+    std::sort(touched.begin(), touched.end());
+    for (const uint32_t cpu : touched) {
+      objects.push_back({{instance, cpu}, sum[cpu]});
+      sum[cpu] = 0;
+      seen[cpu] = 0;
+    }
+    touched.clear();
   }
-  for (const auto& [key, unused] : keys) {
+
+  // Finds key in a vector sorted by key, searched in increasing key order.
+  auto find = [](const auto& sorted, size_t& at, const QueueKey& key) {
+    while (at < sorted.size() && sorted[at].first < key) at++;
+    return at < sorted.size() && sorted[at].first == key ? &sorted[at].second : nullptr;
+  };
+  size_t at_objects = 0, at_prev_objects = 0, at_prev_done = 0;
+  auto done = processed_by_queue_.begin();
+  for (;;) {
+    // The next key of either: pending now, or processed since the stream began.
+    const bool more_objects = at_objects < objects.size();
+    const bool more_done = done != processed_by_queue_.end();
+    if (!more_objects && !more_done) break;
+    const QueueKey key = !more_done      ? objects[at_objects].first
+                         : !more_objects ? done->first
+                                         : std::min(objects[at_objects].first, done->first);
+    const int64_t* now = find(objects, at_objects, key);
+    if (now) at_objects++;
+    const uint64_t processed = more_done && done->first == key ? (done++)->second : 0;
+    const uint64_t* done_before = find(prev_.processed_by_queue, at_prev_done, key);
+    if (!now && done_before && *done_before == processed) continue;  // idle since
     CpuQueueRow row;
     row.instance = key.first;
     row.cpu = key.second;
-    auto o = objects.find(key);
-    row.objects = o != objects.end() ? o->second : 0;
-    auto done = processed_by_queue_.find(key);
-    row.processed_objects = done != processed_by_queue_.end() ? done->second : 0;
+    row.objects = now ? *now : 0;
+    row.processed_objects = processed;
     if (have_prev_ && in.secs > 0) {
-      auto po = prev_.queue_objects.find(key);
-      auto pp = prev_.processed_by_queue.find(key);
-      const int64_t before = po != prev_.queue_objects.end() ? po->second : 0;
-      const uint64_t done_before = pp != prev_.processed_by_queue.end() ? pp->second : 0;
+      const int64_t* before = find(prev_.queue_objects, at_prev_objects, key);
       // Dequeues of objects queued before this interval can make it negative.
-      const double entered =
-          double(row.objects - before) + double(row.processed_objects - done_before);
+      const double entered = double(row.objects - (before ? *before : 0)) +
+                             double(processed - (done_before ? *done_before : 0));
       row.queued_per_sec = std::max(0.0, entered / in.secs);
     }
     if (row.cpu < snap.cpus.size()) snap.cpus[row.cpu].queued_per_sec += row.queued_per_sec;

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "pending_breakdown.hpp"
 #include "sample.hpp"
 #include "snapshot.hpp"
 #include "source.hpp"
@@ -23,13 +24,17 @@ class Aggregator {
  private:
   // What rates are computed against: the previous sample's counters.
   using QueueKey = std::pair<uint64_t, uint32_t>;  // (instance, cpu)
+  // Per instance x cpu, sorted by key: up to 65536 of them at 1024 CPUs x 64
+  // instances, so vectors, not maps.
+  using QueueObjects = std::vector<std::pair<QueueKey, int64_t>>;
+  using QueueProcessed = std::vector<std::pair<QueueKey, uint64_t>>;
   struct Previous {
     uint64_t time_ns = 0;
     std::vector<InstanceEntry> instances;
     std::vector<GpEntry> grace_periods;
     int64_t pending_bytes = 0;
-    std::map<QueueKey, int64_t> queue_objects;  // pending per instance x cpu
-    std::map<QueueKey, uint64_t> processed_by_queue;
+    QueueObjects queue_objects;  // pending per instance x cpu
+    QueueProcessed processed_by_queue;
   };
   // What every phase of update() reads.
   struct Input {
@@ -41,10 +46,9 @@ class Aggregator {
   // The phases of update(), in order; each fills its part of the Snapshot.
   using GpByKey = std::map<uint64_t, const rw_gp_stats*>;
   GpByKey grace_periods(const Input& in, Snapshot& snap) const;
-  void seq_rows(const Input& in, const GpByKey& gp, Snapshot& snap) const;
-  std::map<uint64_t, InstanceRow> pending_breakdown(const Input& in, Snapshot& snap) const;
+  std::map<uint64_t, InstanceRow> pending(const Input& in, const GpByKey& gp, Snapshot& snap);
   void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) const;
-  std::map<QueueKey, int64_t> cpu_queues(const Input& in, Snapshot& snap) const;
+  QueueObjects cpu_queues(const Input& in, Snapshot& snap) const;
 
   bool have_prev_ = false;
   Previous prev_;
@@ -52,7 +56,8 @@ class Aggregator {
   uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
   // Objects taken off each instance x cpu for processing (RW_EV_SEQ_PROCESS),
   // since the stream began: bounded by instances x CPUs.
-  std::map<QueueKey, uint64_t> processed_by_queue_;
+  std::map<QueueKey, uint64_t> processed_by_queue_;  // few change per interval
+  PendingBreakdownBuilder breakdown_;                // its buffers, kept between intervals
 };
 
 }  // namespace rcuwatch

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -130,11 +131,12 @@ void route_libbpf_log_to_spdlog() { libbpf_set_print(libbpf_log); }
 void BpfLoader::SkelDeleter::operator()(rcuwatch_bpf* s) const { rcuwatch_bpf__destroy(s); }
 void BpfLoader::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
-BpfLoader::BpfLoader(const LoaderOptions& options) {
+BpfLoader::BpfLoader(const LoaderOptions& options, const Kallsyms& syms) {
   route_libbpf_log_to_spdlog();
+  const KernelProbe probe(syms);
   if (options.for_tests) {
     std::string why;
-    if (!try_load(AttachMode::Tracepoint, options, &why)) throw Error(why);
+    if (!try_load(AttachMode::Tracepoint, options, probe, &why)) throw Error(why);
     return;
   }
   std::vector<AttachMode> order = {options.attach};
@@ -143,7 +145,7 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
   std::vector<std::string> reasons;
   for (AttachMode m : order) {
     std::string why;
-    if (try_load(m, options, &why)) {
+    if (try_load(m, options, probe, &why)) {
       try {
         attach();
         spdlog::info("attach mode {}: {} hooks attached, {} missing", to_string(m),
@@ -170,8 +172,8 @@ BpfLoader::BpfLoader(const LoaderOptions& options) {
 
 BpfLoader::~BpfLoader() = default;
 
-bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, std::string* why) {
-  static const KernelProbe probe;  // the kernel does not change under us
+bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const KernelProbe& probe,
+                         std::string* why) {
   skel_.reset(rcuwatch_bpf__open());
   if (!skel_) {
     *why =
@@ -264,6 +266,18 @@ bpf_program* BpfLoader::program(const std::string& name) const {
 }
 
 void BpfLoader::attach() {
+  // The hooks that start following an object go last: an object enqueued
+  // while the others attach is then simply one from before rcuwatch (the
+  // census or "untracked" accounts for it), never one whose later steps
+  // nobody saw. Exits first, then the other entries, then enqueue's entry.
+  auto rank = [](const Target& t) {
+    const Classified c = classify(t.program);
+    const bool enqueue = t.function == "rcu_pending_enqueue" || t.function == "rcu_pending_kvfree";
+    if (enqueue && c.kind != "fexit" && c.kind != "kretprobe") return 2;
+    return c.kind == "fexit" || c.kind == "kretprobe" ? 0 : 1;
+  };
+  std::stable_sort(targets_.begin(), targets_.end(),
+                   [&](const Target& a, const Target& b) { return rank(a) < rank(b); });
   for (const Target& t : targets_) {
     bpf_link* link = nullptr;
     const Classified c = classify(t.program);

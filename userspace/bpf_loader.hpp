@@ -19,6 +19,8 @@ struct bpf_link;
 
 namespace rcuwatch {
 
+class Kallsyms;
+
 struct LoaderOptions {
   AttachMode attach = AttachMode::Auto;
   uint32_t max_pending_entries = 65536;
@@ -32,9 +34,10 @@ struct LoaderOptions {
 
 class BpfLoader {
  public:
-  // Chooses the mode and loads its programs. Throws Error: exit code 2 when
-  // the kernel offers no way in (naming what is missing and the ways out).
-  explicit BpfLoader(const LoaderOptions& options);
+  // Chooses the mode and loads its programs, probing the kernel's functions
+  // in `syms` (read once, shared with the caller). Throws Error: exit code 2
+  // when the kernel offers no way in (naming what is missing and the ways out).
+  BpfLoader(const LoaderOptions& options, const Kallsyms& syms);
   ~BpfLoader();
   BpfLoader(const BpfLoader&) = delete;
   BpfLoader& operator=(const BpfLoader&) = delete;
@@ -65,7 +68,8 @@ class BpfLoader {
     void operator()(bpf_link* l) const;
   };
   struct Plan;
-  bool try_load(AttachMode mode, const LoaderOptions& options, std::string* why);
+  bool try_load(AttachMode mode, const LoaderOptions& options, const class KernelProbe& probe,
+                std::string* why);
 
   AttachMode mode_ = AttachMode::Tracepoint;
   std::unique_ptr<rcuwatch_bpf, SkelDeleter> skel_;

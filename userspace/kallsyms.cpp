@@ -85,6 +85,27 @@ std::optional<std::string> Kallsyms::exact(uint64_t addr) const {
   return name;
 }
 
+const std::vector<std::string_view>& Kallsyms::functions() const {
+  if (functions_.empty()) {
+    for (const auto& [addr, offset] : by_addr_) {
+      const Line l = parse_line(text_, offset);
+      if (l.type == "t" || l.type == "T") functions_.push_back(l.name);
+    }
+    std::sort(functions_.begin(), functions_.end());
+  }
+  return functions_;
+}
+
+bool Kallsyms::has_function(std::string_view name) const {
+  return std::binary_search(functions().begin(), functions().end(), name);
+}
+
+std::optional<std::string> Kallsyms::function_starting_with(std::string_view prefix) const {
+  auto it = std::lower_bound(functions().begin(), functions().end(), prefix);
+  if (it != functions().end() && it->substr(0, prefix.size()) == prefix) return std::string(*it);
+  return std::nullopt;
+}
+
 std::optional<uint64_t> Kallsyms::address_of(const std::string& name) const {
   for (const auto& [addr, offset] : by_addr_)
     if (parse_line(text_, offset).name == name) return addr;

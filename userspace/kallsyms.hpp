@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,9 +21,15 @@ class Kallsyms {
   // The address of symbol `name` (any module), if listed. A scan: for the
   // few symbols rcuwatch looks up by name.
   std::optional<uint64_t> address_of(const std::string& name) const;
+  // A function (text symbol) of that exact name: one that is not only inlined.
+  bool has_function(std::string_view name) const;
+  // The first function whose name starts with `prefix` (GCC clones: "f.constprop.0").
+  std::optional<std::string> function_starting_with(std::string_view prefix) const;
   size_t size() const { return by_addr_.size(); }
 
  private:
+  const std::vector<std::string_view>& functions() const;  // sorted, built on first use
+  mutable std::vector<std::string_view> functions_;
   // The file as read, and (address, offset of its line) sorted by address:
   // a distribution kernel lists some 200k symbols, read again when a module
   // appears, and only a few are ever looked up.

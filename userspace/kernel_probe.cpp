@@ -1,13 +1,12 @@
 #include "kernel_probe.hpp"
 
+#include "kallsyms.hpp"
+
 #include <bpf/btf.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include <fstream>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <vector>
 
 namespace rcuwatch {
@@ -27,23 +26,12 @@ bool path_exists(const std::string& p) {
 }  // namespace
 
 struct KernelProbe::Impl {
-  std::set<std::string> functions;  // text symbols, module suffix dropped
-  bool addresses_shown = false;
+  const Kallsyms& syms;
   BtfPtr vmlinux;
   std::vector<BtfPtr> modules;  // split BTF on top of vmlinux
 };
 
-KernelProbe::KernelProbe() : impl_(std::make_unique<Impl>()) {
-  std::ifstream in("/proc/kallsyms");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string addr, type, name;
-    if (!(fields >> addr >> type >> name)) continue;
-    if (type != "t" && type != "T") continue;
-    if (addr.find_first_not_of('0') != std::string::npos) impl_->addresses_shown = true;
-    impl_->functions.insert(name);
-  }
+KernelProbe::KernelProbe(const Kallsyms& syms) : impl_(std::make_unique<Impl>(Impl{syms, {}, {}})) {
   impl_->vmlinux.reset(btf__load_vmlinux_btf());
   if (!impl_->vmlinux) return;
   if (DIR* dir = opendir("/sys/kernel/btf")) {
@@ -71,13 +59,11 @@ bool KernelProbe::has_tracepoint(const std::string& system, const std::string& n
 }
 
 bool KernelProbe::has_function(const std::string& name) const {
-  return impl_->functions.count(name) > 0;
+  return impl_->syms.has_function(name);
 }
 
 std::optional<std::string> KernelProbe::function_starting_with(const std::string& prefix) const {
-  auto it = impl_->functions.lower_bound(prefix);
-  if (it != impl_->functions.end() && it->rfind(prefix, 0) == 0) return *it;
-  return std::nullopt;
+  return impl_->syms.function_starting_with(prefix);
 }
 
 bool KernelProbe::has_btf(const std::string& name, int kind) const {
@@ -95,7 +81,5 @@ bool KernelProbe::has_btf_function(const std::string& name) const {
 bool KernelProbe::has_btf_struct(const std::string& name) const {
   return has_btf(name, BTF_KIND_STRUCT);
 }
-
-bool KernelProbe::kallsyms_readable() const { return impl_->addresses_shown; }
 
 }  // namespace rcuwatch

@@ -10,9 +10,12 @@
 
 namespace rcuwatch {
 
+class Kallsyms;
+
 class KernelProbe {
  public:
-  KernelProbe();
+  // Functions come from `syms` (kept by reference: it must outlive this).
+  explicit KernelProbe(const Kallsyms& syms);
   ~KernelProbe();
   KernelProbe(const KernelProbe&) = delete;
   KernelProbe& operator=(const KernelProbe&) = delete;
@@ -26,8 +29,6 @@ class KernelProbe {
   bool has_btf_function(const std::string& name) const;
   // A BTF struct of that name in vmlinux or in a module's BTF.
   bool has_btf_struct(const std::string& name) const;
-  // Whether kallsyms shows addresses (kptr_restrict hides them from the unprivileged).
-  bool kallsyms_readable() const;
 
  private:
   bool has_btf(const std::string& name, int kind) const;

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <fstream>
 
-#include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -41,7 +40,9 @@ std::string module_list() {
 }  // namespace
 
 LiveSource::LiveSource(const LoaderOptions& options)
-    : loader_(options), ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
+    : loader_(options, kallsyms_),
+      ringbuf_(bpf_map__fd(loader_.skel().maps.events)),
+      maps_(sample_maps(loader_.skel())) {
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
@@ -104,7 +105,7 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   ringbuf_.drain(tick.events);
   last_ns_ = monotonic_ns();
   loader_.refresh();
-  tick.sample = read_sample(loader_.skel());
+  tick.sample = maps_.read();
   name_new_addresses(tick.sample);
   return tick;
 }

@@ -6,6 +6,7 @@
 
 #include "bpf_loader.hpp"
 #include "kallsyms.hpp"
+#include "map_reader.hpp"
 #include "ringbuf_reader.hpp"
 #include "source.hpp"
 
@@ -26,9 +27,10 @@ class LiveSource : public Source {
   void relearn_kernel();
 
   SourceInfo info_;
+  Kallsyms kallsyms_;  // first: the loader probes the kernel's functions in it
   BpfLoader loader_;
   RingbufReader ringbuf_;
-  Kallsyms kallsyms_;
+  MapReader maps_;
   SymbolNames names_;
   uint64_t last_ns_ = 0;
   uint64_t relearned_ns_ = 0;

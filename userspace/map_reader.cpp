@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <map>
 
 #include "error.hpp"
 #include "rcuwatch.skel.h"
@@ -19,37 +20,27 @@ uint64_t monotonic_ns() {
 
 namespace {
 
-int possible_cpus() {
-  static const int n = libbpf_num_possible_cpus();
-  if (n <= 0) throw Error("cannot read the number of possible CPUs");
-  return n;
+std::optional<HashMapReader> reader(int fd, HashMapRead how) {
+  if (fd < 0) return std::nullopt;
+  return std::optional<HashMapReader>(std::in_place, fd, how);
 }
 
-// Calls f(key, value) for every entry of a hash map. Entries may come and
-// go meanwhile (the kernel keeps running): a vanished key is skipped.
+// Calls f(key, value) for every entry of a hash map whose values are V
+// (not per CPU).
 template <typename K, typename V, typename F>
-void for_each_entry(int fd, F&& f) {
-  K key{}, next{};
-  K* prev = nullptr;
-  V value{};
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (bpf_map_lookup_elem(fd, &next, &value) == 0) f(next, value);
-    key = next;
-    prev = &key;
-  }
-}
-
-// Per-CPU values: libbpf hands one 8-byte-aligned copy per possible CPU.
-template <typename V>
-std::vector<V> percpu_buffer() {
-  static_assert(sizeof(V) % 8 == 0, "per-CPU values are 8-byte aligned");
-  return std::vector<V>(possible_cpus());
-}
-
-rw_instance_totals sum(const std::vector<rw_instance_totals>& per_cpu) {
-  rw_instance_totals t{};
-  for (const auto& c : per_cpu) accumulate(t, c);
-  return t;
+void for_each_entry(std::optional<HashMapReader>& r, F&& f) {
+  if (!r) return;
+  r->read([&](const HashMapChunk& c) {
+    if (c.key_size != sizeof(K) || c.value_size != sizeof(V) || c.cpus != 1)
+      throw Error("BPF map entries are not the size this rcuwatch was built for");
+    for (size_t i = 0; i < c.count; i++) {
+      K k;
+      V v;
+      std::memcpy(&k, c.key(i), sizeof k);
+      std::memcpy(&v, c.value(i), sizeof v);
+      f(k, v);
+    }
+  });
 }
 
 }  // namespace
@@ -64,48 +55,89 @@ std::optional<InstanceLabel> read_instance_label(rcuwatch_bpf& skel, uint64_t in
   return label;
 }
 
-Sample read_sample(rcuwatch_bpf& skel) {
+SampleMaps sample_maps(rcuwatch_bpf& skel) {
+  SampleMaps m;
+  m.pending = bpf_map__fd(skel.maps.pending);
+  m.instances = bpf_map__fd(skel.maps.instances);
+  m.totals = bpf_map__fd(skel.maps.totals);
+  m.grace_periods = bpf_map__fd(skel.maps.grace_periods);
+  m.stats = bpf_map__fd(skel.maps.stats);
+  return m;
+}
+
+MapReader::MapReader(const SampleMaps& maps, HashMapRead how)
+    : pending_(reader(maps.pending, how)),
+      instances_(reader(maps.instances, how)),
+      totals_(reader(maps.totals, how)),
+      grace_periods_(reader(maps.grace_periods, how)),
+      stats_fd_(maps.stats) {}
+
+const HashMapReadStats& MapReader::pending_stats() const {
+  static const HashMapReadStats none;
+  return pending_ ? pending_->stats() : none;
+}
+
+Sample MapReader::read() {
   Sample s;
 
-  for_each_entry<rw_pending_key, rw_pending_val>(
-      bpf_map__fd(skel.maps.pending), [&](const rw_pending_key& k, const rw_pending_val& v) {
-        s.pending.push_back({k, v});
-      });
+  // The hot one: up to hundreds of thousands of entries, copied as they
+  // come out of the kernel, straight into the sample.
+  if (pending_) {
+    s.pending.reserve(last_pending_ + last_pending_ / 8);
+    pending_->read([&](const HashMapChunk& c) {
+      if (c.key_size != sizeof(rw_pending_key) || c.value_size != sizeof(rw_pending_val) ||
+          c.cpus != 1)
+        throw Error("BPF pending map entries are not the size this rcuwatch was built for");
+      const size_t at = s.pending.size();
+      s.pending.resize(at + c.count);
+      PendingEntry* out = s.pending.data() + at;
+      for (size_t i = 0; i < c.count; i++) {
+        std::memcpy(&out[i].key, c.key(i), sizeof(rw_pending_key));
+        std::memcpy(&out[i].val, c.value(i), sizeof(rw_pending_val));
+      }
+    });
+    last_pending_ = s.pending.size();
+  }
 
   std::map<uint64_t, rw_instance_info> infos;
   for_each_entry<uint64_t, rw_instance_info>(
-      bpf_map__fd(skel.maps.instances),
-      [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
+      instances_, [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
 
-  int totals_fd = bpf_map__fd(skel.maps.totals);
-  auto per_cpu = percpu_buffer<rw_instance_totals>();
-  uint64_t key = 0, next = 0;
-  uint64_t* prev = nullptr;
-  while (bpf_map_get_next_key(totals_fd, prev, &next) == 0) {
-    if (bpf_map_lookup_elem(totals_fd, &next, per_cpu.data()) == 0) {
-      InstanceEntry e;
-      e.instance = next;
-      e.totals = sum(per_cpu);
-      if (auto it = infos.find(next); it != infos.end()) e.info = it->second;
-      s.instances.push_back(e);
-    }
-    key = next;
-    prev = &key;
+  if (totals_) {
+    totals_->read([&](const HashMapChunk& c) {
+      if (c.key_size != sizeof(uint64_t) || c.value_size != sizeof(rw_instance_totals))
+        throw Error("BPF totals map entries are not the size this rcuwatch was built for");
+      for (size_t i = 0; i < c.count; i++) {
+        InstanceEntry e;
+        std::memcpy(&e.instance, c.key(i), sizeof e.instance);
+        for (size_t cpu = 0; cpu < c.cpus; cpu++) {
+          rw_instance_totals t;
+          std::memcpy(&t, c.value(i, cpu), sizeof t);
+          accumulate(e.totals, t);
+        }
+        if (auto it = infos.find(e.instance); it != infos.end()) e.info = it->second;
+        s.instances.push_back(e);
+      }
+    });
   }
 
-  for_each_entry<uint64_t, rw_gp_stats>(bpf_map__fd(skel.maps.grace_periods),
-                                        [&](uint64_t k, const rw_gp_stats& v) {
-                                          s.grace_periods.push_back({k, v});
-                                        });
+  for_each_entry<uint64_t, rw_gp_stats>(grace_periods_, [&](uint64_t k, const rw_gp_stats& v) {
+    s.grace_periods.push_back({k, v});
+  });
 
-  int stats_fd = bpf_map__fd(skel.maps.stats);
-  auto stat_cpu = percpu_buffer<uint64_t>();
-  for (uint32_t i = 0; i < RW_STAT_NR; i++) {
-    if (bpf_map_lookup_elem(stats_fd, &i, stat_cpu.data()) != 0) continue;
-    for (uint64_t v : stat_cpu) s.stats[i] += v;
+  if (stats_fd_ >= 0) {
+    static const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
+    std::vector<uint64_t> per_cpu(size_t(cpus), 0);  // 8-byte values: one slot per CPU
+    for (uint32_t i = 0; i < RW_STAT_NR; i++) {
+      if (bpf_map_lookup_elem(stats_fd_, &i, per_cpu.data()) != 0) continue;
+      for (uint64_t v : per_cpu) s.stats[i] += v;
+    }
   }
   s.time_ns = monotonic_ns();
   return s;
 }
+
+Sample read_sample(rcuwatch_bpf& skel) { return MapReader(sample_maps(skel)).read(); }
 
 }  // namespace rcuwatch

@@ -1,10 +1,13 @@
 // Reads the BPF maps into a Sample (per-CPU values summed). Used by the
 // live source each interval and by the BPF tests, so both see the same
-// numbers.
+// numbers. Each hash map is read whole with batch lookups, so a sample
+// counts every entry once even while the kernel inserts and deletes
+// entries under it (hash_map_read.hpp).
 #pragma once
 
 #include <optional>
 
+#include "hash_map_read.hpp"
 #include "kallsyms.hpp"
 #include "sample.hpp"
 
@@ -12,8 +15,37 @@ struct rcuwatch_bpf;
 
 namespace rcuwatch {
 
-// Stamped with the time the reading ended, so that every kernel timestamp
-// in it (first enqueue, grace-period end) is at or before the sample time.
+// The maps of bpf/rcuwatch.bpf.c a Sample is read from, by fd; -1 for a
+// map that is not there (a test may read one map alone).
+struct SampleMaps {
+  int pending = -1;        // hash: rw_pending_key -> rw_pending_val
+  int instances = -1;      // hash: instance -> rw_instance_info
+  int totals = -1;         // per-CPU hash: instance -> rw_instance_totals
+  int grace_periods = -1;  // hash: flavor key -> rw_gp_stats
+  int stats = -1;          // per-CPU array: enum rw_stat -> u64
+};
+
+SampleMaps sample_maps(rcuwatch_bpf& skel);
+
+// Keeps its read buffers from one interval to the next.
+class MapReader {
+ public:
+  explicit MapReader(const SampleMaps& maps, HashMapRead how = HashMapRead::Auto);
+
+  // Stamped with the time the reading ended, so that every kernel timestamp
+  // in it (first enqueue, grace-period end) is at or before the sample time.
+  Sample read();
+
+  // How the pending map was read last time (batch ops or the key walk).
+  const HashMapReadStats& pending_stats() const;
+
+ private:
+  std::optional<HashMapReader> pending_, instances_, totals_, grace_periods_;
+  int stats_fd_;
+  size_t last_pending_ = 0;  // entries last time: the next read reserves for them
+};
+
+// One read with a fresh MapReader (tests).
 Sample read_sample(rcuwatch_bpf& skel);
 
 // What the census learned of an instance (bpf/census.bpf.h), if anything.

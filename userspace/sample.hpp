@@ -56,6 +56,12 @@ inline void accumulate(rw_instance_totals& a, const rw_instance_totals& b) {
   a.preexisting_bytes += b.preexisting_bytes;
 }
 
+// Age at now_ns of something that happened at then_ns (bpf_ktime_get_ns());
+// 0 when it never did (then_ns == 0) or the clocks disagree (then_ns > now_ns).
+inline uint64_t age_ns(uint64_t now_ns, uint64_t then_ns) {
+  return then_ns && then_ns <= now_ns ? now_ns - then_ns : 0;
+}
+
 struct Tick {
   std::vector<rw_event> events;
   Sample sample;

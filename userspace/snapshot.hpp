@@ -200,7 +200,8 @@ struct Snapshot {
   std::vector<InstanceRow> instances;   // sorted by pending bytes, descending
   std::vector<CpuRow> cpus;             // every CPU, by cpu number
   std::vector<SeqSummary> seqs;         // per instance x seq, oldest first
-  std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq
+  std::vector<SeqRow> seq_cpus;         // per instance x cpu x seq; empty where no view shows
+                                        // it: top, exporter, stat lines (SeqCpuRows)
   std::vector<CpuQueueRow> cpu_queues;  // per instance x cpu, by (instance, cpu)
   std::vector<GracePeriodStats> grace_periods;
   // The detectors' verdicts at this sample (detectors.hpp). Filled by

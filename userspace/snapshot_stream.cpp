@@ -7,12 +7,14 @@ namespace rcuwatch {
 Interval interval_from_seconds(double seconds) { return Interval{std::llround(seconds * 1000)}; }
 
 SnapshotStream::SnapshotStream(std::unique_ptr<Source> source, Interval interval,
-                               const StopFlag& stop, long limit, DetectorLimits detector_limits)
+                               const StopFlag& stop, long limit, DetectorLimits detector_limits,
+                               SeqCpuRows rows)
     : source_(std::move(source)),
       interval_(interval),
       stop_(stop),
       limit_(limit),
-      detectors_(detector_limits) {}
+      detectors_(detector_limits),
+      rows_(rows) {}
 
 std::optional<Snapshot> SnapshotStream::next() {
   if (error_ || stop_.requested() || (limit_ >= 0 && produced_ >= limit_)) return std::nullopt;
@@ -21,7 +23,9 @@ std::optional<Snapshot> SnapshotStream::next() {
     if (!tick) return std::nullopt;
     produced_++;
     Snapshot snapshot = aggregator_.update(*tick, *source_);
+    tick.reset();  // its entries (12.6 MB at 262144) go before the detectors allocate
     snapshot.detections = detectors_.evaluate(snapshot);
+    if (rows_ == SeqCpuRows::Drop) std::vector<SeqRow>().swap(snapshot.seq_cpus);
     return snapshot;
   } catch (...) {
     error_ = std::current_exception();

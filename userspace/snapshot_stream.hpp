@@ -15,11 +15,19 @@
 
 namespace rcuwatch {
 
+// Whether the Snapshots a stream hands out keep Snapshot::seq_cpus, one row
+// per pending (instance, cpu, seq). The detectors always see them; of the
+// views only the JSON and `report` read them. `top`, the exporter, `stat`
+// lines and `record` drop them after the detectors ran: a 64-byte row per
+// pending entry less in every Snapshot they hold (16 MB at 262144 entries).
+enum class SeqCpuRows { Keep, Drop };
+
 class SnapshotStream {
  public:
   // `limit` < 0: until the recording ends or stop is requested.
   SnapshotStream(std::unique_ptr<Source> source, Interval interval, const StopFlag& stop,
-                 long limit = -1, DetectorLimits detector_limits = {});
+                 long limit = -1, DetectorLimits detector_limits = {},
+                 SeqCpuRows rows = SeqCpuRows::Keep);
 
   // The next snapshot; std::nullopt once the recording ended, `limit`
   // snapshots were produced, stop was requested, or the source failed. A
@@ -44,6 +52,7 @@ class SnapshotStream {
   long produced_ = 0;
   Aggregator aggregator_;
   DetectorSet detectors_;
+  SeqCpuRows rows_;
   std::exception_ptr error_;
 };
 

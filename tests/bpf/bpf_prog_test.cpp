@@ -16,6 +16,7 @@
 
 #include "aggregator.hpp"
 #include "bpf_loader.hpp"
+#include "kallsyms.hpp"
 #include "map_reader.hpp"
 #include "rcuwatch.skel.h"
 #include "recording.hpp"
@@ -25,6 +26,12 @@
 
 namespace rcuwatch {
 namespace {
+
+// Test runs probe no kernel function: no kallsyms to read.
+const Kallsyms& no_symbols() {
+  static const Kallsyms none("/dev/null");
+  return none;
+}
 
 constexpr uint64_t kInst = 0xffff888012340000ull;
 constexpr uint64_t kInst2 = 0xffff888056780000ull;
@@ -45,7 +52,7 @@ class BpfProgTest : public ::testing::Test {
     o.for_tests = true;  // the host kernel has no rcu_pending hooks
     o.ringbuf_bytes = ringbuf_bytes_;
     o.instance_filter = instance_filter_;
-    loader_ = std::make_unique<BpfLoader>(o);
+    loader_ = std::make_unique<BpfLoader>(o, no_symbols());
     ringbuf_ = std::make_unique<RingbufReader>(bpf_map__fd(loader_->skel().maps.events));
   }
 

@@ -27,12 +27,12 @@ grep -q bcachefs /proc/filesystems || { echo "no bcachefs in this kernel"; exit 
 
 rcuwatch stat -i 0.5 --json > $OUT/stat.jsonl 2> $OUT/rcuwatch.err &
 rw=$!
-for i in $(seq 1 300); do
+for i in $(seq 1 1200); do  # 120 s: TCG on a busy host
   [ -s $OUT/stat.jsonl ] && break
   kill -0 $rw 2>/dev/null || { echo "rcuwatch died:"; cat $OUT/rcuwatch.err; exit 11; }
   sleep 0.1
 done
-[ -s $OUT/stat.jsonl ] || { echo "rcuwatch did not start in 30 s"; exit 12; }
+[ -s $OUT/stat.jsonl ] || { echo "rcuwatch did not start in 120 s"; exit 12; }
 grep -m1 -o '"mode":"[a-z]*"' $OUT/stat.jsonl | sed 's/^/rcuwatch chose /'
 
 mkdir -p /mnt

@@ -49,7 +49,7 @@ done
 check "mount -t bcachefs /dev/vda" '[ "$(r mount_rc)" = 0 ]'
 ops=$(num churn_ops)
 check "churn: $ops operations in $(r churn_seconds)s, $(num churn_rounds) rounds, $(num churn_errors) errors" \
-  '[ "$ops" -ge 1000 ] && [ "$(num churn_rounds)" -ge 3 ] && [ "$(num churn_errors)" = 0 ]'
+  '[ "$ops" -ge 1000 ] && [ "$(num churn_rounds)" -ge 2 ] && [ "$(num churn_errors)" = 0 ]'
 check "umount" '[ "$(r umount_rc)" = 0 ]'
 check "kprobes on rcu_pending (module functions) attached" '[ "$(r kprobes)" = yes ]'
 enq=$(( $(num kprobe_hits_churned_enqueue) - $(num kprobe_hits_mounted_enqueue) ))

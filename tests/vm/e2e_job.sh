@@ -36,17 +36,17 @@ rcuwatch report --attach $ATTACH --live --duration 18 -i 0.5 --json > $OUT/repor
 rep=$!
 # Start the load only once rcuwatch is attached (its first snapshot is out):
 # objects enqueued before would be "untracked" and the totals would differ.
-for i in $(seq 1 300); do
+for i in $(seq 1 1200); do  # 120 s: TCG on a busy host
   [ -s $OUT/stat.jsonl ] && break
   kill -0 $rw 2>/dev/null || { echo "rcuwatch died:"; cat $OUT/rcuwatch.err; exit 11; }
   sleep 0.1
 done
-[ -s $OUT/stat.jsonl ] || { echo "rcuwatch did not start in 30 s"; exit 12; }
+[ -s $OUT/stat.jsonl ] || { echo "rcuwatch did not start in 120 s"; exit 12; }
 if [ -n "$also" ]; then
-  for i in $(seq 1 300); do [ -s $OUT/stat-also.jsonl ] && break; sleep 0.1; done
+  for i in $(seq 1 1200); do [ -s $OUT/stat-also.jsonl ] && break; sleep 0.1; done
   [ -s $OUT/stat-also.jsonl ] || { echo "the second rcuwatch did not start:"; cat $OUT/also.err; exit 13; }
 fi
-for i in $(seq 1 300); do
+for i in $(seq 1 1200); do  # 120 s: TCG on a busy host
   wget -q -O /dev/null http://127.0.0.1:9640/metrics 2>/dev/null && break
   sleep 0.1
 done

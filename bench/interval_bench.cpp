@@ -1,0 +1,242 @@
+#include "interval_bench.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <ostream>
+#include <vector>
+
+#include "aggregator.hpp"
+#include "detectors.hpp"
+#include "error.hpp"
+#include "map_reader.hpp"
+#include "scale_tick.hpp"
+#include "test_run.hpp"
+#include "unique_fd.hpp"
+#include "view_bench.hpp"
+
+namespace rcuwatch::bench {
+
+namespace {
+
+test::UniqueFd create_map(bpf_map_type type, const char* name, size_t key_size, size_t value_size,
+                          size_t max_entries) {
+  const int fd = bpf_map_create(type, name, uint32_t(key_size), uint32_t(value_size),
+                                uint32_t(max_entries), nullptr);
+  if (fd < 0) throw Error(std::string("bpf_map_create ") + name + ": " + std::strerror(errno));
+  return test::UniqueFd(fd);
+}
+
+template <typename K, typename V>
+void fill(int fd, const std::vector<K>& keys, const std::vector<V>& values) {
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  uint32_t count = uint32_t(keys.size());
+  if (count && bpf_map_update_batch(fd, keys.data(), values.data(), &count, &opts) != 0)
+    throw Error(std::string("bpf_map_update_batch: ") + std::strerror(errno));
+}
+
+// Fills a map with (key_of(e), value_of(e)) for every element of `from`.
+template <typename T, typename KeyOf, typename ValueOf>
+void fill(int fd, const std::vector<T>& from, KeyOf key_of, ValueOf value_of) {
+  std::vector<decltype(key_of(from[0]))> keys;
+  std::vector<decltype(value_of(from[0]))> values;
+  for (const T& e : from) {
+    keys.push_back(key_of(e));
+    values.push_back(value_of(e));
+  }
+  fill(fd, keys, values);
+}
+
+// The maps of bpf/rcuwatch.bpf.c holding one Tick of scale_shape(cpus). The
+// pending map has room for twice its entries (rcuwatch's
+// --max-pending-entries sized for seqs opening while others close).
+struct ScaleMaps {
+  size_t entries = 0;
+  test::UniqueFd pending, instances, totals, grace_periods, stats;
+
+  explicit ScaleMaps(uint32_t cpus) {
+    const Tick t = make_tick(scale_shape(cpus));
+    const Sample& s = t.sample;
+    entries = s.pending.size();
+    pending = create_map(BPF_MAP_TYPE_HASH, "pending", sizeof(rw_pending_key),
+                         sizeof(rw_pending_val), 2 * entries);
+    instances = create_map(BPF_MAP_TYPE_HASH, "instances", sizeof(uint64_t),
+                           sizeof(rw_instance_info), 1024);
+    totals = create_map(BPF_MAP_TYPE_PERCPU_HASH, "totals", sizeof(uint64_t),
+                        sizeof(rw_instance_totals), 1024);
+    grace_periods =
+        create_map(BPF_MAP_TYPE_HASH, "grace_periods", sizeof(uint64_t), sizeof(rw_gp_stats), 256);
+    stats = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "stats", sizeof(uint32_t), sizeof(uint64_t),
+                       RW_STAT_NR);
+
+    fill(
+        pending.get(), s.pending, [](const PendingEntry& p) { return p.key; },
+        [](const PendingEntry& p) { return p.val; });
+
+    const size_t cpus_possible = size_t(libbpf_num_possible_cpus());
+    std::vector<uint64_t> addrs;
+    std::vector<rw_instance_info> infos;
+    std::vector<rw_instance_totals> per_cpu;  // 80 bytes: already 8-aligned
+    for (const auto& i : s.instances) {
+      addrs.push_back(i.instance);
+      infos.push_back(i.info);
+      for (size_t c = 0; c < cpus_possible; c++)
+        per_cpu.push_back(c ? rw_instance_totals{} : i.totals);
+    }
+    fill(instances.get(), addrs, infos);
+    fill(totals.get(), addrs, per_cpu);
+    fill(
+        grace_periods.get(), s.grace_periods, [](const GpEntry& g) { return g.key; },
+        [](const GpEntry& g) { return g.stats; });
+  }
+
+  SampleMaps fds() const {
+    return {pending.get(), instances.get(), totals.get(), grace_periods.get(), stats.get()};
+  }
+};
+
+}  // namespace
+
+class IntervalBench {
+ public:
+  // Filled on first use and kept for the run: both sides of a ratio read the same map.
+  const ScaleMaps& maps(uint32_t cpus) {
+    auto& m = maps_[cpus];
+    if (!m) m = std::make_unique<ScaleMaps>(cpus);
+    return *m;
+  }
+
+  // The floor: one bpf_map_lookup_batch call into buffers with room for
+  // every entry, nothing done with what it returns.
+  void raw_lookup_batch(benchmark::State& state) {
+    try {
+      const ScaleMaps& m = maps(uint32_t(state.range(0)));
+      std::vector<rw_pending_key> keys(m.entries + 1);
+      std::vector<rw_pending_val> vals(m.entries + 1);
+      LIBBPF_OPTS(bpf_map_batch_opts, opts);
+      uint32_t count = 0;
+      for (auto _ : state) {
+        uint64_t token = 0;
+        count = uint32_t(keys.size());
+        const int err = bpf_map_lookup_batch(m.pending.get(), nullptr, &token, keys.data(),
+                                             vals.data(), &count, &opts);
+        if (err != -ENOENT) throw Error(std::string("lookup_batch: ") + std::strerror(-err));
+        benchmark::DoNotOptimize(keys.data());
+      }
+      if (count != m.entries) throw Error("raw lookup_batch read a different number of entries");
+      state.counters["pending_entries"] = double(m.entries);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // rcuwatch's read: MapReader over the five maps, into a Sample.
+  void read_sample(benchmark::State& state) {
+    try {
+      const ScaleMaps& m = maps(uint32_t(state.range(0)));
+      MapReader reader(m.fds());
+      size_t n = 0;
+      for (auto _ : state) {
+        Sample s = reader.read();
+        n = s.pending.size();
+        benchmark::DoNotOptimize(s);
+      }
+      if (n != m.entries) throw Error("MapReader read a different number of entries");
+      if (!reader.pending_stats().batch) throw Error("MapReader did not use batch lookups");
+      state.counters["pending_entries"] = double(m.entries);
+      state.counters["syscalls"] = double(reader.pending_stats().syscalls);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // The interval as `top` and the exporter run it: read, aggregate, the
+  // detectors, one frame, one /metrics body.
+  void whole(benchmark::State& state) {
+    try {
+      const uint32_t cpus = uint32_t(state.range(0));
+      const ScaleMaps& m = maps(cpus);
+      MapReader reader(m.fds());
+      Aggregator agg;
+      DetectorSet detectors;  // SnapshotStream runs them on every Snapshot
+      IntervalViews views;
+      const SourceInfo info{"bench", "bench", cpus, {}};
+      const SymbolNames names;
+      Tick first;
+      first.sample = reader.read();
+      detectors.evaluate(agg.update(first, info, names));  // steady state: a previous sample
+      for (auto _ : state) {
+        Tick tick;
+        tick.sample = reader.read();
+        Snapshot snap = agg.update(tick, info, names);
+        snap.detections = detectors.evaluate(snap);
+        std::vector<SeqRow>().swap(snap.seq_cpus);  // SeqCpuRows::Drop, as top and exporter
+        benchmark::DoNotOptimize(views.top_frame(snap));
+        benchmark::DoNotOptimize(views.metrics_body(snap));
+      }
+      state.counters["pending_entries"] = double(m.entries);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+ private:
+  std::map<uint32_t, std::unique_ptr<ScaleMaps>> maps_;
+};
+
+void IntervalBenchDeleter::operator()(IntervalBench* b) const { delete b; }
+
+IntervalBenchPtr register_interval_benchmarks(std::string* why) {
+  if (!test::can_load_bpf(why)) return nullptr;
+  IntervalBenchPtr b(new IntervalBench);
+  IntervalBench* p = b.get();
+  const std::pair<const char*, void (IntervalBench::*)(benchmark::State&)> all[] = {
+      {"maps/raw_lookup_batch", &IntervalBench::raw_lookup_batch},
+      {"maps/read_sample", &IntervalBench::read_sample},
+      {"interval/whole", &IntervalBench::whole},
+  };
+  for (uint32_t cpus : kScaleCpus)
+    for (const auto& [name, fn] : all)
+      benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) { (p->*fn)(s); })
+          ->Arg(cpus)
+          ->Unit(benchmark::kMillisecond);
+  return b;
+}
+
+void summarize_interval(const Results& r, std::ostream& out) {
+  bool header = false;
+  for (uint32_t cpus : kScaleCpus) {
+    const std::string arg = "/" + std::to_string(cpus);
+    auto raw = r.find("maps/raw_lookup_batch" + arg);
+    auto read = r.find("maps/read_sample" + arg);
+    if (raw == r.end() || read == r.end()) continue;
+    if (!header)
+      out << "Reading the maps: MapReader::read of the five maps (baseline: one raw "
+             "bpf_map_lookup_batch of the pending map)\n";
+    header = true;
+    const double entries = read->second.counter("pending_entries");
+    out << "  " << describe(scale_shape(cpus)) << ": "
+        << ratio(read->second.cpu_ns_per_iteration, raw->second.cpu_ns_per_iteration)
+        << " the raw read (" << duration(read->second.cpu_ns_per_iteration) << " vs "
+        << duration(raw->second.cpu_ns_per_iteration) << "; "
+        << duration(read->second.cpu_ns_per_iteration / entries) << " per entry, "
+        << read->second.counter("syscalls") << " batch calls for the pending map)\n";
+  }
+  header = false;
+  for (uint32_t cpus : kScaleCpus) {
+    auto w = r.find("interval/whole/" + std::to_string(cpus));
+    if (w == r.end()) continue;
+    if (!header)
+      out << "The whole interval on one thread: read the maps, Aggregator::update, the "
+             "detectors, one top frame, one /metrics body\n";
+    header = true;
+    const double entries = w->second.counter("pending_entries");
+    out << "  " << describe(scale_shape(cpus)) << ": " << duration(w->second.cpu_ns_per_iteration)
+        << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry)\n";
+  }
+}
+
+}  // namespace rcuwatch::bench

@@ -1,0 +1,112 @@
+#include "targets.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <utility>
+#include <vector>
+
+#include "scale_tick.hpp"
+
+namespace rcuwatch::bench {
+
+namespace {
+
+std::string verdict(double measured, double target) {
+  return measured <= target ? "MET" : fmt::format("MISSED by {:.2f}x", measured / target);
+}
+
+const RunResult* find(const Results& r, const std::string& name) {
+  auto it = r.find(name);
+  return it != r.end() ? &it->second : nullptr;
+}
+
+}  // namespace
+
+void summarize_targets(const Results& r, std::ostream& out) {
+  const uint32_t big = kScaleCpus[0];
+  const std::string at = "/" + std::to_string(big);
+  const std::string where = describe(scale_shape(big));
+  out << "Targets (issue 11), measured vs target, baselines from this run (CPU time of the "
+         "benchmark thread: the machine is shared):\n";
+  out << "  1 hot path (enqueue/dequeue <= 1.5x the floor program): owned elsewhere "
+         "(bpf/rcuwatch.bpf.c); the BPF lines above are today's programs against an empty one\n";
+
+  const RunResult* read = find(r, "maps/read_sample" + at);
+  const RunResult* raw = find(r, "maps/raw_lookup_batch" + at);
+  if (read && raw) {
+    const double x = read->cpu_ns_per_iteration / raw->cpu_ns_per_iteration;
+    out << "  2 map read, " << where << ": "
+        << ratio(read->cpu_ns_per_iteration, raw->cpu_ns_per_iteration)
+        << " a raw bpf_map_lookup_batch of the same map (" << duration(read->cpu_ns_per_iteration)
+        << " vs " << duration(raw->cpu_ns_per_iteration) << "; target <= 2x): " << verdict(x, 2)
+        << "\n";
+  } else {
+    out << "  2 map read: not measured in this run (needs root to create BPF maps)\n";
+  }
+
+  const RunResult* up = find(r, "aggregator/update" + at);
+  const RunResult* copy = find(r, "aggregator/copy_tick" + at);
+  if (up && copy) {
+    const double x = up->cpu_ns_per_iteration / copy->cpu_ns_per_iteration;
+    out << "  2 Aggregator::update, " << where << ": "
+        << ratio(up->cpu_ns_per_iteration, copy->cpu_ns_per_iteration) << " copying the Tick ("
+        << duration(up->cpu_ns_per_iteration) << " vs " << duration(copy->cpu_ns_per_iteration)
+        << "; target <= 5x): " << verdict(x, 5) << "\n";
+    if (const RunResult* f = find(r, "aggregator/rows_floor" + at))
+      out << "    bound: reading each entry once and writing its row, nothing else, is already "
+          << ratio(f->cpu_ns_per_iteration, copy->cpu_ns_per_iteration) << " the copy ("
+          << duration(f->cpu_ns_per_iteration) << ")\n";
+  }
+
+  const RunResult* whole = find(r, "interval/whole" + at);
+  if (whole) {
+    out << "  2 whole interval (read, update, detectors, top frame, /metrics), " << where << ": "
+        << duration(whole->cpu_ns_per_iteration)
+        << " of CPU on one thread (target < 5 ms): " << verdict(whole->cpu_ns_per_iteration, 5e6)
+        << "\n";
+    if (raw)
+      out << "    bound: the kernel's BPF_MAP_LOOKUP_BATCH of the pending map alone takes "
+          << duration(raw->cpu_ns_per_iteration) << " ("
+          << fmt::format("{:.1f}x the target, {:.0f} ns per entry)",
+                         raw->cpu_ns_per_iteration / 5e6,
+                         raw->cpu_ns_per_iteration / raw->counter("pending_entries"))
+          << "\n";
+    // Linear: time grows as entries^k with k near 1, k the least-squares
+    // slope of log(time) against log(entries) over the sizes.
+    std::vector<std::pair<double, double>> points;  // log entries, log ns
+    std::string per_size;
+    for (auto it = std::rbegin(kScaleCpus); it != std::rend(kScaleCpus); ++it) {
+      const RunResult* w = find(r, "interval/whole/" + std::to_string(*it));
+      if (!w) continue;
+      const double n = w->counter("pending_entries");
+      points.emplace_back(std::log(n), std::log(w->cpu_ns_per_iteration));
+      per_size += fmt::format("{}{} at {}", per_size.empty() ? "" : ", ",
+                              duration(w->cpu_ns_per_iteration), n);
+    }
+    if (points.size() >= 2) {
+      double mx = 0, my = 0;
+      for (const auto& [x, y] : points) {
+        mx += x / double(points.size());
+        my += y / double(points.size());
+      }
+      double sxy = 0, sxx = 0;
+      for (const auto& [x, y] : points) {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+      }
+      const double k = sxy / sxx;
+      out << "  2 linear: " << per_size << " entries: time grows as entries^"
+          << fmt::format("{:.2f}", k)
+          << " (target: linear, exponent <= 1.10): " << (k <= 1.1 ? "MET" : "MISSED") << "\n";
+    }
+  } else {
+    out << "  2 whole interval: not measured in this run (needs root to create BPF maps)\n";
+  }
+  out << "  3 replay ingest (RecordingReader <= 1.5x fread + checksum): owned elsewhere "
+         "(userspace/recording.cpp); the Recording lines above are today's\n";
+  out << "  4 memory: measured by rcuwatch_memory_bench (scripts/bench.sh prints it here)\n";
+  out << "  5 observer effect: owned elsewhere (printed by ctest -L vm)\n";
+}
+
+}  // namespace rcuwatch::bench
