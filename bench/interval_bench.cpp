@@ -209,7 +209,7 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
 void summarize_interval(const Results& r, std::ostream& out) {
   bool header = false;
   for (uint32_t cpus : kScaleCpus) {
-    const std::string arg = "/" + std::to_string(cpus);
+    const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
     auto raw = r.find("maps/raw_lookup_batch" + arg);
     auto read = r.find("maps/read_sample" + arg);
     if (raw == r.end() || read == r.end()) continue;
