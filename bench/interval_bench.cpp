@@ -199,8 +199,8 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
       {"interval/whole", &IntervalBench::whole},
   };
   for (uint32_t cpus : kScaleCpus)
-    for (const auto& [name, fn] : all)
-      benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) { (p->*fn)(s); })
+    for (const auto& [name, fn] : all)  // fn = fn: as in bpf_bench.cpp, for clang 14
+      benchmark::RegisterBenchmark(name, [p, fn = fn](benchmark::State& s) { (p->*fn)(s); })
           ->Arg(cpus)
           ->Unit(benchmark::kMillisecond);
   return b;

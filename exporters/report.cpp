@@ -191,7 +191,9 @@ void ReportBuilder::update_episode(const Snapshot& s) {
     return;
   }
   if (!open_) {
-    open_.emplace();
+    // Not emplace(): clang 14 takes the nested struct, whose members have
+    // default initializers, for not default-constructible (CWG 1397).
+    open_ = OpenEpisode{};
     open_->episode.start_ns = now;
     open_->episode.oldest_enqueued_ns = int64_t(now) - int64_t(s.totals.oldest_age_ns);
     for (const auto& [key, gp] : grace_periods_)
