@@ -1,19 +1,65 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The baseline of the BPF benchmarks: an empty raw_tp program, driven by
- * BPF_PROG_TEST_RUN exactly like rcuwatch's programs. Its cost is what every
- * program pays anyway (the run-time accounting, the call, the syscall), so
- * "enqueue is N x the empty program" is a ratio that survives a noisy host.
- * The tracepoint does not exist: a raw_tp program loads regardless (the
- * name is only resolved at attach time), and this one is never attached.
+ * The baselines of the BPF benchmarks, driven by BPF_PROG_TEST_RUN exactly
+ * like rcuwatch's programs, with the same context:
+ *  - noop: an empty raw_tp program. Its cost is what every program pays
+ *    anyway (the run-time accounting, the call, the syscall).
+ *  - floor: the least a counting program can do, one per-CPU array slot
+ *    incremented. Issue 11's hot-path target is a ratio to it.
+ *  - naive: the design rcuwatch avoids, one ring-buffer record per object
+ *    (its arguments and a timestamp) for userspace to count.
+ * The tracepoints do not exist: a raw_tp program loads regardless (the name
+ * is only resolved at attach time), and these are never attached.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} floor_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} naive_events SEC(".maps");
+
+struct naive_record {
+	__u64 args[8];
+	__u64 ts_ns;
+};
+
 SEC("raw_tp/rcuwatch_bench_noop")
 int noop(void *ctx)
 {
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_bench_floor")
+int floor_count(void *ctx)
+{
+	__u32 slot = 0;
+	__u64 *n = bpf_map_lookup_elem(&floor_counts, &slot);
+
+	if (n)
+		*n += 1;
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_bench_naive")
+int naive(__u64 *ctx)
+{
+	struct naive_record *r = bpf_ringbuf_reserve(&naive_events, sizeof(*r), 0);
+
+	if (!r)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		r->args[i] = ctx[i];
+	r->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(r, 0);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,7 @@ constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far b
 // Stock mode (bpf/stock.bpf.h) follows each object in its objects map: the
 // benchmarks cycle through this many, a busy filesystem's worth in flight.
 constexpr uint64_t kStockObjects = 4096;
+constexpr uint64_t kFreshObjects = 0xffff888100000000ull;  // never placed before
 constexpr uint64_t kStockInstance = 0xffff888056780000ull;
 constexpr uint64_t kSrcu = 0xffffffff82001000ull;
 
@@ -101,6 +103,21 @@ class CpuPin {
 struct BaselineDeleter {
   void operator()(rcuwatch_bench_baseline* s) const { rcuwatch_bench_baseline__destroy(s); }
 };
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// Userspace's side of the naive design: every record read and counted.
+int count_record(void* ctx, void*, size_t) {
+  ++*static_cast<uint64_t*>(ctx);
+  return 0;
+}
 
 }  // namespace
 
@@ -112,6 +129,9 @@ class BpfBench {
         baseline_(rcuwatch_bench_baseline__open_and_load()),
         ringbuf_(bpf_map__fd(loader_.skel().maps.events)) {
     if (!baseline_) throw Error(std::string("cannot load baseline.bpf.c: ") + std::strerror(errno));
+    naive_reader_.reset(ring_buffer__new(bpf_map__fd(baseline_->maps.naive_events), count_record,
+                                         &naive_records_, nullptr));
+    if (!naive_reader_) throw Error(std::string("ring_buffer__new: ") + std::strerror(errno));
     enqueue_ = loader_.program("rcu_pending_enqueue");
     dequeue_ = loader_.program("rcu_pending_dequeue");
     process_ = loader_.program("rcu_pending_process");
@@ -127,6 +147,35 @@ class BpfBench {
   void noop(benchmark::State& state) {
     const Args args = enqueue_args(kInstanceBase, 0, 1000);
     drive(state, baseline_->progs.noop, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // One per-CPU array slot incremented: the floor of a counting program.
+  void floor(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    drive(state, baseline_->progs.floor_count, [&](uint64_t) -> const Args& { return args; });
+  }
+
+  // One ring-buffer record per object, drained every kDrainEvery outside
+  // the program's timing; the drain's CPU time per record is what userspace
+  // pays on top in that design (user_ns), where rcuwatch pays per interval.
+  void naive(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    double drain_s = 0;
+    auto consume = [&] {
+      const double t0 = thread_cpu_seconds();
+      ring_buffer__consume(naive_reader_.get());
+      drain_s += thread_cpu_seconds() - t0;
+    };
+    naive_records_ = 0;
+    drive(state, baseline_->progs.naive, [&](uint64_t i) -> const Args& {
+      if (i % kDrainEvery == 0) consume();
+      return args;
+    });
+    consume();
+    if (naive_records_ != uint64_t(state.iterations()))
+      state.SkipWithError("the naive program lost records: the ring buffer was too small");
+    else if (naive_records_)
+      state.counters["user_ns"] = drain_s * 1e9 / double(naive_records_);
   }
 
   // Enqueue into a seq that already has objects: the per-object hot path.
@@ -163,20 +212,41 @@ class BpfBench {
   // lock, the exit), so kernel_ns is the sum of the three programs per object
   // and the floor is three empty programs.
   void stock_enqueue(benchmark::State& state) {
+    stock_enqueue_loop(state, [](uint64_t i) { return stock_object(i); });
+  }
+
+  // The same once the objects map is full, as it stays on a busy machine:
+  // rcu_pending processes objects by the batch, so what rcuwatch placed is
+  // only forgotten when the LRU evicts it. Every object is new, and every
+  // placement evicts one.
+  void stock_enqueue_map_full(benchmark::State& state) {
+    auto fresh = [this](uint64_t) { return kFreshObjects + 256 * next_fresh_++; };
+    for (uint64_t i = 0; i < options().max_tracked_objects; i++)
+      stock_enqueue_one(i, fresh(i));  // untimed: fill the map
+    drain();
+    stock_enqueue_loop(state, fresh);
+  }
+
+  void stock_enqueue_loop(benchmark::State& state, const std::function<uint64_t(uint64_t)>& obj) {
     const std::vector<bpf_program*> progs = {stock_enter_, stock_cookie_, stock_exit_};
     std::vector<ProgStats> before;
     for (bpf_program* p : progs) before.push_back(prog_stats(p));
     try {
       uint64_t i = 0;
       for (auto _ : state) {
+        const uint64_t o = obj(i);
         const auto t0 = std::chrono::steady_clock::now();
-        stock_enqueue_one(i++);
+        stock_enqueue_one(i++, o);
         const auto t1 = std::chrono::steady_clock::now();
         state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
       }
+      static const char* const hook_names[] = {"entry_ns", "cookie_ns", "exit_ns"};
       double kernel_ns = 0;
-      for (size_t k = 0; k < progs.size(); k++)
-        kernel_ns += kernel_ns_per_run(before[k], prog_stats(progs[k]));
+      for (size_t k = 0; k < progs.size(); k++) {
+        const double ns = kernel_ns_per_run(before[k], prog_stats(progs[k]));
+        state.counters[hook_names[k]] = ns;
+        kernel_ns += ns;
+      }
       state.counters["kernel_ns"] = kernel_ns;
       state.counters["hooks"] = double(progs.size());
       state.SetItemsProcessed(state.iterations());
@@ -191,7 +261,7 @@ class BpfBench {
   void stock_dequeue(benchmark::State& state) {
     Args args;
     drive(state, stock_dequeue_, [&](uint64_t i) -> const Args& {
-      if (i > 0) stock_enqueue_one(i - 1);
+      if (i > 0) stock_enqueue_one(i - 1, stock_object(i - 1));
       args = {kStockInstance, stock_object(i), /*from_all=*/0};
       return args;
     });
@@ -251,8 +321,7 @@ class BpfBench {
 
   // One object through the stock enqueue hooks, into one of kLiveSeqs seqs
   // of the stock instance (the same CPU and seq as its previous visit).
-  void stock_enqueue_one(uint64_t i) {
-    const uint64_t obj = stock_object(i);
+  void stock_enqueue_one(uint64_t i, uint64_t obj) {
     const uint64_t slot = i % kStockObjects % kLiveSeqs;
     const uint32_t cpu = uint32_t(slot % 64);
     const uint64_t seq = 1000 + 4 * (slot / 64);
@@ -264,7 +333,7 @@ class BpfBench {
 
   // Every stock object placed, so a dequeue always finds its object.
   void fill_stock_objects() {
-    for (uint64_t i = 0; i < kStockObjects; i++) stock_enqueue_one(i);
+    for (uint64_t i = 0; i < kStockObjects; i++) stock_enqueue_one(i, stock_object(i));
     drain();
   }
 
@@ -278,6 +347,8 @@ class BpfBench {
   const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> naive_reader_;
+  uint64_t naive_records_ = 0;
   RingbufReader ringbuf_;
   std::vector<rw_event> events_;
   bpf_program* enqueue_ = nullptr;
@@ -289,6 +360,7 @@ class BpfBench {
   bpf_program* stock_dequeue_ = nullptr;
   std::vector<Args> enqueue_live_, dequeue_live_;
   uint64_t next_churn_seq_ = 1'000'000;
+  uint64_t next_fresh_ = 0;
 };
 
 void BpfBenchDeleter::operator()(BpfBench* b) const { delete b; }
@@ -299,10 +371,13 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
   BpfBench* p = b.get();
   const std::pair<const char*, void (BpfBench::*)(benchmark::State&)> all[] = {
       {"bpf/empty_program", &BpfBench::noop},
+      {"bpf/floor_program", &BpfBench::floor},
+      {"bpf/naive_record_per_object", &BpfBench::naive},
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
       {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
       {"bpf/rcu_pending_process", &BpfBench::process},
       {"bpf/stock_enqueue", &BpfBench::stock_enqueue},
+      {"bpf/stock_enqueue_map_full", &BpfBench::stock_enqueue_map_full},
       {"bpf/stock_dequeue", &BpfBench::stock_dequeue},
   };
   for (const auto& [name, fn] : all)
@@ -325,6 +400,12 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     out << "  in-kernel times unavailable: BPF_ENABLE_STATS failed (needs CAP_SYS_ADMIN)\n";
   out << "  empty program (baseline): " << duration(base_k) << " in kernel, "
       << duration(base.ns_per_iteration) << " wall\n";
+  for (const auto& [name, what] :
+       {std::pair{"bpf/floor_program", "floor program (one per-CPU slot incremented)"},
+        std::pair{"bpf/naive_record_per_object", "naive design (a ring-buffer record per object)"}})
+    if (auto p = r.find(name); p != r.end())
+      out << "  " << what << ": " << ratio(p->second.counter("kernel_ns"), base_k)
+          << " the empty program (" << duration(p->second.counter("kernel_ns")) << " in kernel)\n";
   auto line = [&](const std::string& what, double kernel_ns, double wall_ns) {
     out << "  " << what << ": " << ratio(kernel_ns, base_k) << " the empty program ("
         << duration(kernel_ns) << " vs " << duration(base_k) << " in kernel, +"
@@ -354,9 +435,16 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     const double k = p->second.counter("kernel_ns");
     out << "  " << what << ": " << ratio(k, hooks * base_k) << " of " << hooks
         << (hooks > 1 ? " empty programs (" : " empty program (") << duration(k) << " vs "
-        << duration(hooks * base_k) << " in kernel, +" << duration(k - hooks * base_k) << ")\n";
+        << duration(hooks * base_k) << " in kernel, +" << duration(k - hooks * base_k) << ")";
+    if (p->second.counters.count("entry_ns"))
+      out << "; per hook: entry " << duration(p->second.counter("entry_ns")) << ", cookie "
+          << duration(p->second.counter("cookie_ns")) << ", exit "
+          << duration(p->second.counter("exit_ns"));
+    out << "\n";
   };
   stock("bpf/stock_enqueue", "stock mode enqueue, per object (entry + cookie + exit hooks)");
+  stock("bpf/stock_enqueue_map_full",
+        "stock mode enqueue, objects map full (each placement evicts, the steady state)");
   stock("bpf/stock_dequeue", "stock mode dequeue, per object (exit hook)");
 }
 

@@ -158,38 +158,69 @@ static __always_inline void pending_key(struct rw_pending_key *key, __u64 instan
 	key->where = where;
 }
 
-/* An object of @bytes joined the queue (instance, cpu, seq, where). */
-RW_GLOBAL int pending_add(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
+/*
+ * An object of @bytes joined the queue (instance, cpu, seq, where).
+ * @locked: the caller runs under the rcu_pending_pcpu lock of @cpu, as the
+ * patch's tracepoints do. Every change to an entry keyed by that CPU is then
+ * serialized by the kernel's own lock, and plain adds are exact; without it
+ * (stock mode may place an object after the lock is dropped) they are atomic.
+ */
+static __always_inline void pending_add_to(__u64 instance, __u32 cpu, __u64 seq, __u32 where,
+					   __u64 bytes, const bool locked)
 {
 	struct rw_pending_key key = {};
 	struct rw_pending_val *v;
 
 	pending_key(&key, instance, cpu, seq, where);
 	v = pending_get(&key);
-	if (v) {
+	if (!v)
+		return;
+	if (locked) {
+		v->objects++;
+		v->bytes += bytes;
+	} else {
 		__sync_fetch_and_add(&v->objects, 1);
 		__sync_fetch_and_add(&v->bytes, bytes);
 	}
-	return 0;
 }
 
 /*
  * An object of @bytes left (instance, cpu, seq, where) before being
- * processed. False when rcuwatch had no entry for it.
+ * processed. False when rcuwatch had no entry for it. @locked as above.
  */
-RW_GLOBAL int pending_sub(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
+static __always_inline bool pending_sub_from(__u64 instance, __u32 cpu, __u64 seq, __u32 where,
+					     __u64 bytes, const bool locked)
 {
 	struct rw_pending_key key = {};
 	struct rw_pending_val *v;
+	__s64 before;
 
 	pending_key(&key, instance, cpu, seq, where);
 	v = bpf_map_lookup_elem(&pending, &key);
 	if (!v)
-		return 0;
-	__sync_fetch_and_add(&v->bytes, -(__s64)bytes);
-	if (__sync_fetch_and_add(&v->objects, -1) == 1)
+		return false;
+	if (locked) {
+		v->bytes -= bytes;
+		before = v->objects--;
+	} else {
+		__sync_fetch_and_add(&v->bytes, -(__s64)bytes);
+		before = __sync_fetch_and_add(&v->objects, -1);
+	}
+	if (before == 1)
 		bpf_map_delete_elem(&pending, &key); /* last one: the seq is empty */
-	return 1;
+	return true;
+}
+
+/* The unlocked ones as global functions, for the many hooks of stock mode. */
+RW_GLOBAL int pending_add(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
+{
+	pending_add_to(instance, cpu, seq, where, bytes, false);
+	return 0;
+}
+
+RW_GLOBAL int pending_sub(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
+{
+	return pending_sub_from(instance, cpu, seq, where, bytes, false);
 }
 
 static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 process)
@@ -202,6 +233,22 @@ static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 proc
 	info.process = process;
 	info.first_seen_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&instances, &instance, &info, BPF_NOEXIST);
+}
+
+/*
+ * @instance's totals, noting the instance the first time it is seen: a
+ * per-CPU hash entry exists for every CPU once made, so after the first
+ * event one lookup serves both (the hot path's saving of the instances map).
+ */
+static __always_inline struct rw_instance_totals *instance_totals(__u64 instance, __u64 srcu,
+								  __u64 process)
+{
+	struct rw_instance_totals *t = bpf_map_lookup_elem(&totals, &instance);
+
+	if (t)
+		return t;
+	note_instance(instance, srcu, process);
+	return totals_of(instance);
 }
 
 /* An object entered rcu_pending (whether it waits or is processed at once). */

@@ -20,19 +20,28 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 	     unsigned long seq, void *obj, size_t bytes, int where)
 {
 	__u64 instance = (__u64)pending_ptr;
+	struct rw_instance_totals *t;
 
 	if (skip_instance(instance))
 		return 0;
-	note_instance(instance, (__u64)srcu, (__u64)process);
-	count_enqueued(instance, bytes);
+	t = instance_totals(instance, (__u64)srcu, (__u64)process);
+	if (t) {
+		t->enqueued_objects++;
+		t->enqueued_bytes += bytes;
+	}
 	if (where == RW_WHERE_IMMEDIATE) {
-		count_immediate(instance, bytes);
+		if (t) {
+			t->immediate_objects++;
+			t->immediate_bytes += bytes;
+			t->processed_objects++;
+			t->processed_bytes += bytes;
+		}
 		return 0;
 	}
-	if (where == RW_WHERE_LIST)
-		count_list_object(instance);
-	pending_add(instance, cpu, seq, where == RW_WHERE_LIST ? RW_WHERE_LIST : RW_WHERE_RADIX,
-		    bytes);
+	if (where == RW_WHERE_LIST && t)
+		t->list_objects++;
+	pending_add_to(instance, cpu, seq, where == RW_WHERE_LIST ? RW_WHERE_LIST : RW_WHERE_RADIX,
+		       bytes, true);
 	return 0;
 }
 
@@ -44,7 +53,7 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 
 	if (skip_instance(instance))
 		return 0;
-	count_dequeued(instance, bytes, pending_sub(instance, cpu, seq, where, bytes));
+	count_dequeued(instance, bytes, pending_sub_from(instance, cpu, seq, where, bytes, true));
 	return 0;
 }
 

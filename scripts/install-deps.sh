@@ -6,7 +6,7 @@ set -euo pipefail
 what=${1:-all}
 # dpkg-dev: the Debian package's dependencies (cpack runs dpkg-shlibdeps),
 # so that docs/install.md's build needs only this set.
-build=(cmake g++ clang llvm make pkg-config dpkg-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+build=(cmake ccache g++ clang llvm make pkg-config dpkg-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libspdlog-dev libfmt-dev libncurses-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod patch

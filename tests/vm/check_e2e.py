@@ -189,8 +189,13 @@ except (FileNotFoundError, json.JSONDecodeError) as e:
     rep = None
     check("live report written", False, str(e))
 if rep:
-    eps = rep["episodes"]
-    check("one stranded episode", len(eps) == 1, f"{len(eps)} episodes")
+    # The SRCU hold strands memory for ~5 s: the longest episode. On a slow
+    # TCG host an ordinary grace period may also pass --stranded-age (1 s):
+    # such episodes are real but short; a second long one is not expected.
+    eps = sorted(rep["episodes"], key=lambda e: e["duration_ns"], reverse=True)
+    short = [round(e["duration_ns"] / 1e9, 2) for e in eps[1:]]
+    check("one long stranded episode (others under 2 s)", len(eps) >= 1 and all(d < 2 for d in short),
+          f"{len(eps)} episodes, the others lasting {short} s")
     if eps:
         e = eps[0]
         names = sorted(i["name"] for i in e["instances"])
