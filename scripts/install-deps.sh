@@ -8,14 +8,15 @@ what=${1:-all}
 # so that docs/install.md's build needs only this set.
 build=(cmake ccache g++ clang llvm make pkg-config dpkg-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libspdlog-dev libfmt-dev libncurses-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libssl-dev libyaml-dev libcrypt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod patch
   qemu-system-x86 busybox-static)
 # packaging tests: the Debian package (lintian), the man page (groff, man),
 # the bash completion, the systemd unit (systemd-analyze; setpriv is
 # util-linux's; strace).
-test=(tmux prometheus curl python3 lintian groff-base man-db bash-completion systemd
-  util-linux strace)
+test=(tmux prometheus curl python3 python3-yaml openssl lintian groff-base man-db bash-completion
+  systemd util-linux strace)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   kernel) pkgs=("${kernel[@]}") ;;

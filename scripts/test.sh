@@ -18,6 +18,9 @@ scripts/install-deps.sh all
 # Compiler output is cached outside the repo like the kernel build, so a warm
 # run on a clean clone recompiles nothing that did not change.
 export CCACHE_DIR=${CCACHE_DIR:-${RCUWATCH_CACHE:-/var/cache/rcuwatch}/ccache}
+# Hits across clones in different directories: paths relative to the clone,
+# and the working directory (hashed with -g by default) left out.
+export CCACHE_BASEDIR=$here CCACHE_NOHASHDIR=1
 launcher=()
 if command -v ccache >/dev/null && mkdir -p "$CCACHE_DIR" 2>/dev/null; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
