@@ -5,7 +5,7 @@ Usage: man_page_test.py RCUWATCH MAN_PAGE ERROR_HPP
 
 - every flag `rcuwatch --help` lists is in GLOBAL OPTIONS;
 - every flag `rcuwatch S --help` lists is in S's section under COMMANDS, or
-  in SOURCE OPTIONS / DETECTOR OPTIONS, which S's section must then name
+  in SOURCE OPTIONS / REMOTE OPTIONS / DETECTOR OPTIONS, which S's section must then name
   (and S must take all of that shared section's flags if it names it);
 - no flag in the page that no --help lists (a renamed or removed flag), and
   none in S's own section that S does not take;
@@ -19,7 +19,8 @@ import sys
 rcuwatch, man_page, error_hpp = sys.argv[1:4]
 problems = []
 
-FLAG = re.compile(r"(?<![\w\-])(--?[A-Za-z][A-Za-z0-9\-]*)")
+# Dots inside a flag (--web.config.file, as the Prometheus exporters name it).
+FLAG = re.compile(r"(?<![\w\-])(--?[A-Za-z][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)*)")
 
 
 def help_text(*args):
@@ -75,8 +76,8 @@ for line in page.stdout.splitlines():
         subsections[ss].append(line)
 text_of = {k: "\n".join(v) for k, v in sections.items()}
 sub_text = {k: "\n".join(v) for k, v in subsections.items()}
-for needed in ["SYNOPSIS", "GLOBAL OPTIONS", "COMMANDS", "SOURCE OPTIONS", "DETECTOR OPTIONS",
-               "EXIT STATUS", "FILES", "EXAMPLES"]:
+for needed in ["SYNOPSIS", "GLOBAL OPTIONS", "COMMANDS", "SOURCE OPTIONS", "REMOTE OPTIONS",
+               "DETECTOR OPTIONS", "EXIT STATUS", "FILES", "EXAMPLES"]:
     if needed not in text_of:
         problems.append(f"no {needed} section")
 if problems:
@@ -99,7 +100,8 @@ def defined_in(lines):
     return flags
 
 
-shared = {name: defined_in(sections[name]) for name in ["SOURCE OPTIONS", "DETECTOR OPTIONS"]}
+shared = {name: defined_in(sections[name])
+          for name in ["SOURCE OPTIONS", "REMOTE OPTIONS", "DETECTOR OPTIONS"]}
 top_help = help_text()
 known = set(help_flags(top_help)) | {"-h", "--help"}
 for flag in sorted(help_flags(top_help) - flags_in(text_of["GLOBAL OPTIONS"])):
