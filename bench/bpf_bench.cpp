@@ -381,7 +381,8 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
       {"bpf/stock_dequeue", &BpfBench::stock_dequeue},
   };
   for (const auto& [name, fn] : all)
-    benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) {
+    // fn = fn: clang 14 cannot capture a structured binding (C++20 allows it).
+    benchmark::RegisterBenchmark(name, [p, fn = fn](benchmark::State& s) {
       (p->*fn)(s);
     })->UseManualTime();
   return b;

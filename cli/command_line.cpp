@@ -12,6 +12,11 @@
 #include "attach_mode.hpp"
 #include "error.hpp"
 #include "limits.hpp"
+#include "version.hpp"
+
+extern "C" {
+#include "events.h"
+}
 
 namespace rcuwatch::cli {
 
@@ -198,6 +203,12 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   CLI::App app{
       "rcuwatch: memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods"};
   app.require_subcommand(1);
+  // One line for bug reports: what was built, which event ABI it reads and
+  // writes (recordings carry it), and from which revision.
+  app.set_version_flag("-V,--version",
+                       fmt::format("rcuwatch {} (event ABI {}, git {})", RCUWATCH_VERSION,
+                                   RW_ABI_VERSION, RCUWATCH_GIT_REVISION),
+                       "Print the version, the event ABI version and the git revision, and exit");
   app.add_flag("-v,--verbose", c.verbose, "Debug logging (libbpf's log included)");
 
   auto* stat_cmd =
@@ -316,6 +327,8 @@ std::variant<CommandLine, int> parse_command_line(int argc, const char* const* a
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e, out, err);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
     err << "rcuwatch: error: " << e.what() << " (see 'rcuwatch --help')\n";

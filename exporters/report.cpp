@@ -194,8 +194,9 @@ void ReportBuilder::update_episode(const Snapshot& s) {
     return;
   }
   if (!open_) {
-    open_ = OpenEpisode{};  // not emplace(): clang 14 sees OpenEpisode as not default-constructible
-                            // there
+    // Not emplace(): clang 14 takes the nested struct, whose members have
+    // default initializers, for not default-constructible (CWG 1397).
+    open_ = OpenEpisode{};
     open_->episode.start_ns = now;
     open_->episode.oldest_enqueued_ns =
         saturating_sub(int64_t(std::min<uint64_t>(now, INT64_MAX)),

@@ -462,7 +462,9 @@ void DetectorSet::losses(const Snapshot& s, std::vector<Observation>& out) {
   const auto add = [&](const char* name, uint64_t now, uint64_t before) {
     if (now <= before) return;
     o.value += double(now - before);
-    o.contributions.push_back({{SubjectKind::Counter, 0, name}, double(now - before), ""});
+    Contribution& c = o.contributions.emplace_back();
+    c.where = {SubjectKind::Counter, 0, name};
+    c.value = double(now - before);
   };
   add("ring-buffer drops", s.losses.ringbuf_drops, losses_.ringbuf_drops);
   add("objects not per seq (map full)", s.losses.pending_map_full, losses_.pending_map_full);
