@@ -362,7 +362,7 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
   // Keys in seq_cpus order (the Aggregator sorts rows by instance, seq,
   // expired, cpu), so the new table is built sorted and the last one is
   // searched forward.
-  lag_now_.clear();
+  lag_now_.clear(lag_before_.size());
   for (const auto& r : s.seq_cpus) {
     if (r.state == SeqState::WaitingForGracePeriod) continue;
     const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
@@ -377,6 +377,7 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
   }
   lag_now_.finish();
   std::swap(lag_before_, lag_now_);
+  lag_now_ = {};  // not held through the next interval's peak, while its sample is read
 
   for (auto& [addr, acc] : by_instance) {
     // Only the largest are described: a lag on every CPU of a big machine is
@@ -398,9 +399,12 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
   }
 }
 
-void DetectorSet::LagTable::clear() {
+void DetectorSet::LagTable::clear(size_t expected) {
   seqs_.clear();
   queues_.clear();
+  const size_t room = expected + expected / 8 + 64;
+  if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
+  queues_.reserve(room);
   sorted_ = true;
   seq_at_ = queue_at_ = 0;
 }
@@ -429,7 +433,7 @@ void DetectorSet::LagTable::finish() {
       all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
                        queues_[q].since_ns);
   std::sort(all.begin(), all.end());
-  clear();
+  clear(all.size());
   for (const auto& [key, since_ns] : all) add(key, since_ns);
   sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
 }
