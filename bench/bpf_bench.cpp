@@ -38,6 +38,7 @@ constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far b
 // Stock mode (bpf/stock.bpf.h) follows each object in its objects map: the
 // benchmarks cycle through this many, a busy filesystem's worth in flight.
 constexpr uint64_t kStockObjects = 4096;
+constexpr uint64_t kFreshObjects = 0xffff888100000000ull;  // never placed before
 constexpr uint64_t kStockInstance = 0xffff888056780000ull;
 constexpr uint64_t kSrcu = 0xffffffff82001000ull;
 
@@ -211,20 +212,41 @@ class BpfBench {
   // lock, the exit), so kernel_ns is the sum of the three programs per object
   // and the floor is three empty programs.
   void stock_enqueue(benchmark::State& state) {
+    stock_enqueue_loop(state, [](uint64_t i) { return stock_object(i); });
+  }
+
+  // The same once the objects map is full, as it stays on a busy machine:
+  // rcu_pending processes objects by the batch, so what rcuwatch placed is
+  // only forgotten when the LRU evicts it. Every object is new, and every
+  // placement evicts one.
+  void stock_enqueue_map_full(benchmark::State& state) {
+    auto fresh = [this](uint64_t) { return kFreshObjects + 256 * next_fresh_++; };
+    for (uint64_t i = 0; i < options().max_tracked_objects; i++)
+      stock_enqueue_one(i, fresh(i));  // untimed: fill the map
+    drain();
+    stock_enqueue_loop(state, fresh);
+  }
+
+  void stock_enqueue_loop(benchmark::State& state, const std::function<uint64_t(uint64_t)>& obj) {
     const std::vector<bpf_program*> progs = {stock_enter_, stock_cookie_, stock_exit_};
     std::vector<ProgStats> before;
     for (bpf_program* p : progs) before.push_back(prog_stats(p));
     try {
       uint64_t i = 0;
       for (auto _ : state) {
+        const uint64_t o = obj(i);
         const auto t0 = std::chrono::steady_clock::now();
-        stock_enqueue_one(i++);
+        stock_enqueue_one(i++, o);
         const auto t1 = std::chrono::steady_clock::now();
         state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
       }
+      static const char* const hook_names[] = {"entry_ns", "cookie_ns", "exit_ns"};
       double kernel_ns = 0;
-      for (size_t k = 0; k < progs.size(); k++)
-        kernel_ns += kernel_ns_per_run(before[k], prog_stats(progs[k]));
+      for (size_t k = 0; k < progs.size(); k++) {
+        const double ns = kernel_ns_per_run(before[k], prog_stats(progs[k]));
+        state.counters[hook_names[k]] = ns;
+        kernel_ns += ns;
+      }
       state.counters["kernel_ns"] = kernel_ns;
       state.counters["hooks"] = double(progs.size());
       state.SetItemsProcessed(state.iterations());
@@ -239,7 +261,7 @@ class BpfBench {
   void stock_dequeue(benchmark::State& state) {
     Args args;
     drive(state, stock_dequeue_, [&](uint64_t i) -> const Args& {
-      if (i > 0) stock_enqueue_one(i - 1);
+      if (i > 0) stock_enqueue_one(i - 1, stock_object(i - 1));
       args = {kStockInstance, stock_object(i), /*from_all=*/0};
       return args;
     });
@@ -299,8 +321,7 @@ class BpfBench {
 
   // One object through the stock enqueue hooks, into one of kLiveSeqs seqs
   // of the stock instance (the same CPU and seq as its previous visit).
-  void stock_enqueue_one(uint64_t i) {
-    const uint64_t obj = stock_object(i);
+  void stock_enqueue_one(uint64_t i, uint64_t obj) {
     const uint64_t slot = i % kStockObjects % kLiveSeqs;
     const uint32_t cpu = uint32_t(slot % 64);
     const uint64_t seq = 1000 + 4 * (slot / 64);
@@ -312,7 +333,7 @@ class BpfBench {
 
   // Every stock object placed, so a dequeue always finds its object.
   void fill_stock_objects() {
-    for (uint64_t i = 0; i < kStockObjects; i++) stock_enqueue_one(i);
+    for (uint64_t i = 0; i < kStockObjects; i++) stock_enqueue_one(i, stock_object(i));
     drain();
   }
 
@@ -339,6 +360,7 @@ class BpfBench {
   bpf_program* stock_dequeue_ = nullptr;
   std::vector<Args> enqueue_live_, dequeue_live_;
   uint64_t next_churn_seq_ = 1'000'000;
+  uint64_t next_fresh_ = 0;
 };
 
 void BpfBenchDeleter::operator()(BpfBench* b) const { delete b; }
@@ -355,6 +377,7 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
       {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
       {"bpf/rcu_pending_process", &BpfBench::process},
       {"bpf/stock_enqueue", &BpfBench::stock_enqueue},
+      {"bpf/stock_enqueue_map_full", &BpfBench::stock_enqueue_map_full},
       {"bpf/stock_dequeue", &BpfBench::stock_dequeue},
   };
   for (const auto& [name, fn] : all)
@@ -411,9 +434,16 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     const double k = p->second.counter("kernel_ns");
     out << "  " << what << ": " << ratio(k, hooks * base_k) << " of " << hooks
         << (hooks > 1 ? " empty programs (" : " empty program (") << duration(k) << " vs "
-        << duration(hooks * base_k) << " in kernel, +" << duration(k - hooks * base_k) << ")\n";
+        << duration(hooks * base_k) << " in kernel, +" << duration(k - hooks * base_k) << ")";
+    if (p->second.counters.count("entry_ns"))
+      out << "; per hook: entry " << duration(p->second.counter("entry_ns")) << ", cookie "
+          << duration(p->second.counter("cookie_ns")) << ", exit "
+          << duration(p->second.counter("exit_ns"));
+    out << "\n";
   };
   stock("bpf/stock_enqueue", "stock mode enqueue, per object (entry + cookie + exit hooks)");
+  stock("bpf/stock_enqueue_map_full",
+        "stock mode enqueue, objects map full (each placement evicts, the steady state)");
   stock("bpf/stock_dequeue", "stock mode dequeue, per object (exit hook)");
 }
 

@@ -9,7 +9,8 @@ namespace rcuwatch::bench {
 
 size_t IntervalViews::top_frame(const Snapshot& snapshot) {
   history_.add({snapshot.time_ns, snapshot.totals.pending_bytes});
-  const tui::ScreenInput input{&snapshot, &history_, &view_, &thresholds_, "12:00:00", false, true};
+  const tui::ScreenInput input{&snapshot,  &history_, &view_, &thresholds_,
+                               "12:00:00", false,     {},     true};
   return tui::compose_screen(input, tui::TerminalSize{200, 60}).frame.size();
 }
 

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "attach_mode.hpp"
 #include "error.hpp"
@@ -54,6 +56,48 @@ void add_source_flags(CLI::App* cmd, rcuwatch::SourceOptions& so, bool replay_fl
   cmd->add_option("--max-tracked-objects", so.max_tracked_objects,
                   "Live, fentry/kprobe: objects whose queue rcuwatch remembers for dequeues")
       ->check(CLI::Range(1024u, 1u << 24));
+}
+
+// `top` and `stat` of an exporter elsewhere (userspace/remote_source.hpp).
+// The password never comes from the command line, where `ps` shows it.
+void add_connect_flags(CLI::App* cmd, rcuwatch::SourceOptions& so) {
+  const std::string group = "Remote (an rcuwatch exporter on another machine)";
+  auto* connect =
+      cmd->add_option("--connect", so.remote.url,
+                      "Watch the exporter at this URL (http(s)://HOST:PORT) instead of this kernel")
+          ->group(group);
+  cmd->add_option("--connect-user", so.remote.user,
+                  "Basic auth user; the password from RCUWATCH_PASSWORD or --connect-password-file")
+      ->group(group)
+      ->needs(connect);
+  cmd->add_option_function<std::string>(
+         "--connect-password-file",
+         [&so](const std::string& path) {
+           std::ifstream in(path);
+           if (!in || !std::getline(in, so.remote.password))
+             throw CLI::ValidationError("--connect-password-file", "cannot read '" + path + "'");
+         },
+         "File whose first line is the basic auth password")
+      ->group(group)
+      ->check(CLI::ExistingFile)
+      ->needs(connect);
+  cmd->add_option("--connect-ca", so.remote.ca_file,
+                  "HTTPS: trust the CA certificates (PEM) in this file instead of the system's")
+      ->group(group)
+      ->check(CLI::ExistingFile)
+      ->needs(connect);
+  if (auto* replay = cmd->get_option_no_throw("--replay")) connect->excludes(replay);
+}
+
+// The password of --connect-user, when no file gave it: RCUWATCH_PASSWORD.
+void connect_password(rcuwatch::SourceOptions& so) {
+  if (so.remote.user.empty() || !so.remote.password.empty()) return;
+  const char* env = std::getenv("RCUWATCH_PASSWORD");
+  if (!env)
+    throw rcuwatch::Error(
+        "--connect-user needs a password: set RCUWATCH_PASSWORD or --connect-password-file",
+        rcuwatch::kExitUsage);
+  so.remote.password = env;
 }
 
 // A finite number from 0 to `max` (CLI::Range lets NaN through).
@@ -137,6 +181,7 @@ int main(int argc, char** argv) {
   stat_cmd->add_flag("--json", stat.json, "One JSON object per interval");
   stat_cmd->add_flag("--final", stat.final_only, "Print only the last interval");
   add_source_flags(stat_cmd, stat.source, true);
+  add_connect_flags(stat_cmd, stat.source);
   stat_cmd->add_option("--record", stat.source.record_file, "Also record to FILE");
   add_detector_flags(stat_cmd, stat.detectors);
 
@@ -188,6 +233,7 @@ int main(int argc, char** argv) {
   top_cmd->add_option("--crit-age", top.crit_age_seconds, "Pending age (s) shown as critical")
       ->check(CLI::NonNegativeNumber);
   add_source_flags(top_cmd, top.source, true);
+  add_connect_flags(top_cmd, top.source);
   add_detector_flags(top_cmd, top.detectors);
 
   rcuwatch::ExporterOptions exporter;
@@ -206,6 +252,16 @@ int main(int argc, char** argv) {
                    "Per-seq series for at most this many seqs, the oldest")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  exporter_cmd
+      ->add_option("--per-cpu", exporter.per_cpu,
+                   "Series per CPU; false folds them into a few (a bound on series: "
+                   "docs/exporter.md)")
+      ->capture_default_str();
+  exporter_cmd
+      ->add_option("--web.config.file", exporter.web_config_file,
+                   "TLS and basic auth, in the Prometheus exporter-toolkit format "
+                   "(docs/exporter.md)")
+      ->check(CLI::ExistingFile);
   add_source_flags(exporter_cmd, exporter.source, true);
   add_detector_flags(exporter_cmd, exporter.detectors);
 
@@ -248,6 +304,8 @@ int main(int argc, char** argv) {
   const rcuwatch::StopFlag& stop = rcuwatch::process_stop();
 
   try {
+    connect_password(stat.source);
+    connect_password(top.source);
     if (*stat_cmd) return rcuwatch::run_stat(stat, stop);
     if (*replay_cmd) return rcuwatch::run_stat(replay, stop);
     if (*record_cmd) return rcuwatch::run_stat(record, stop);

@@ -1,22 +1,23 @@
 #include "exporter_command.hpp"
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
-#include <cerrno>
+#include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <chrono>
-#include <cstring>
-#include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "error.hpp"
+#include "http_front.hpp"
 #include "prometheus_format.hpp"
+#include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
+#include "tick_log.hpp"
+#include "web_config.hpp"
 
 #ifndef RCUWATCH_VERSION
 #define RCUWATCH_VERSION "unknown"
@@ -30,12 +31,19 @@ constexpr const char* kIndexHtml =
     "<!DOCTYPE html>\n<html><head><title>rcuwatch exporter</title></head>\n"
     "<body><h1>rcuwatch exporter</h1>\n"
     "<p>Memory the kernel holds in rcu_pending, waiting for RCU/SRCU grace periods.</p>\n"
-    "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n";
+    "<p><a href=\"/metrics\">Metrics</a> (Prometheus), "
+    "<a href=\"/api/v1/snapshot\">the latest snapshot</a> (JSON), "
+    "<a href=\"/healthz\">health</a></p>\n</body></html>\n";
+
+// /api/v1/snapshot's "version": it changes when a key changes meaning or goes.
+constexpr int kSnapshotApiVersion = 1;
 
 const char* reason(int status) {
   switch (status) {
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 404:
       return "Not Found";
     case 405:
@@ -48,9 +56,15 @@ const char* reason(int status) {
       return "URI Too Long";
     case 500:
       return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
     default:
       return "Error";
   }
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // The latest snapshot, written by the loop, read by the HTTP threads.
@@ -59,15 +73,15 @@ class LatestSnapshot {
   struct View {
     std::shared_ptr<const Snapshot> snapshot;  // null before the first interval
     double unix_seconds = 0;
+    std::chrono::steady_clock::time_point published;
     bool ended = false;
   };
   void publish(Snapshot s) {
     auto p = std::make_shared<const Snapshot>(std::move(s));
-    const double now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     std::lock_guard lock(mutex_);
     view_.snapshot = std::move(p);
-    view_.unix_seconds = now;
+    view_.unix_seconds = unix_now();
+    view_.published = std::chrono::steady_clock::now();
   }
   void mark_ended() {
     std::lock_guard lock(mutex_);
@@ -83,103 +97,137 @@ class LatestSnapshot {
   View view_;
 };
 
-// cpp-httplib's server on its own thread; stopped and joined on destruction.
-class MetricsServer {
- public:
-  static constexpr size_t kWorkers = 4;
-
-  MetricsServer(const ListenAddress& address, std::function<std::string()> metrics)
-      : metrics_(std::move(metrics)) {
-    // A few workers, not cpp-httplib's default of 8 or more: scrapes come
-    // every few seconds from one or two Prometheus servers, and every worker
-    // keeps its own malloc arena (about 1.4 MB each after serving a
-    // /metrics body at 1024 CPUs x 64 instances: docs/benchmarks.md).
-    server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
-    // Slow or stuck clients time out instead of holding a worker thread.
-    server_.set_read_timeout(5, 0);
-    server_.set_write_timeout(5, 0);
-    server_.set_keep_alive_timeout(5);
-    server_.set_payload_max_length(4096);
-    // SO_REUSEADDR only (restart while old connections linger), never
-    // SO_REUSEPORT: a port already in use must be an error.
-    server_.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
-    server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (req.method == "GET" || req.method == "HEAD")
-        return httplib::Server::HandlerResponse::Unhandled;
-      res.status = 405;
-      res.set_header("Allow", "GET, HEAD");
-      res.set_content("405 Method Not Allowed: only GET\n", "text/plain; charset=utf-8");
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics_(), kPrometheusContentType);
-    });
-    server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(kIndexHtml, "text/html; charset=utf-8");
-    });
-    // 404 (no route), 400 (request cpp-httplib could not parse), 413...: a
-    // plain-text body naming the status, unless a handler wrote one.
-    server_.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          res.set_content(fmt::format("{} {}\n", res.status, reason(res.status)),
-                          "text/plain; charset=utf-8");
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-    server_.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& x) {
-            spdlog::error("{} {}: {}", req.method, req.path, x.what());
-          } catch (...) {
-            spdlog::error("{} {}: unknown exception", req.method, req.path);
-          }
-          res.status = 500;
-          res.set_content("500 Internal Server Error\n", "text/plain; charset=utf-8");
-        });
-    server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      spdlog::debug("{} {} {} -> {}", req.remote_addr, req.method, req.path, res.status);
-    });
-
-    errno = 0;
-    if (!server_.bind_to_port(address.host, address.port)) {
-      // cpp-httplib reports only false; errno is still bind()'s or listen()'s.
-      const int err = errno;
-      throw Error(fmt::format("cannot listen on {}: {}", display(address),
-                              err ? std::strerror(err) : "bind failed"));
-    }
-    thread_ = std::thread([this] {
-      if (!server_.listen_after_bind() && !stopping_) failed_ = true;
-    });
-  }
-
-  ~MetricsServer() {
-    stopping_ = true;
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  MetricsServer(const MetricsServer&) = delete;
-  MetricsServer& operator=(const MetricsServer&) = delete;
-
-  bool failed() const { return failed_; }
-
-  static std::string display(const ListenAddress& a) {
-    return a.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", a.host, a.port)
-                                                 : fmt::format("{}:{}", a.host, a.port);
-  }
-
- private:
-  std::function<std::string()> metrics_;
-  httplib::Server server_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<bool> failed_{false};
+// What the routes serve from.
+struct Served {
+  const ExporterOptions& options;
+  const LatestSnapshot& latest;
+  const TickLog& ticks;
+  const BasicAuth& auth;
+  std::string source_description;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> scrapes{0};
 };
+
+void text(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "text/plain; charset=utf-8");
+}
+
+// /healthz: 200 while snapshots keep coming (or the recording ended and its
+// last one is served), 503 when none came for three intervals and 5 s.
+void healthz(const Served& s, httplib::Response& res) {
+  const LatestSnapshot::View v = s.latest.get();
+  const auto now = std::chrono::steady_clock::now();
+  const auto allowed = std::max<std::chrono::steady_clock::duration>(
+      3 * interval_from_seconds(s.options.interval_seconds), std::chrono::seconds(5));
+  const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+  if (v.ended) return text(res, 200, "ok: the recording ended; its last snapshot is served\n");
+  if (!v.snapshot) {
+    if (now - s.started <= allowed) return text(res, 503, "starting: no snapshot yet\n");
+    return text(
+        res, 503,
+        fmt::format("stuck: no snapshot in {:.1f} s since start\n", seconds(now - s.started)));
+  }
+  if (now - v.published > allowed)
+    return text(
+        res, 503,
+        fmt::format("stale: the last snapshot is {:.1f} s old\n", seconds(now - v.published)));
+  text(res, 200, "ok\n");
+}
+
+// /api/v1/snapshot: the Snapshot as `stat --json` prints it, versioned.
+void snapshot_api(const Served& s, httplib::Response& res) {
+  const LatestSnapshot::View v = s.latest.get();
+  nlohmann::json j = {{"version", kSnapshotApiVersion}};
+  if (!v.snapshot) {
+    j["error"] = "no snapshot yet";
+    res.status = 503;
+  } else {
+    j["snapshot"] = to_json(*v.snapshot);
+    j["snapshot_unix_seconds"] = v.unix_seconds;
+    j["source_ended"] = v.ended;
+  }
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                  "application/json");
+}
+
+// /api/v1/recording?after=N: the ticks after N still kept, as a recording
+// (remote_source.hpp reads it); the numbers in headers.
+void recording_api(const Served& s, const httplib::Request& req, httplib::Response& res) {
+  uint64_t after = 0;
+  if (req.has_param("after")) {
+    const std::string a = req.get_param_value("after");
+    auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
+    if (a.empty() || ec != std::errc() || p != a.data() + a.size())
+      return text(res, 400, "400 Bad Request: after=N, N a tick number\n");
+  }
+  TickLog::Slice slice = s.ticks.after(after);
+  res.set_header("X-Rcuwatch-Stream", s.ticks.stream_id());
+  res.set_header("X-Rcuwatch-First-Tick", std::to_string(slice.first));
+  res.set_header("X-Rcuwatch-Last-Tick", std::to_string(slice.last));
+  res.set_header("X-Rcuwatch-Newest-Tick", std::to_string(slice.newest));
+  res.set_header("X-Rcuwatch-Ended", slice.ended ? "1" : "0");
+  res.set_header("X-Rcuwatch-Source", s.source_description);
+  res.set_content(std::move(slice.recording), "application/octet-stream");
+}
+
+// Routes, and the answers to what is not one: 401 without the right
+// credentials (every path), 405 for methods other than GET and HEAD.
+void configure(RequestProcessor& http, Served& s, const PrometheusOptions& format) {
+  http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    if (s.auth.enabled() && !s.auth.allows(req.get_header_value("Authorization"))) {
+      res.set_header("WWW-Authenticate", "Basic realm=\"rcuwatch\", charset=\"UTF-8\"");
+      text(res, 401, "401 Unauthorized\n");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method == "GET" || req.method == "HEAD")
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Allow", "GET, HEAD");
+    text(res, 405, "405 Method Not Allowed: only GET\n");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  http.Get("/metrics", [&s, format](const httplib::Request&, httplib::Response& res) {
+    const LatestSnapshot::View v = s.latest.get();
+    ExporterStatus status;
+    status.version = RCUWATCH_VERSION;
+    status.scrapes = ++s.scrapes;
+    status.snapshot_unix_seconds = v.unix_seconds;
+    status.source_ended = v.ended;
+    res.set_content(prometheus_text(v.snapshot.get(), status, format), kPrometheusContentType);
+  });
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kIndexHtml, "text/html; charset=utf-8");
+  });
+  http.Get("/healthz", [&s](const httplib::Request&, httplib::Response& res) { healthz(s, res); });
+  http.Get("/api/v1/snapshot",
+           [&s](const httplib::Request&, httplib::Response& res) { snapshot_api(s, res); });
+  http.Get("/api/v1/recording", [&s](const httplib::Request& req, httplib::Response& res) {
+    recording_api(s, req, res);
+  });
+  // 404 (no route), 400 (request cpp-httplib could not parse), 413...: a
+  // plain-text body naming the status, unless a handler wrote one.
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        res.set_content(fmt::format("{} {}\n", res.status, reason(res.status)),
+                        "text/plain; charset=utf-8");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          spdlog::error("{} {}: {}", req.method, req.path, x.what());
+        } catch (...) {
+          spdlog::error("{} {}: unknown exception", req.method, req.path);
+        }
+        text(res, 500, "500 Internal Server Error\n");
+      });
+  http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::debug("{} {} {} -> {}", req.remote_addr, req.method, req.path, res.status);
+  });
+}
 
 ListenAddress listen_address(const ExporterOptions& o) {
   const auto address = parse_listen_address(o.listen);
@@ -191,41 +239,36 @@ ListenAddress listen_address(const ExporterOptions& o) {
   return *address;
 }
 
-}  // namespace
-
-int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
-  listen_address(o);  // a bad address is reported before the source is opened
-  return run_exporter(o, open_source(o.source), stop);
+// A bad web config stops the exporter before anything else is opened.
+WebConfig web_config(const ExporterOptions& o) {
+  return o.web_config_file.empty() ? WebConfig{} : load_web_config(o.web_config_file);
 }
 
-int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const StopFlag& stop) {
-  const ListenAddress address = listen_address(o);
+int serve(const ExporterOptions& o, const ListenAddress& address, const WebConfig& web,
+          std::unique_ptr<Source> source, const StopFlag& stop) {
   // Every interval allocates and frees buffers of megabytes (the sample,
   // the rows the detectors read: 29 MB at 262144 entries). glibc's default
   // raises its mmap threshold to the largest freed block, after which they
   // come from the heap and leave holes it keeps resident: 67 MB of RSS
-  // where 48 MB are live at the peak (docs/benchmarks.md). A fixed
+  // where 48 MB were live at the peak (docs/benchmarks.md). A fixed
   // threshold maps them and gives them back when freed, for some page
   // faults per interval.
   mallopt(M_MMAP_THRESHOLD, 512 * 1024);
-  // The metrics never show per (instance, cpu, seq) rows.
-  SnapshotStream stream(std::move(source), interval_from_seconds(o.interval_seconds), stop, -1,
+  const BasicAuth auth(web.basic_auth_users);
+  auto tee = std::make_unique<TickLogTee>(std::move(source), TickLog::Limits{});
+  const std::shared_ptr<const TickLog> ticks = tee->log();
+  // The metrics and /api/v1/snapshot never show per (instance, cpu, seq)
+  // rows; a remote viewer aggregates the ticks itself and has them.
+  SnapshotStream stream(std::move(tee), interval_from_seconds(o.interval_seconds), stop, -1,
                         o.detectors, SeqCpuRows::Drop);
 
   LatestSnapshot latest;
-  std::atomic<uint64_t> scrapes{0};
-  const PrometheusOptions format{o.max_seq_series};
-  MetricsServer server(address, [&] {
-    const LatestSnapshot::View v = latest.get();
-    ExporterStatus status;
-    status.version = RCUWATCH_VERSION;
-    status.scrapes = ++scrapes;
-    status.snapshot_unix_seconds = v.unix_seconds;
-    status.source_ended = v.ended;
-    return prometheus_text(v.snapshot.get(), status, format);
-  });
-  spdlog::info("serving http://{}/metrics from {}", MetricsServer::display(address),
-               stream.source().info().description);
+  Served served{o, latest, *ticks, auth, stream.source().info().description};
+  RequestProcessor http;
+  configure(http, served, PrometheusOptions{o.max_seq_series, o.per_cpu});
+  HttpFront server(address, HttpLimits{}, web.tls ? make_tls_context(*web.tls) : nullptr, http);
+  spdlog::info("serving {}://{}/metrics from {}", web.tls ? "https" : "http",
+               HttpFront::display(address), stream.source().info().description);
 
   while (auto snap = stream.next()) {
     latest.publish(std::move(*snap));
@@ -240,6 +283,20 @@ int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const
   }
   if (server.failed()) throw Error("the HTTP server stopped unexpectedly");
   return kExitOk;
+}
+
+}  // namespace
+
+int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
+  // A bad address or web config is reported before the source is opened.
+  const ListenAddress address = listen_address(o);
+  const WebConfig web = web_config(o);
+  return serve(o, address, web, open_source(o.source), stop);
+}
+
+int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const StopFlag& stop) {
+  const ListenAddress address = listen_address(o);
+  return serve(o, address, web_config(o), std::move(source), stop);
 }
 
 }  // namespace rcuwatch

@@ -1,6 +1,7 @@
 // `rcuwatch exporter`: a background loop (source -> aggregator -> latest
-// Snapshot) and an HTTP server (cpp-httplib) serving it on /metrics in the
-// Prometheus text format (prometheus_format.hpp).
+// Snapshot) and an HTTP(S) server (http_front.hpp) serving it: /metrics in
+// the Prometheus text format (prometheus_format.hpp), /api/v1/snapshot as
+// JSON, /healthz, and /api/v1/recording (the last ticks, for `--connect`).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,8 @@ struct ExporterOptions {
   std::string listen = "127.0.0.1:9640";
   double interval_seconds = 1.0;  // -i: between snapshots
   size_t max_seq_series = 20;
+  bool per_cpu = true;          // --per-cpu=false: per-CPU series folded (docs/exporter.md)
+  std::string web_config_file;  // --web.config.file: TLS and basic auth (web_config.hpp)
   SourceOptions source;
   DetectorLimits detectors;
 };

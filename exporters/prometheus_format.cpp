@@ -154,7 +154,28 @@ void instance_metrics(const Snapshot& s, Names& names, std::vector<Family>& out)
   for (auto* f : {&immediate, &list, &untracked}) out.push_back(std::move(*f));
 }
 
-void cpu_metrics(const Snapshot& s, std::vector<Family>& out) {
+void cpu_metrics(const Snapshot& s, const PrometheusOptions& o, std::vector<Family>& out) {
+  if (!o.per_cpu) {
+    // Folded: what a per-CPU alert or panel would ask for, in three series.
+    Family bytes("rcuwatch_cpu_pending_bytes_max", "gauge",
+                 "Bytes pending on the CPU that holds the most (per-CPU series folded).");
+    Family objects("rcuwatch_cpu_pending_objects_max", "gauge",
+                   "Objects pending on the CPU that holds the most (per-CPU series folded).");
+    Family holding("rcuwatch_cpus_with_pending_objects", "gauge",
+                   "CPUs whose rcu_pending queues hold objects.");
+    int64_t max_bytes = 0, max_objects = 0;
+    uint64_t cpus = 0;
+    for (const auto& c : s.cpus) {
+      max_bytes = std::max(max_bytes, c.bytes);
+      max_objects = std::max(max_objects, c.objects);
+      cpus += c.objects > 0;
+    }
+    bytes.add({}, max_bytes);
+    objects.add({}, max_objects);
+    holding.add({}, cpus);
+    for (auto* f : {&bytes, &objects, &holding}) out.push_back(std::move(*f));
+    return;
+  }
   Family bytes("rcuwatch_cpu_pending_bytes", "gauge",
                "Bytes pending in the rcu_pending per-CPU queues of this CPU.");
   Family objects("rcuwatch_cpu_pending_objects", "gauge", "Objects pending on this CPU.");
@@ -214,6 +235,9 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
                "Time since the last grace period ended (no series until one has).");
   Family in_progress("rcuwatch_grace_period_in_progress", "gauge",
                      "1 while a grace period of this flavor is running.");
+  Family running("rcuwatch_grace_period_running_seconds", "gauge",
+                 "How long the grace period in progress has run (0 when none runs, or its start "
+                 "was not seen).");
   Family hist("rcuwatch_grace_period_duration_seconds", "histogram",
               "Grace-period durations (those whose start was seen), log2 buckets of microseconds.");
   for (const auto& g : s.grace_periods) {
@@ -223,6 +247,7 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
     last.add(l, seconds(g.last_duration_ns));
     if (g.completed.total) since.add(l, seconds(g.since_last_end_ns));
     in_progress.add(l, uint64_t(g.in_progress));
+    running.add(l, seconds(g.in_progress ? g.in_progress_ns : 0));
     // BPF bucket i holds [2^i, 2^(i+1)) us (bucket 0 also < 1 us; the last
     // one is open-ended): its `le` is 2^(i+1) us. Prometheus buckets are
     // inclusive (<=), so a duration of exactly 2^(i+1) us counts one bucket
@@ -244,14 +269,18 @@ void grace_period_metrics(const Snapshot& s, std::vector<Family>& out) {
     hist.add(l, seconds(g.durations.sum_ns), "_sum");
     hist.add(l, cumulative, "_count");
   }
-  for (auto* f : {&completed, &last, &since, &in_progress, &hist}) out.push_back(std::move(*f));
+  for (auto* f : {&completed, &last, &since, &in_progress, &running, &hist})
+    out.push_back(std::move(*f));
 }
 
 // Per detector and subject (docs/diagnosing.md). The subject's label says
 // what it is: rcu_pending (an instance), grace_period (a flavor), cpu, or
 // none (machine-wide: stranded_bytes, losses). Every subject a detector
 // looked at has a series, 0 when it does not fire, so alerts see it clear.
-void detector_metrics(const Snapshot& s, const Names& instances, std::vector<Family>& out) {
+// --per-cpu=false folds the per-CPU subjects (callback_flood) into one series
+// per detector without a cpu label: firing if any CPU fires, episodes summed.
+void detector_metrics(const Snapshot& s, const Names& instances, const PrometheusOptions& o,
+                      std::vector<Family>& out) {
   auto gp_names = unique_names(
       s.grace_periods, [](const GracePeriodStats& g) -> const std::string& { return g.name; },
       [](const GracePeriodStats& g) { return g.key; });
@@ -263,9 +292,16 @@ void detector_metrics(const Snapshot& s, const Names& instances, std::vector<Fam
   Family limit("rcuwatch_detector_limit", "gauge",
                "The detector's limit in its unit (bytes, seconds, objects per second, objects "
                "or events per interval); 0: off.");
+  std::map<Detector, std::pair<uint64_t, uint64_t>> folded;  // firing, episodes
   for (const auto& st : s.detections.states) {
-    Labels l{{"detector", to_string(st.detector)}};
     const Subject& sub = st.subject;
+    if (!o.per_cpu && sub.kind == SubjectKind::Cpu) {
+      auto& [any, sum] = folded[st.detector];
+      any |= uint64_t(st.firing);
+      sum += st.episodes;
+      continue;
+    }
+    Labels l{{"detector", to_string(st.detector)}};
     if (sub.kind == SubjectKind::Instance) {
       auto n = instances.find(sub.key);
       l.emplace_back(kInstanceLabel, n != instances.end() ? n->second : sub.name);
@@ -277,6 +313,10 @@ void detector_metrics(const Snapshot& s, const Names& instances, std::vector<Fam
     }
     firing.add(l, uint64_t(st.firing));
     episodes.add(l, st.episodes);
+  }
+  for (const auto& [d, counts] : folded) {
+    firing.add({{"detector", to_string(d)}}, counts.first);
+    episodes.add({{"detector", to_string(d)}}, counts.second);
   }
   for (Detector d : kDetectors) {
     double v = limit_of(d, s.detections.limits);
@@ -426,10 +466,10 @@ std::string prometheus_text(const Snapshot* s, const ExporterStatus& status,
   if (s) {
     Names names = instance_names(*s);
     instance_metrics(*s, names, families);
-    cpu_metrics(*s, families);
+    cpu_metrics(*s, options, families);
     seq_metrics(*s, names, options, families);
     grace_period_metrics(*s, families);
-    if (s->detections.evaluated) detector_metrics(*s, names, families);
+    if (s->detections.evaluated) detector_metrics(*s, names, options, families);
   }
   self_metrics(s, status, families);
   std::string out;

@@ -25,6 +25,10 @@ struct PrometheusOptions {
   // Per-seq series for at most this many seqs, the oldest first: seqs come
   // and go with every grace period, so they are bounded here, not in Prometheus.
   size_t max_seq_series = 20;
+  // false (--per-cpu=false): no series per CPU; the per-CPU gauges and the
+  // callback_flood detector's per-CPU series are folded into a few
+  // machine-wide ones (the bound: docs/exporter.md).
+  bool per_cpu = true;
 };
 
 // `snapshot` is null before the first interval: only self-metrics then.

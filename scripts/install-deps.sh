@@ -4,12 +4,13 @@
 # Usage: install-deps.sh [build|kernel|test|all]   (default: all)
 set -euo pipefail
 what=${1:-all}
-build=(cmake g++ clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+build=(cmake ccache g++ clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
   libspdlog-dev libfmt-dev libncurses-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libssl-dev libyaml-dev libcrypt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev)
 kernel=(bc flex bison libelf-dev libssl-dev dwarves cpio gzip xz-utils zstd kmod patch
   qemu-system-x86 busybox-static)
-test=(tmux prometheus curl python3)
+test=(tmux prometheus curl python3 python3-yaml openssl)
 case "$what" in
   build) pkgs=("${build[@]}") ;;
   kernel) pkgs=("${kernel[@]}") ;;

@@ -21,7 +21,7 @@ void write_frame(const Frame& frame, std::ostream& out) {
 }  // namespace
 
 int run_batch(SnapshotStream& stream, const ViewState& view, const Thresholds& thresholds,
-              std::ostream& out) {
+              bool paced_by_source, std::ostream& out) {
   uint64_t first_time_ns = 0;
   while (auto snapshot = stream.next()) {
     const bool first = stream.produced() == 1;
@@ -31,6 +31,7 @@ int run_batch(SnapshotStream& stream, const ViewState& view, const Thresholds& t
     input.view = &view;
     input.thresholds = &thresholds;
     input.clock = clock_label(*snapshot, first_time_ns, std::time(nullptr));
+    input.paced_by_source = paced_by_source;
     if (!first) out << '\n';
     write_frame(compose_batch(input), out);
     out.flush();

@@ -12,8 +12,8 @@ namespace rcuwatch::tui {
 
 // Each frame: the header lines, a blank line, the table title, column
 // header and every row; frames are separated by one blank line and each
-// starts with "rcuwatch top - ".
+// starts with "rcuwatch top - ". `paced_by_source`: ScreenInput's.
 int run_batch(SnapshotStream& stream, const ViewState& view, const Thresholds& thresholds,
-              std::ostream& out);
+              bool paced_by_source, std::ostream& out);
 
 }  // namespace rcuwatch::tui

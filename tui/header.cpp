@@ -18,12 +18,17 @@ Line title_line(const Snapshot& s, const HeaderContext& context) {
   std::string source = s.source;
   if (!s.attachment.mode.empty()) source += " via " + s.attachment.mode;
   if (replay) source += " " + format_percent(s.source_progress);
-  // A replay steps through the recorded intervals; -d paces live sampling.
+  // A replay steps through the recorded intervals, a remote exporter through
+  // its own; -d paces live sampling.
   const std::string interval = replay ? format_duration_ns(s.interval_ns) + " recorded"
-                                      : format_seconds(context.delay_seconds);
+                               : context.paced_by_source
+                                   ? format_duration_ns(s.interval_ns) + " remote"
+                                   : format_seconds(context.delay_seconds);
   // The states first: a long replay path may be cut at the right edge.
   if (context.paused) line.add("  PAUSED", Style::Warn);
   if (context.finished) line.add("  END OF RECORDING", Style::Warn);
+  if (!context.source_problem.empty())
+    line.add("  DISCONNECTED (" + context.source_problem + "), retrying", Style::Crit);
   line.add(fmt::format("  {}  {} CPUs  interval {}", source, s.nr_cpus, interval));
   return line;
 }

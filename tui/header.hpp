@@ -19,6 +19,10 @@ struct HeaderContext {
   double delay_seconds = 1;
   bool paused = false;
   bool finished = false;  // the recording ended: the last snapshot stays on screen
+  // Why the source delivers nothing now while it retries (a remote exporter
+  // gone); the last snapshot stays on screen meanwhile.
+  std::string source_problem;
+  bool paced_by_source = false;  // ScreenInput::paced_by_source
 };
 
 // At most this many grace-period flavors get a line of their own.

@@ -7,6 +7,9 @@ namespace rcuwatch::tui {
 
 void PendingHistory::add(HistoryPoint point) {
   if (capacity_ == 0) return;
+  // Time going back: the source started over (a restarted remote exporter,
+  // SnapshotStream's epoch), so the old points are another stream's.
+  if (!points_.empty() && point.time_ns < points_.back().time_ns) points_.clear();
   if (points_.size() == capacity_) points_.pop_front();
   points_.push_back(point);
 }

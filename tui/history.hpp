@@ -21,6 +21,7 @@ class PendingHistory {
   // 600 points: ten minutes at the default one-second interval.
   explicit PendingHistory(size_t capacity = 600) : capacity_(capacity) {}
 
+  // A point older than the newest starts the history afresh.
   void add(HistoryPoint point);
   const std::deque<HistoryPoint>& points() const { return points_; }
   size_t capacity() const { return capacity_; }

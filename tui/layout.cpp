@@ -14,7 +14,8 @@ namespace rcuwatch::tui {
 namespace {
 
 HeaderContext header_context(const ScreenInput& input) {
-  return HeaderContext{input.clock, input.view->delay_seconds, input.view->paused, input.finished};
+  return HeaderContext{input.clock,    input.view->delay_seconds, input.view->paused,
+                       input.finished, input.source_problem,      input.paced_by_source};
 }
 
 TableQuery table_query(const ViewState& view, size_t max_rows) {

@@ -30,7 +30,11 @@ struct ScreenInput {
   const Thresholds* thresholds = nullptr;
   std::string clock;
   bool finished = false;
-  bool utf8 = true;  // sparkline glyphs
+  std::string source_problem;  // Source::problem(): a remote target gone, retried
+  bool utf8 = true;            // sparkline glyphs
+  // The source sets the pace (a remote exporter): the interval shown is the
+  // snapshots', not -d's.
+  bool paced_by_source = false;
 };
 
 struct ScreenFrame {

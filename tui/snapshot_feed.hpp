@@ -42,6 +42,8 @@ class SnapshotFeed {
   void set_paused(bool paused);
   // The recording ended or `iterations` snapshots were produced.
   bool finished() const;
+  // Source::problem(): why no snapshot comes now, "" while they do.
+  std::string source_problem() const { return stream_.source().problem(); }
 
  private:
   void run(std::stop_token stop);

@@ -39,9 +39,12 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
   std::shared_ptr<const Snapshot> shown;
   uint64_t first_time_ns = 0;
   std::string drawn_clock;
+  std::string problem;  // the source's, as last drawn
   bool dirty = true;
   size_t page_rows = 0;
-  const bool replay = !options.source.replay_file.empty();
+  // A replay (or a remote exporter) sets its own pace; -d paces live sampling.
+  const bool remote = !options.source.remote.url.empty();
+  const bool replay = !options.source.replay_file.empty() || remote;
 
   while (!view.quit) {
     if (stop.requested()) {
@@ -61,6 +64,10 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
         dirty = true;
       }
     }
+    if (std::string now = feed.source_problem(); now != problem) {
+      problem = std::move(now);
+      dirty = true;
+    }
     if (std::string line = log.take_new_line(); !line.empty()) {
       view.message = std::move(line);
       dirty = true;
@@ -68,8 +75,9 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
     const std::string clock = shown ? clock_label(*shown, first_time_ns, std::time(nullptr))
                                     : clock_label(Snapshot{}, 0, std::time(nullptr));
     if (dirty || clock != drawn_clock) {
-      ScreenInput input{shown.get(),  &history, &view, &thresholds, clock, finished && !view.paused,
-                        screen.utf8()};
+      ScreenInput input{shown.get(), &history,      &view,
+                        &thresholds, clock,         finished && !view.paused,
+                        problem,     screen.utf8(), remote};
       ScreenFrame frame = compose_screen(input, screen.size());
       view.first_row = frame.first_row;
       page_rows = frame.page_rows;
@@ -87,8 +95,10 @@ int run_interactive(std::unique_ptr<Source> source, const TopOptions& options, V
     if (view.delay_seconds != before.delay_seconds) {
       feed.set_interval(interval_from_seconds(view.delay_seconds));
       if (replay)
-        view.message = "Interval " + format_seconds(view.delay_seconds) +
-                       " applies to live sampling; a replay keeps the recorded intervals";
+        view.message =
+            "Interval " + format_seconds(view.delay_seconds) +
+            (remote ? " applies to live sampling; the remote exporter keeps its own"
+                    : " applies to live sampling; a replay keeps the recorded intervals");
     }
     if (view.paused != before.paused) feed.set_paused(view.paused);
     dirty = true;
@@ -107,7 +117,7 @@ int run_top(const TopOptions& options, const StopFlag& stop) {
   if (options.batch) {
     SnapshotStream stream(std::move(source), interval_from_seconds(view.delay_seconds), stop,
                           options.iterations, options.detectors, SeqCpuRows::Drop);
-    return run_batch(stream, view, thresholds, std::cout);
+    return run_batch(stream, view, thresholds, !options.source.remote.url.empty(), std::cout);
   }
   return run_interactive(std::move(source), options, view, thresholds, stop);
 }

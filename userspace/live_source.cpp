@@ -51,8 +51,10 @@ LiveSource::LiveSource(const LoaderOptions& options)
   modules_ = module_list();
   bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
   // What was queued before the hooks attached (and the filesystems' labels).
+  const uint64_t census_start = monotonic_ns();
   if (bch_fs_list_ && loader_.census(*bch_fs_list_, info_.nr_cpus))
-    spdlog::info("census of bcachefs filesystems done");
+    spdlog::info("census of bcachefs filesystems done in {:.2f} ms",
+                 double(monotonic_ns() - census_start) / 1e6);
   relearned_ns_ = last_ns_ = monotonic_ns();
 }
 

@@ -90,11 +90,20 @@ std::string names_payload(const SymbolNames& names) {
   return o.buf;
 }
 
+// type, length, payload, CRC-32 of the three.
+std::string record(uint32_t type, const std::string& payload) {
+  Out o;
+  o.buf.reserve(12 + payload.size());
+  o.put(type);
+  o.put(uint32_t(payload.size()));
+  o.buf += payload;
+  o.put(crc(o.buf));
+  return o.buf;
+}
+
 }  // namespace
 
-RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
-    : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
-  if (!out_) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+std::string encode_header(const RecordingHeader& h) {
   nlohmann::json meta = {{"kernel_release", h.kernel_release},
                          {"nr_cpus", h.nr_cpus},
                          {"start_time", h.start_time},
@@ -113,26 +122,10 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
   o.put(uint32_t(json.size()));
   o.buf += json;
   o.put(crc(o.buf));
-  out_.write(o.buf.data(), std::streamsize(o.buf.size()));
-  out_.flush();
-  if (!out_) throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+  return o.buf;
 }
 
-void RecordingWriter::write_record(uint32_t type, const std::string& payload) {
-  // Header, payload and checksum go out back to back and are flushed
-  // together; a crash in between leaves a partial record the reader reports.
-  Out head;
-  head.put(type);
-  head.put(uint32_t(payload.size()));
-  const uint32_t sum = crc(payload, crc(head.buf));
-  out_.write(head.buf.data(), std::streamsize(head.buf.size()));
-  out_.write(payload.data(), std::streamsize(payload.size()));
-  out_.write(reinterpret_cast<const char*>(&sum), sizeof(sum));
-  out_.flush();
-  if (!out_) throw Error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
-}
-
-void RecordingWriter::write_tick(const Tick& t) {
+std::string encode_tick(const Tick& t) {
   Out o;
   o.buf.reserve(
       64 + t.events.size() * sizeof(rw_event) + t.sample.pending.size() * sizeof(PendingEntry) +
@@ -153,11 +146,31 @@ void RecordingWriter::write_tick(const Tick& t) {
     o.put(g.key);
     o.put(g.stats);
   }
-  write_record(kRecordTick, o.buf);
+  return record(kRecordTick, o.buf);
 }
 
+std::string encode_names(const SymbolNames& names) {
+  return record(kRecordNames, names_payload(names));
+}
+
+RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
+    : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
+  if (!out_) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  write(encode_header(h));
+}
+
+// A record (header, payload and checksum) goes out in one write and is
+// flushed: a crash in between leaves a partial record the reader reports.
+void RecordingWriter::write(const std::string& bytes) {
+  out_.write(bytes.data(), std::streamsize(bytes.size()));
+  out_.flush();
+  if (!out_) throw Error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+}
+
+void RecordingWriter::write_tick(const Tick& t) { write(encode_tick(t)); }
+
 void RecordingWriter::write_names(const SymbolNames& names) {
-  if (!names.empty()) write_record(kRecordNames, names_payload(names));
+  if (!names.empty()) write(encode_names(names));
 }
 
 RecordingReader::RecordingReader(const std::string& path)
@@ -291,33 +304,35 @@ std::optional<Record> RecordingReader::next() {
   return t;
 }
 
+RecordingHeader recording_header(const Source& source) {
+  RecordingHeader h;
+  h.kernel_release = source.info().kernel_release;
+  h.nr_cpus = source.info().nr_cpus;
+  h.start_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr)));
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  h.hostname = host;
+  h.names = source.names();
+  h.attachment = source.info().attachment;
+  return h;
+}
+
+SymbolNames take_new_names(const SymbolNames& now, SymbolNames& known) {
+  SymbolNames fresh;
+  for (const auto& [addr, name] : now)
+    if (auto it = known.find(addr); it == known.end() || it->second != name) fresh[addr] = name;
+  for (const auto& [addr, name] : fresh) known[addr] = name;
+  return fresh;
+}
+
 RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& path)
     : inner_(std::move(inner)),
-      writer_(path,
-              [&] {
-                RecordingHeader h;
-                h.kernel_release = inner_->info().kernel_release;
-                h.nr_cpus = inner_->info().nr_cpus;
-                h.start_time = fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr)));
-                char host[256] = {};
-                gethostname(host, sizeof(host) - 1);
-                h.hostname = host;
-                h.names = inner_->names();
-                h.attachment = inner_->info().attachment;
-                return h;
-              }()),
+      writer_(path, recording_header(*inner_)),
       written_(inner_->names()) {}
 
 std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) {
   auto tick = inner_->next(interval, stop);
-  SymbolNames fresh;  // new addresses, and names that got better (a later NAMES record wins)
-  for (const auto& [addr, name] : inner_->names())
-    if (auto it = written_.find(addr); it == written_.end() || it->second != name)
-      fresh[addr] = name;
-  if (!fresh.empty()) {
-    writer_.write_names(fresh);
-    for (const auto& [addr, name] : fresh) written_[addr] = name;
-  }
+  writer_.write_names(take_new_names(inner_->names(), written_));
   if (tick) writer_.write_tick(*tick);
   return tick;
 }

@@ -36,6 +36,17 @@ struct RecordingHeader {
   Attachment attachment;  // "attach": absent in recordings made before it existed
 };
 
+// The bytes RecordingWriter writes, for a recording kept in memory: the
+// exporter serves its last ticks as a recording (tick_log.hpp).
+std::string encode_header(const RecordingHeader& header);
+std::string encode_tick(const Tick& tick);           // one TICK record
+std::string encode_names(const SymbolNames& names);  // one NAMES record
+// The header of a recording of `source`, starting now.
+RecordingHeader recording_header(const Source& source);
+// The names in `now` that `known` lacks or names otherwise (a later NAMES
+// record wins); `known` takes them.
+SymbolNames take_new_names(const SymbolNames& now, SymbolNames& known);
+
 class RecordingWriter {
  public:
   RecordingWriter(const std::string& path, const RecordingHeader& header);
@@ -43,7 +54,7 @@ class RecordingWriter {
   void write_names(const SymbolNames& names);  // new names since the last call
 
  private:
-  void write_record(uint32_t type, const std::string& payload);
+  void write(const std::string& bytes);
   std::string path_;
   std::ofstream out_;
 };

@@ -14,13 +14,19 @@ SnapshotStream::SnapshotStream(std::unique_ptr<Source> source, Interval interval
       stop_(stop),
       limit_(limit),
       detectors_(detector_limits),
-      rows_(rows) {}
+      rows_(rows),
+      epoch_(source_->epoch()) {}
 
 std::optional<Snapshot> SnapshotStream::next() {
   if (error_ || stop_.requested() || (limit_ >= 0 && produced_ >= limit_)) return std::nullopt;
   try {
     std::optional<Tick> tick = source_->next(interval_, stop_);
     if (!tick) return std::nullopt;
+    if (source_->epoch() != epoch_) {  // the source started over: so does the stream
+      epoch_ = source_->epoch();
+      aggregator_ = Aggregator();
+      detectors_ = DetectorSet(detectors_.limits());
+    }
     produced_++;
     // Its pending entries (12.6 MB at 262144) go once the rows are built,
     // the rest of it before the detectors allocate.

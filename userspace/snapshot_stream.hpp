@@ -53,6 +53,7 @@ class SnapshotStream {
   Aggregator aggregator_;
   DetectorSet detectors_;
   SeqCpuRows rows_;
+  uint64_t epoch_ = 0;  // the source's, at the last tick
   std::exception_ptr error_;
 };
 

@@ -36,6 +36,14 @@ class Source {
   virtual const SymbolNames& names() const = 0;
   // Replay: fraction of the input consumed, -1 for live sources.
   virtual double progress() const { return -1; }
+  // Why the source cannot deliver ticks now, while it keeps trying (a
+  // remote exporter gone: "connection refused"); "" while it can. Views
+  // show it. Any thread may ask.
+  virtual std::string problem() const { return {}; }
+  // Changes when the source starts over (a remote exporter restarted):
+  // counters and clocks restart with it, so the next tick must not be
+  // compared with the ones before (SnapshotStream starts afresh).
+  virtual uint64_t epoch() const { return 0; }
 };
 
 }  // namespace rcuwatch

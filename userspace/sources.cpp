@@ -8,7 +8,9 @@ namespace rcuwatch {
 
 std::unique_ptr<Source> open_source(const SourceOptions& options) {
   std::unique_ptr<Source> source;
-  if (!options.replay_file.empty()) {
+  if (!options.remote.url.empty()) {
+    source = std::make_unique<RemoteSource>(options.remote);
+  } else if (!options.replay_file.empty()) {
     source = std::make_unique<ReplaySource>(options.replay_file, options.replay_speed);
   } else {
     LoaderOptions lo;

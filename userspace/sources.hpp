@@ -6,11 +6,13 @@
 #include <string>
 
 #include "attach_mode.hpp"
+#include "remote_source.hpp"
 #include "source.hpp"
 
 namespace rcuwatch {
 
 struct SourceOptions {
+  RemoteOptions remote;                  // remote.url set: an exporter elsewhere (--connect)
   std::string replay_file;               // empty: the live kernel
   double replay_speed = 0;               // 0: as fast as possible; 1: recorded speed; 2: twice that
   std::string record_file;               // live only: also record to this file

@@ -17,6 +17,18 @@ TEST(PendingHistory, KeepsOnlyTheNewestPointsWithinCapacity) {
   EXPECT_EQ(history.span_ns(1), 0u);
 }
 
+// A remote exporter restarted (or any source that starts over) sends times
+// from its start again: the points before are another stream's.
+TEST(PendingHistory, StartsAfreshWhenTimeGoesBack) {
+  PendingHistory history;
+  for (uint64_t t : {1, 2, 3, 3}) history.add({t * 1'000'000'000, int64_t(t)});
+  EXPECT_EQ(history.points().size(), 4u);  // equal times are kept
+  history.add({1'000'000'000, 7});
+  EXPECT_EQ(history.latest_bytes(10), (std::vector<int64_t>{7}));
+  history.add({2'000'000'000, 8});
+  EXPECT_EQ(history.latest_bytes(10), (std::vector<int64_t>{7, 8}));
+}
+
 TEST(Sparkline, ScalesFromZeroToTheMaximum) {
   const std::vector<int64_t> values{0, 1, 50, 100};
   EXPECT_EQ(sparkline(values, false), "._+@");

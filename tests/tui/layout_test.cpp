@@ -18,7 +18,7 @@ struct Fixture {
   Thresholds thresholds;
 
   ScreenInput input() {
-    return ScreenInput{&snapshot, &history, &view, &thresholds, "t+5.0s", false, false};
+    return ScreenInput{&snapshot, &history, &view, &thresholds, "t+5.0s", false, "", false};
   }
 };
 
@@ -94,6 +94,25 @@ TEST(Header, LiveShowsTheRefreshInterval) {
   f.view.delay_seconds = 2.5;
   EXPECT_EQ(plain(compose_batch(f.input()))[0],
             "rcuwatch top - t+5.0s  live 6.12.117  4 CPUs  interval 2.5s");
+}
+
+// A remote exporter paces the snapshots: their interval, not -d's; and a
+// target gone is said in the title.
+TEST(Header, RemoteShowsTheExportersIntervalAndWhenDisconnected) {
+  Fixture f;
+  f.snapshot.source = "http://host:9640 (host: live 6.12.117)";
+  f.snapshot.source_progress = -1;
+  f.snapshot.interval_ns = 500'000'000;
+  f.view.delay_seconds = 2.5;
+  ScreenInput input = f.input();
+  input.paced_by_source = true;
+  EXPECT_EQ(plain(compose_batch(input))[0],
+            "rcuwatch top - t+5.0s  http://host:9640 (host: live 6.12.117)  4 CPUs  interval "
+            "500ms remote");
+  input.source_problem = "Connection refused";
+  EXPECT_EQ(plain(compose_batch(input))[0],
+            "rcuwatch top - t+5.0s  DISCONNECTED (Connection refused), retrying  "
+            "http://host:9640 (host: live 6.12.117)  4 CPUs  interval 500ms remote");
 }
 
 TEST(Header, ShowsPauseAndTheEndOfARecording) {

@@ -1,0 +1,97 @@
+// The exporter's HTTP server: a front of its own (one event-loop thread:
+// accept, TLS handshake, reading request heads, writing responses) before
+// cpp-httplib, which parses and answers complete requests on a few worker
+// threads. Why not cpp-httplib's own server: Debian's libcpp-httplib 0.11 is
+// a compiled library with one blocking worker per connection, a read timeout
+// that restarts on every byte, no limit on the number of headers and a
+// listen backlog of 5, so 8 clients sending a header line every 2 s held
+// every worker (issue 12). Here a slow client costs a buffer, never a thread:
+// workers only see requests whose head has fully arrived.
+#pragma once
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "exporter_command.hpp"
+
+namespace rcuwatch {
+
+struct HttpLimits {
+  // Open connections at most; at the cap a new one evicts the connection
+  // that has waited longest for its request (or for its response to be
+  // read), so clients that send nothing cannot lock others out.
+  size_t max_connections = 512;
+  // A request head (request line and headers) larger than this gets 431
+  // (414 when even the request line does not end within it).
+  size_t max_head_bytes = 16 * 1024;
+  size_t max_header_lines = 100;  // more: 431
+  // From the connection's first byte (or its accept, or TLS handshake
+  // start) to the end of the request head, whatever the pace of its bytes:
+  // 408 and closed after.
+  std::chrono::milliseconds request_deadline{5000};
+  // A kept-alive connection waiting for its next request without a byte.
+  std::chrono::milliseconds idle_timeout{30000};
+  // To write a whole response: a client that does not read is cut off.
+  std::chrono::milliseconds response_deadline{10000};
+  size_t max_requests_per_connection = 1000;
+  size_t workers = 2;
+  int backlog = SOMAXCONN;  // capped by net.core.somaxconn (4096 by default)
+};
+
+// TLS settings of the server (web config `tls_server_config`).
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;        // verify client certificates against it
+  bool require_client_cert = false;  // RequireAndVerifyClientCert
+  int min_version = 0;               // TLS1_2_VERSION... (OpenSSL constants); 0: TLS 1.2
+  int max_version = 0;               // 0: the newest OpenSSL has
+};
+
+class TlsContext;
+
+// cpp-httplib's request handling without its sockets: routes, handlers and
+// error pages are set on it as on any httplib::Server; it never listens.
+class RequestProcessor : public httplib::Server {
+ public:
+  // Parses one request from `stream` and writes its response there.
+  // `closed` is set when the client asked to close (or spoke HTTP/1.0).
+  bool process(httplib::Stream& stream, bool close_connection, bool& closed) {
+    return process_request(stream, close_connection, closed, nullptr);
+  }
+};
+
+// Builds the OpenSSL context: certificate and key loaded and matched, CA
+// file read. Throws rcuwatch::Error with one line naming the problem.
+std::shared_ptr<TlsContext> make_tls_context(const TlsSettings& settings);
+
+class HttpFront {
+ public:
+  // Binds and listens on `address` (throws Error: "cannot listen on ...")
+  // and starts serving: every complete request goes to `processor`. `tls`
+  // null: plain HTTP.
+  HttpFront(const ListenAddress& address, const HttpLimits& limits, std::shared_ptr<TlsContext> tls,
+            RequestProcessor& processor);
+  ~HttpFront();  // stops the loop and the workers, closes every connection
+  HttpFront(const HttpFront&) = delete;
+  HttpFront& operator=(const HttpFront&) = delete;
+
+  // The loop stopped on an error of its own (epoll): the exporter exits.
+  bool failed() const;
+
+  // "127.0.0.1:9640", "[::1]:9640".
+  static std::string display(const ListenAddress& address);
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rcuwatch

@@ -1,0 +1,132 @@
+// The exporter's last ticks as a recording (TickLog), read back by the
+// ordinary RecordingReader as a remote viewer does.
+#include "tick_log.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "remote_source.hpp"
+#include "samples.hpp"
+
+namespace rcuwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+RecordingHeader header() {
+  RecordingHeader h;
+  h.kernel_release = "6.12.117";
+  h.nr_cpus = 4;
+  h.names = {{0x1000, "first"}};
+  return h;
+}
+
+Tick tick(uint64_t t_ns, size_t entries = 1) {
+  Tick t;
+  t.sample.time_ns = t_ns;
+  for (size_t i = 0; i < entries; i++)
+    t.sample.pending.push_back(test::pending(0x1000, 8 + i, 1, RW_WHERE_RADIX, 2, 128, t_ns - 5));
+  t.sample.instances = {test::instance(0x1000, 0, 0xffffffff81000000, 3, 192, 1, 64)};
+  return t;
+}
+
+// What a viewer reads from a slice.
+struct Read {
+  RecordingHeader header;
+  std::vector<Record> records;
+};
+
+Read read(const std::string& bytes) {
+  const fs::path path =
+      fs::temp_directory_path() / ("rcuwatch-ticklog-" + std::to_string(getpid()));
+  std::ofstream(path, std::ios::binary) << bytes;
+  RecordingReader reader(path.string());
+  Read r{reader.header(), {}};
+  while (auto rec = reader.next()) r.records.push_back(std::move(*rec));
+  fs::remove(path);
+  return r;
+}
+
+TEST(TickLog, TicksAfterANumberAsARecording) {
+  TickLog log(header(), {});
+  log.append({}, tick(1000));
+  log.append({{0x2000, "second"}}, tick(2000));
+  log.append({}, tick(3000));
+
+  TickLog::Slice all = log.after(0);
+  EXPECT_EQ(all.first, 1u);
+  EXPECT_EQ(all.last, 3u);
+  EXPECT_EQ(all.newest, 3u);
+  EXPECT_FALSE(all.ended);
+  Read r = read(all.recording);
+  EXPECT_EQ(r.header.kernel_release, "6.12.117");
+  EXPECT_EQ(r.header.nr_cpus, 4u);
+  EXPECT_EQ(r.header.names, (SymbolNames{{0x1000, "first"}}));
+  ASSERT_EQ(r.records.size(), 4u);  // tick, names, tick, tick
+  EXPECT_EQ(std::get<Tick>(r.records[0]).sample.time_ns, 1000u);
+  EXPECT_EQ(std::get<SymbolNames>(r.records[1]), (SymbolNames{{0x2000, "second"}}));
+  EXPECT_EQ(std::get<Tick>(r.records[2]).sample.time_ns, 2000u);
+  EXPECT_EQ(std::get<Tick>(r.records[2]).sample.pending.size(), 1u);
+
+  // After tick 2: its names are in the header, which says what was known.
+  TickLog::Slice later = log.after(2);
+  EXPECT_EQ(later.first, 3u);
+  EXPECT_EQ(later.last, 3u);
+  r = read(later.recording);
+  EXPECT_EQ(r.header.names, (SymbolNames{{0x1000, "first"}, {0x2000, "second"}}));
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(std::get<Tick>(r.records[0]).sample.time_ns, 3000u);
+
+  // Nothing new: a recording without records.
+  TickLog::Slice none = log.after(3);
+  EXPECT_EQ(none.first, 0u);
+  EXPECT_EQ(none.newest, 3u);
+  EXPECT_TRUE(read(none.recording).records.empty());
+
+  log.mark_ended();
+  EXPECT_TRUE(log.after(3).ended);
+}
+
+TEST(TickLog, BoundedInTicksAndBytesKeepingWhatTheyNamed) {
+  TickLog log(header(), {3, size_t{1} << 20});
+  for (uint64_t i = 1; i <= 10; i++)
+    log.append(i == 2 ? SymbolNames{{0x2000, "named at 2"}} : SymbolNames{}, tick(i * 1000));
+  TickLog::Slice s = log.after(0);
+  EXPECT_EQ(s.first, 8u);
+  EXPECT_EQ(s.last, 10u);
+  EXPECT_EQ(read(s.recording).header.names.at(0x2000), "named at 2");
+
+  // One tick larger than the byte limit is still kept: the newest always is.
+  TickLog big(header(), {100, 4096});
+  big.append({}, tick(1000, 10));
+  big.append({}, tick(2000, 1000));
+  s = big.after(0);
+  EXPECT_EQ(s.first, 2u);
+  EXPECT_EQ(s.last, 2u);
+  EXPECT_EQ(std::get<Tick>(read(s.recording).records.at(0)).sample.pending.size(), 1000u);
+}
+
+TEST(TickLog, StreamIdsDiffer) {
+  EXPECT_NE(TickLog(header(), {}).stream_id(), TickLog(header(), {}).stream_id());
+  EXPECT_EQ(TickLog(header(), {}).stream_id().size(), 16u);
+}
+
+TEST(RemoteSource, Urls) {
+  std::string base, prefix;
+  EXPECT_TRUE(parse_remote_url("http://127.0.0.1:9640", &base, &prefix));
+  EXPECT_EQ(base, "http://127.0.0.1:9640");
+  EXPECT_EQ(prefix, "");
+  EXPECT_TRUE(parse_remote_url("https://host.example:443/rcuwatch/", &base, &prefix));
+  EXPECT_EQ(base, "https://host.example:443");
+  EXPECT_EQ(prefix, "/rcuwatch");
+  EXPECT_TRUE(parse_remote_url("https://[::1]:9640", &base, &prefix));
+  for (const char* bad : {"", "127.0.0.1:9640", "ftp://host", "http://", "http://u:p@host:1",
+                          "http://host/path?query", "http://host with space"})
+    EXPECT_FALSE(parse_remote_url(bad, &base, &prefix)) << bad;
+}
+
+}  // namespace
+}  // namespace rcuwatch

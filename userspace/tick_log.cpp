@@ -1,0 +1,75 @@
+#include "tick_log.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+
+namespace rcuwatch {
+
+namespace {
+
+std::string random_stream_id() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+}  // namespace
+
+TickLog::TickLog(RecordingHeader header, Limits limits)
+    : limits_(limits), stream_id_(random_stream_id()), header_(std::move(header)) {}
+
+void TickLog::append(const SymbolNames& new_names, const Tick& tick) {
+  Entry e{0, new_names, new_names.empty() ? std::string() : encode_names(new_names)};
+  e.records += encode_tick(tick);
+  std::lock_guard lock(mutex_);
+  e.number = ++newest_;
+  bytes_ += e.records.size();
+  entries_.push_back(std::move(e));
+  // The oldest go first; what they named stays known to the header.
+  while (entries_.size() > 1 &&
+         (entries_.size() > limits_.max_ticks || bytes_ > limits_.max_bytes)) {
+    for (auto& [addr, name] : entries_.front().new_names) header_.names[addr] = name;
+    bytes_ -= entries_.front().records.size();
+    entries_.pop_front();
+  }
+}
+
+void TickLog::mark_ended() {
+  std::lock_guard lock(mutex_);
+  ended_ = true;
+}
+
+TickLog::Slice TickLog::after(uint64_t after) const {
+  std::lock_guard lock(mutex_);
+  Slice s;
+  s.newest = newest_;
+  s.ended = ended_;
+  RecordingHeader header = header_;
+  auto it = entries_.begin();
+  for (; it != entries_.end() && it->number <= after; ++it)
+    for (const auto& [addr, name] : it->new_names) header.names[addr] = name;
+  s.recording = encode_header(header);
+  for (; it != entries_.end(); ++it) {
+    if (!s.first) s.first = it->number;
+    s.last = it->number;
+    s.recording += it->records;
+  }
+  return s;
+}
+
+TickLogTee::TickLogTee(std::unique_ptr<Source> inner, TickLog::Limits limits)
+    : inner_(std::move(inner)),
+      log_(std::make_shared<TickLog>(recording_header(*inner_), limits)),
+      logged_(inner_->names()) {}
+
+std::optional<Tick> TickLogTee::next(Interval interval, const StopFlag& stop) {
+  auto tick = inner_->next(interval, stop);
+  const SymbolNames fresh = take_new_names(inner_->names(), logged_);
+  if (tick)
+    log_->append(fresh, *tick);
+  else if (!stop.requested())
+    log_->mark_ended();
+  return tick;
+}
+
+}  // namespace rcuwatch

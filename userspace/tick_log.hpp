@@ -1,0 +1,80 @@
+// The last ticks a source produced, kept as a recording in memory, for
+// viewers on other machines (`rcuwatch top --connect`, remote_source.hpp):
+// the exporter serves them on /api/v1/recording. A viewer runs them through
+// its own Aggregator, as a replay would, so what it shows is what a local
+// command on the same ticks shows. Bounded in ticks and bytes.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "recording.hpp"
+#include "source.hpp"
+
+namespace rcuwatch {
+
+class TickLog {
+ public:
+  struct Limits {
+    size_t max_ticks = 120;
+    size_t max_bytes = size_t{16} << 20;  // the newest tick is kept whatever its size
+  };
+  TickLog(RecordingHeader header, Limits limits);
+
+  // Thread-safe, like everything here: the source's thread appends, HTTP
+  // threads read.
+  void append(const SymbolNames& new_names, const Tick& tick);
+  void mark_ended();
+
+  struct Slice {
+    std::string recording;  // header, then the NAMES and TICK records
+    uint64_t first = 0;     // tick numbers in it (from 1); 0 when it has none
+    uint64_t last = 0;
+    uint64_t newest = 0;  // the newest tick appended so far
+    bool ended = false;   // the source ended: no tick will follow `newest`
+  };
+  // The ticks after tick number `after` that are still kept, as a whole
+  // recording: its header names what was known before its first tick.
+  Slice after(uint64_t after) const;
+
+  // Random, chosen at construction: a viewer that sees it change knows the
+  // exporter restarted and its tick numbers with it.
+  const std::string& stream_id() const { return stream_id_; }
+
+ private:
+  struct Entry {
+    uint64_t number;
+    SymbolNames new_names;  // named with this tick
+    std::string records;    // NAMES (when there are new names), then TICK
+  };
+  const Limits limits_;
+  const std::string stream_id_;
+  mutable std::mutex mutex_;
+  RecordingHeader header_;  // names: what was known before entries_.front()
+  std::deque<Entry> entries_;
+  size_t bytes_ = 0;
+  uint64_t newest_ = 0;
+  bool ended_ = false;
+};
+
+// Passes a source's ticks through, appending each (and the names that came
+// with it) to a TickLog.
+class TickLogTee : public Source {
+ public:
+  TickLogTee(std::unique_ptr<Source> inner, TickLog::Limits limits);
+  const SourceInfo& info() const override { return inner_->info(); }
+  std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
+  const SymbolNames& names() const override { return inner_->names(); }
+  double progress() const override { return inner_->progress(); }
+  std::shared_ptr<const TickLog> log() const { return log_; }
+
+ private:
+  std::unique_ptr<Source> inner_;
+  std::shared_ptr<TickLog> log_;
+  SymbolNames logged_;  // names already in the log
+};
+
+}  // namespace rcuwatch
