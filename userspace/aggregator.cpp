@@ -46,8 +46,17 @@ Snapshot Aggregator::update(const Tick& tick, const Source& source) {
   return update(tick, source.info(), source.names(), source.progress());
 }
 
+Snapshot Aggregator::update(Tick&& tick, const Source& source) {
+  return update(tick, source.info(), source.names(), source.progress(), &tick.sample.pending);
+}
+
 Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
                             double progress) {
+  return update(tick, info, names, progress, nullptr);
+}
+
+Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
+                            double progress, std::vector<PendingEntry>* spent) {
   const Sample& s = tick.sample;
   Snapshot snap;
   snap.time_ns = s.time_ns;
@@ -68,6 +77,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
   flows(in, pending(in, gp, snap), snap);
+  if (spent) std::vector<PendingEntry>().swap(*spent);  // read by pending() only
   QueueObjects queue_objects = cpu_queues(in, snap);
 
   snap.losses.ringbuf_drops = s.stats[RW_STAT_RINGBUF_DROPS];

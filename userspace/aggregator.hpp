@@ -27,6 +27,10 @@ class Aggregator {
 
   Snapshot update(const Tick& tick, const Source& source);
 
+  // The same, consuming the tick: its pending entries (12.6 MB at 262144)
+  // are freed once the rows are built, before the per-queue pass allocates.
+  Snapshot update(Tick&& tick, const Source& source);
+
   // The same, without a Source (tests).
   Snapshot update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
                   double progress = -1);
@@ -59,6 +63,9 @@ class Aggregator {
   std::map<uint64_t, InstanceRow> pending(const Input& in, const GpByKey& gp, Snapshot& snap);
   void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap);
   QueueObjects cpu_queues(const Input& in, Snapshot& snap) const;
+  // `spent`, if not null, is the tick's pending entries: freed after the rows.
+  Snapshot update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
+                  double progress, std::vector<PendingEntry>* spent);
 
   // Whether what was last active at `last_active_ns` is retired now.
   bool retired(uint64_t now_ns, uint64_t last_active_ns) const {
