@@ -142,7 +142,7 @@ void register_aggregator_benchmarks() {
 void summarize_aggregator(const Results& r, std::ostream& out) {
   bool header = false;
   for (uint32_t cpus : kScaleCpus) {
-    const std::string arg = "/" + std::to_string(cpus);
+    const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
     auto u = r.find("aggregator/update" + arg);
     auto c = r.find("aggregator/copy_tick" + arg);
     if (u == r.end() || c == r.end()) continue;

@@ -139,6 +139,10 @@ class BpfBench {
     stock_cookie_ = loader_.program("test_cookie");
     stock_exit_ = loader_.program("test_enqueue_exit");
     stock_dequeue_ = loader_.program("test_dequeue_exit");
+    stock_processing_ = loader_.program("test_processing_enter");
+    stock_poll_ = loader_.program("test_poll");
+    stock_processing_exit_ = loader_.program("test_processing_exit");
+    stock_gp_ = loader_.program("test_gp_observe");
     fill_pending_map();
     fill_stock_objects();
   }
@@ -255,6 +259,57 @@ class BpfBench {
     }
   }
 
+  // Stock mode's processing of a batch (one seq of one object, elapsed):
+  // __process_finished_items' entry, the poll that says the grace period is
+  // over, its exit. An untimed enqueue opens the seq first. Per batch, not
+  // per object.
+  void stock_process(benchmark::State& state) {
+    const std::vector<bpf_program*> progs = {stock_processing_, stock_poll_,
+                                             stock_processing_exit_};
+    std::vector<ProgStats> before;
+    for (bpf_program* p : progs) before.push_back(prog_stats(p));
+    try {
+      uint64_t i = 0;
+      for (auto _ : state) {
+        const uint64_t seq = next_churn_seq_ += 4;
+        const uint64_t obj = kFreshObjects + 256 * next_fresh_++;
+        test::run_raw_tp(stock_enter_, {kStockInstance, kSrcu, kProcessFn, obj, obj, kBytes},
+                         pin_.cpu());
+        test::run_raw_tp(stock_cookie_, {kSrcu, seq, kChurnCpu}, pin_.cpu());
+        test::run_raw_tp(stock_exit_, {kChurnCpu}, pin_.cpu());
+        const auto t0 = std::chrono::steady_clock::now();
+        test::run_raw_tp(stock_processing_,
+                         {kStockInstance, kSrcu, kChurnCpu, 1, seq, 1, 0, 0, 0, 0, 0}, pin_.cpu());
+        test::run_raw_tp(stock_poll_, {kSrcu, seq, 1, kChurnCpu}, pin_.cpu());
+        test::run_raw_tp(stock_processing_exit_, {}, pin_.cpu());
+        const auto t1 = std::chrono::steady_clock::now();
+        state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+        if (++i % kDrainEvery == 0) drain();
+      }
+      drain();
+      double kernel_ns = 0;
+      for (size_t k = 0; k < progs.size(); k++)
+        kernel_ns += kernel_ns_per_run(before[k], prog_stats(progs[k]));
+      state.counters["kernel_ns"] = kernel_ns;
+      state.counters["hooks"] = double(progs.size());
+      state.SetItemsProcessed(state.iterations());
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // A grace-period counter read by a stock hook (rcu_gp_init's exit,
+  // process_srcu's...): each call sees the next grace period end.
+  void stock_gp(benchmark::State& state) {
+    Args args;
+    drive(state, stock_gp_, [&](uint64_t i) -> const Args& {
+      args = {kSrcu, 1000 + 4 * i};
+      if (i % kDrainEvery == kDrainEvery - 1) drain();
+      return args;
+    });
+    drain();
+  }
+
   // Stock mode's dequeue: one hook (rcu_pending_dequeue's exit) finds where
   // the object sat in the objects map. An untimed enqueue puts the previous
   // one back, so every dequeue finds its object placed exactly once.
@@ -358,6 +413,10 @@ class BpfBench {
   bpf_program* stock_cookie_ = nullptr;
   bpf_program* stock_exit_ = nullptr;
   bpf_program* stock_dequeue_ = nullptr;
+  bpf_program* stock_processing_ = nullptr;
+  bpf_program* stock_poll_ = nullptr;
+  bpf_program* stock_processing_exit_ = nullptr;
+  bpf_program* stock_gp_ = nullptr;
   std::vector<Args> enqueue_live_, dequeue_live_;
   uint64_t next_churn_seq_ = 1'000'000;
   uint64_t next_fresh_ = 0;
@@ -379,9 +438,12 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
       {"bpf/stock_enqueue", &BpfBench::stock_enqueue},
       {"bpf/stock_enqueue_map_full", &BpfBench::stock_enqueue_map_full},
       {"bpf/stock_dequeue", &BpfBench::stock_dequeue},
+      {"bpf/stock_process", &BpfBench::stock_process},
+      {"bpf/stock_grace_period", &BpfBench::stock_gp},
   };
   for (const auto& [name, fn] : all)
-    benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) {
+    // fn = fn: clang 14 cannot capture a structured binding (C++20 allows it).
+    benchmark::RegisterBenchmark(name, [p, fn = fn](benchmark::State& s) {
       (p->*fn)(s);
     })->UseManualTime();
   return b;
@@ -445,6 +507,9 @@ void summarize_bpf(const Results& r, std::ostream& out) {
   stock("bpf/stock_enqueue_map_full",
         "stock mode enqueue, objects map full (each placement evicts, the steady state)");
   stock("bpf/stock_dequeue", "stock mode dequeue, per object (exit hook)");
+  stock("bpf/stock_process",
+        "stock mode processing, per batch (entry, the poll under the lock, exit)");
+  stock("bpf/stock_grace_period", "stock mode grace-period counter read, per hook");
 }
 
 }  // namespace rcuwatch::bench

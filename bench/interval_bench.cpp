@@ -199,8 +199,8 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
       {"interval/whole", &IntervalBench::whole},
   };
   for (uint32_t cpus : kScaleCpus)
-    for (const auto& [name, fn] : all)
-      benchmark::RegisterBenchmark(name, [p, fn](benchmark::State& s) { (p->*fn)(s); })
+    for (const auto& [name, fn] : all)  // fn = fn: as in bpf_bench.cpp, for clang 14
+      benchmark::RegisterBenchmark(name, [p, fn = fn](benchmark::State& s) { (p->*fn)(s); })
           ->Arg(cpus)
           ->Unit(benchmark::kMillisecond);
   return b;
@@ -209,7 +209,7 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
 void summarize_interval(const Results& r, std::ostream& out) {
   bool header = false;
   for (uint32_t cpus : kScaleCpus) {
-    const std::string arg = "/" + std::to_string(cpus);
+    const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
     auto raw = r.find("maps/raw_lookup_batch" + arg);
     auto read = r.find("maps/read_sample" + arg);
     if (raw == r.end() || read == r.end()) continue;

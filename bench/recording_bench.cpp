@@ -1,5 +1,7 @@
 #include "recording_bench.hpp"
 
+#include <zlib.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -7,6 +9,7 @@
 #include <ostream>
 
 #include "aggregator.hpp"
+#include "crc32c.hpp"
 #include "error.hpp"
 #include "recording.hpp"
 #include "scale_tick.hpp"
@@ -177,8 +180,10 @@ void read_next(benchmark::State& state, const Fixture& fx) {
   fx.set_throughput(state);
 }
 
-// Baseline: fread of the same records from the same file (page cache).
-void fread_bytes(benchmark::State& state, const Fixture& fx) {
+// Baselines: fread of the same records from the same file (page cache),
+// and that followed by CRC-32C of each record on this CPU's fastest
+// CRC-32C (what a reader that verifies the file must at least do).
+void fread_records(benchmark::State& state, const Fixture& fx, bool checksum) {
   std::string buf(fx.record_bytes, '\0');
   File f = open_file(fx.recording, "rb");
   int in_file = kTicksPerFile;
@@ -193,10 +198,26 @@ void fread_bytes(benchmark::State& state, const Fixture& fx) {
       state.SkipWithError("fread came up short");
       break;
     }
+    if (checksum) benchmark::DoNotOptimize(crc32c(0, buf.data(), buf.size() - 4));
     benchmark::DoNotOptimize(buf.data());
   }
   fx.set_throughput(state);
 }
+void fread_bytes(benchmark::State& state, const Fixture& fx) { fread_records(state, fx, false); }
+void fread_crc32c(benchmark::State& state, const Fixture& fx) { fread_records(state, fx, true); }
+
+// The checksums alone, on the same bytes in memory: format 2's CRC-32C
+// and format 1's zlib CRC-32.
+void checksum_only(benchmark::State& state, const Fixture& fx, bool zlib) {
+  std::string buf(fx.record_bytes, '\x5a');
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        zlib ? uint32_t(crc32(0, reinterpret_cast<const Bytef*>(buf.data()), uInt(buf.size())))
+             : crc32c(0, buf.data(), buf.size()));
+  fx.set_throughput(state);
+}
+void crc32c_only(benchmark::State& state, const Fixture& fx) { checksum_only(state, fx, false); }
+void zlib_crc32_only(benchmark::State& state, const Fixture& fx) { checksum_only(state, fx, true); }
 
 }  // namespace
 
@@ -224,10 +245,10 @@ RecordingBenchPtr register_recording_benchmarks(const std::string& parent) {
   RecordingBenchPtr b(new RecordingBench(parent));
   RecordingBench* p = b.get();
   const std::pair<const char*, void (*)(benchmark::State&, const Fixture&)> all[] = {
-      {"recording/fwrite", fwrite_bytes},
-      {"recording/write_tick", write_tick},
-      {"recording/fread", fread_bytes},
-      {"recording/next", read_next},
+      {"recording/fwrite", fwrite_bytes},        {"recording/write_tick", write_tick},
+      {"recording/fread", fread_bytes},          {"recording/next", read_next},
+      {"recording/fread_crc32c", fread_crc32c},  {"recording/crc32c", crc32c_only},
+      {"recording/zlib_crc32", zlib_crc32_only},
   };
   for (const auto& [name, fn] : all)
     benchmark::RegisterBenchmark(name, [p, fn = fn](benchmark::State& s) {
@@ -254,6 +275,20 @@ void summarize_recording(const Results& r, std::ostream& out) {
            "directory)\n";
   pair("RecordingWriter::write_tick", "recording/write_tick", "recording/fwrite", "fwrite+fflush");
   pair("RecordingReader::next", "recording/next", "recording/fread", "fread");
+  pair("RecordingReader::next", "recording/next", "recording/fread_crc32c",
+       "fread + CRC-32C (its checksum work at this CPU's speed)");
+  auto speed = [&](const char* what, const char* name) {
+    auto t = r.find(name);
+    if (t == r.end()) return;
+    out << "  " << what << ": "
+        << fmt::format("{:.1f} GB/s",
+                       t->second.counter("record_bytes") / t->second.ns_per_iteration)
+        << " (" << duration(t->second.ns_per_iteration) << " per tick)\n";
+  };
+  speed(crc32c_hardware() ? "CRC-32C, SSE4.2 crc32 instruction (format 2)"
+                          : "CRC-32C, software (format 2)",
+        "recording/crc32c");
+  speed("zlib crc32 (format 1)", "recording/zlib_crc32");
 }
 
 }  // namespace rcuwatch::bench

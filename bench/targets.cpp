@@ -52,7 +52,7 @@ void summarize_hot_path(const Results& r, std::ostream& out) {
 
 void summarize_targets(const Results& r, std::ostream& out) {
   const uint32_t big = kScaleCpus[0];
-  const std::string at = "/" + std::to_string(big);
+  const std::string at = std::string("/").append(std::to_string(big));  // GCC bug 105329
   const std::string where = describe(scale_shape(big));
   out << "Targets (issue 11), measured vs target, baselines from this run (CPU time of the "
          "benchmark thread: the machine is shared):\n";

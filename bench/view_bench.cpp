@@ -64,7 +64,7 @@ void register_view_benchmarks() {
 void summarize_views(const Results& r, std::ostream& out) {
   bool header = false;
   for (uint32_t cpus : kScaleCpus) {
-    const std::string arg = "/" + std::to_string(cpus);
+    const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
     auto f = r.find("views/top_frame" + arg);
     auto m = r.find("views/metrics_body" + arg);
     auto c = r.find("aggregator/copy_tick" + arg);

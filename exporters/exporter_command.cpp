@@ -1,6 +1,7 @@
 #include "exporter_command.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "error.hpp"
 #include "http_front.hpp"
+#include "privileges.hpp"
 #include "prometheus_format.hpp"
 #include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
@@ -245,6 +247,14 @@ WebConfig web_config(const ExporterOptions& o) {
 
 int serve(const ExporterOptions& o, const ListenAddress& address, const WebConfig& web,
           std::unique_ptr<Source> source, const StopFlag& stop) {
+  // Every interval allocates and frees buffers of megabytes (the sample,
+  // the rows the detectors read: 29 MB at 262144 entries). glibc's default
+  // raises its mmap threshold to the largest freed block, after which they
+  // come from the heap and leave holes it keeps resident: 67 MB of RSS
+  // where 48 MB were live at the peak (docs/benchmarks.md). A fixed
+  // threshold maps them and gives them back when freed, for some page
+  // faults per interval.
+  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   const BasicAuth auth(web.basic_auth_users);
   auto tee = std::make_unique<TickLogTee>(std::move(source), TickLog::Limits{});
   const std::shared_ptr<const TickLog> ticks = tee->log();
@@ -258,6 +268,10 @@ int serve(const ExporterOptions& o, const ListenAddress& address, const WebConfi
   RequestProcessor http;
   configure(http, served, PrometheusOptions{o.max_seq_series, o.per_cpu});
   HttpFront server(address, HttpLimits{}, web.tls ? make_tls_context(*web.tls) : nullptr, http);
+  // Bound: nothing left that needs a capability (privileges.hpp). The
+  // source dropped them all before the server's threads started, unless
+  // the port is below 1024: those threads keep CAP_NET_BIND_SERVICE only.
+  drop_privileges({});
   spdlog::info("serving {}://{}/metrics from {}", web.tls ? "https" : "http",
                HttpFront::display(address), stream.source().info().description);
 
@@ -279,10 +293,14 @@ int serve(const ExporterOptions& o, const ListenAddress& address, const WebConfi
 }  // namespace
 
 int run_exporter(const ExporterOptions& o, const StopFlag& stop) {
-  // A bad address or web config is reported before the source is opened.
+  // A bad address or web config is reported before the source is opened; a
+  // port below 1024 needs CAP_NET_BIND_SERVICE to bind, kept past the drop
+  // at attach.
   const ListenAddress address = listen_address(o);
   const WebConfig web = web_config(o);
-  return serve(o, address, web, open_source(o.source), stop);
+  SourceOptions source = o.source;
+  if (address.port < 1024) source.privileges.keep.push_back(kCapNetBindService);
+  return serve(o, address, web, open_source(source), stop);
 }
 
 int run_exporter(const ExporterOptions& o, std::unique_ptr<Source> source, const StopFlag& stop) {

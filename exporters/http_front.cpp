@@ -9,7 +9,6 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "privileges.hpp"
 
 namespace rcuwatch {
 
@@ -290,13 +290,17 @@ class HttpFront::Impl {
   Io write_some(Conn& c, const char* buf, size_t n);
   Io ssl_io(Conn& c, int r);
   void wake();
+  bool unprivileged();
 
   const HttpLimits limits_;
   std::shared_ptr<TlsContext> tls_;
   RequestProcessor& processor_;
   Fd listen_;
   Fd epoll_;
-  Fd wake_;
+  // A self-pipe wakes the loop: eventfd would do, but kernels built without
+  // CONFIG_EVENTFD (tinyconfig, like the VM tests' guests) refuse it.
+  Fd wake_;        // read end, in the epoll set
+  Fd wake_write_;  // write end
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;  // the loop thread's only
   uint64_t next_id_ = 16;
   bool accept_paused_ = false;
@@ -317,10 +321,12 @@ HttpFront::Impl::Impl(const ListenAddress& address, const HttpLimits& limits,
     : limits_(limits),
       tls_(std::move(tls)),
       processor_(processor),
-      epoll_(epoll_create1(EPOLL_CLOEXEC)),
-      wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (epoll_.get() < 0 || wake_.get() < 0)
+      epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+  int pipe_fds[2] = {-1, -1};
+  if (epoll_.get() < 0 || ::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0)
     throw Error(fmt::format("cannot serve HTTP: {}", std::strerror(errno)));
+  wake_ = Fd(pipe_fds[0]);
+  wake_write_ = Fd(pipe_fds[1]);
   // What cpp-httplib writes in Keep-Alive: headers.
   processor_.set_keep_alive_timeout(
       std::chrono::duration_cast<std::chrono::seconds>(limits_.idle_timeout).count());
@@ -355,8 +361,12 @@ HttpFront::Impl::Impl(const ListenAddress& address, const HttpLimits& limits,
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
 
   for (size_t i = 0; i < std::max<size_t>(limits_.workers, 1); i++)
-    workers_.emplace_back([this] { work(); });
-  loop_ = std::thread([this] { run(); });
+    workers_.emplace_back([this] {
+      if (unprivileged()) work();
+    });
+  loop_ = std::thread([this] {
+    if (unprivileged()) run();
+  });
 }
 
 HttpFront::Impl::~Impl() {
@@ -371,9 +381,23 @@ HttpFront::Impl::~Impl() {
   for (auto& w : workers_) w.join();
 }
 
+// Capabilities are per thread: the server's threads, started after the bind
+// (which may have needed CAP_NET_BIND_SERVICE), serve with none.
+bool HttpFront::Impl::unprivileged() {
+  try {
+    drop_privileges({});
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("HTTP server thread: {}", e.what());
+    failed_ = true;
+    return false;
+  }
+}
+
 void HttpFront::Impl::wake() {
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_.get(), &one, sizeof(one));
+  // A full pipe (EAGAIN) already holds a wake-up for the loop.
+  const char one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_write_.get(), &one, sizeof(one));
 }
 
 void HttpFront::Impl::work() {
@@ -419,8 +443,8 @@ void HttpFront::Impl::run() {
       if (id == kListenId) {
         accept_all();
       } else if (id == kWakeId) {
-        uint64_t count;
-        while (::read(wake_.get(), &count, sizeof(count)) > 0) {
+        char drain[64];
+        while (::read(wake_.get(), drain, sizeof(drain)) > 0) {
         }
         take_results();
       } else if (auto it = conns_.find(id); it != conns_.end()) {

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <tuple>
+
+#include "saturating.hpp"
 
 namespace rcuwatch {
 
@@ -234,9 +237,13 @@ void ReportBuilder::update_episode(const Snapshot& s) {
     return;
   }
   if (!open_) {
-    open_.emplace();
+    // Not emplace(): clang 14 takes the nested struct, whose members have
+    // default initializers, for not default-constructible (CWG 1397).
+    open_ = OpenEpisode{};
     open_->episode.start_ns = now;
-    open_->episode.oldest_enqueued_ns = int64_t(now) - int64_t(s.totals.oldest_age_ns);
+    open_->episode.oldest_enqueued_ns =
+        saturating_sub(int64_t(std::min<uint64_t>(now, INT64_MAX)),
+                       int64_t(std::min<uint64_t>(s.totals.oldest_age_ns, INT64_MAX)));
     for (const auto& [key, gp] : grace_periods_)
       open_->completed_at_start[key] = gp.last.completed.total;
   }
@@ -255,7 +262,7 @@ void ReportBuilder::update_episode(const Snapshot& s) {
   std::map<uint64_t, std::array<int64_t, 3>> stranded;
   for (const auto& q : s.seqs) {
     if (q.age_ns < threshold) continue;
-    stranded[q.instance][state_index(q.state)] += q.bytes;
+    add_to(stranded[q.instance][state_index(q.state)], q.bytes);
   }
   for (const auto& [addr, by_state] : stranded) {
     EpisodeInstanceAcc& acc = o.instances[addr];
@@ -266,7 +273,7 @@ void ReportBuilder::update_episode(const Snapshot& s) {
     }
     int64_t bytes = 0;
     for (size_t i = 0; i < by_state.size(); i++) {
-      bytes += by_state[i];
+      add_to(bytes, by_state[i]);
       acc.state_weight[i] += double(by_state[i]);
       o.state_weight[i] += double(by_state[i]);
     }

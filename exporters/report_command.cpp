@@ -6,16 +6,20 @@
 #include <cstdio>
 
 #include "error.hpp"
+#include "output.hpp"
 #include "report.hpp"
 #include "report_json.hpp"
 #include "report_text.hpp"
+#include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
 
 namespace rcuwatch {
 
 int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
-  if (o.live == !o.source.replay_file.empty())
-    throw Error("report needs a recording FILE or --live, not both", kExitUsage);
+  if (!o.live && o.source.replay_file.empty())
+    throw Error("report needs a recording FILE, or --live to watch the running kernel", kExitUsage);
+  if (o.live && !o.source.replay_file.empty())
+    throw Error("report takes a recording FILE or --live, not both", kExitUsage);
   SnapshotStream stream(open_source(o.source), interval_from_seconds(o.interval_seconds), stop, -1,
                         o.detectors);
   ReportOptions ro;
@@ -37,10 +41,10 @@ int run_report(const ReportCommandOptions& o, const StopFlag& stop) {
   if (stream.failed()) builder.set_error(stream.error_message());
   const Report r = builder.finish();
   if (o.json)
-    fmt::print("{}\n", to_json(r).dump());
+    fmt::print("{}\n", json_text(to_json(r)));
   else
     fmt::print("{}", format_report(r));
-  std::fflush(stdout);
+  flush_stdout();
   stream.rethrow_error();
   return r.any_detector_fired() ? kExitDetectorFired : kExitOk;
 }

@@ -11,17 +11,19 @@ namespace rcuwatch {
 
 namespace {
 
-std::string at(uint64_t ns) { return ns ? "+" + format_duration_ns(ns) : "+0s"; }
+// fmt, not "+" + std::string: GCC 12 at -O3 reports a false -Wrestrict in
+// that operator+ (GCC bug 105329); userspace/units.cpp does the same.
+std::string at(uint64_t ns) { return ns ? fmt::format("+{}", format_duration_ns(ns)) : "+0s"; }
 // A duration that can be 0 (format_duration_ns shows 0 as "-", for "none").
 std::string span(uint64_t ns) { return ns ? format_duration_ns(ns) : "0s"; }
 
 std::string signed_at(int64_t ns) {
-  return ns < 0 ? "-" + format_duration_ns(uint64_t(-ns)) : at(uint64_t(ns));
+  return ns < 0 ? fmt::format("-{}", format_duration_ns(uint64_t(-ns))) : at(uint64_t(ns));
 }
 
 std::string bucket(const DurationBucket& b) {
   if (!b.high_ns) return "-";
-  if (!b.low_ns) return "<" + format_duration_ns(b.high_ns);
+  if (!b.low_ns) return fmt::format("<{}", format_duration_ns(b.high_ns));
   return format_duration_ns(b.low_ns) + "-" + format_duration_ns(b.high_ns);
 }
 

@@ -5,11 +5,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "snapshot.hpp"
 
 namespace rcuwatch {
 
 nlohmann::json to_json(const Snapshot& s);
+// The same object as one line on `out`, without building it whole: memory
+// stays flat in the number of pending entries. Check ferror(out) after.
+void write_json_line(const Snapshot& s, std::FILE* out);
+// JSON text of `j` on one line; bytes that are not UTF-8 (names from a
+// recording) are replaced, never an exception.
+std::string json_text(const nlohmann::json& j);
 
 // Parts of it that `report --json` shares: a detector's subject, an
 // episode with its evidence, contributions in the detector's unit.

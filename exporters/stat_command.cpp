@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "error.hpp"
+#include "output.hpp"
 #include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
 #include "stat_format.hpp"
@@ -20,12 +21,12 @@ int run_stat(const StatOptions& o, const StopFlag& stop) {
   auto print = [&](const Snapshot& s) {
     if (o.quiet) return;
     if (o.json) {
-      fmt::print("{}\n", to_json(s).dump());
+      write_json_line(s, stdout);
     } else {
       if (printed % 20 == 0) fmt::print("{}\n", stat_header());
       fmt::print("{}\n", stat_line(s));
     }
-    std::fflush(stdout);
+    flush_stdout();  // a failed write ends the command, not just the line
     printed++;
   };
   std::optional<Snapshot> last;
@@ -37,6 +38,8 @@ int run_stat(const StatOptions& o, const StopFlag& stop) {
   }
   if (last) print(*last);  // what was read before a bad record still counts
   stream.rethrow_error();
+  // --record stopped (a full disk) while the lines went on: still an error.
+  if (const std::string failure = stream.source().failure(); !failure.empty()) throw Error(failure);
   return kExitOk;
 }
 

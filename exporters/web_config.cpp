@@ -27,12 +27,20 @@ constexpr int kMaxDepth = 16;
 
 // The part of YAML a web config uses: mappings of scalars, sequences.
 struct Node {
+  // A mapping's key and value. Not std::pair<std::string, Node>: clang 14
+  // instantiates the pair while Node is still incomplete.
+  struct Entry;
   enum class Kind { Null, Scalar, Map, Seq } kind = Kind::Null;
   std::string value;
-  std::vector<std::pair<std::string, Node>> map;  // in the file's order
+  std::vector<Entry> map;  // in the file's order
   std::vector<Node> seq;
   size_t line = 0;      // from 1
   size_t key_line = 0;  // in a mapping: the line of its key
+};
+
+struct Node::Entry {
+  std::string first;
+  Node second;
 };
 
 class Event {
@@ -119,7 +127,7 @@ class Parser {
           for (const auto& [seen, v] : n.map)
             if (seen == k.value)
               throw Error(fmt::format("key '{}' given twice (line {})", k.value, k.line));
-          n.map.emplace_back(k.value, node(Event(parser_), depth + 1));
+          n.map.push_back(Node::Entry{k.value, node(Event(parser_), depth + 1)});
           n.map.back().second.key_line = k.line;
         }
       case YAML_ALIAS_EVENT:

@@ -130,6 +130,7 @@ fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+chmod 755 "$root"  # the guest's /: mktemp's 0700 would lock out every user but root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,out,lib/modules}
 cp "$busybox" "$root/bin/busybox"
 printf '%s\n' "$init_script" > "$root/init"

@@ -1,10 +1,12 @@
 #include "batch.hpp"
 
+#include <cerrno>
 #include <ctime>
 
 #include "error.hpp"
 #include "header.hpp"
 #include "layout.hpp"
+#include "output.hpp"
 
 namespace rcuwatch::tui {
 
@@ -34,8 +36,9 @@ int run_batch(SnapshotStream& stream, const ViewState& view, const Thresholds& t
     input.paced_by_source = paced_by_source;
     if (!first) out << '\n';
     write_frame(compose_batch(input), out);
+    errno = 0;
     out.flush();
-    if (!out) throw Error("cannot write to standard output");
+    if (!out) throw_stdout_error();
   }
   stream.rethrow_error();
   return kExitOk;

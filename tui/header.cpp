@@ -17,7 +17,7 @@ Line title_line(const Snapshot& s, const HeaderContext& context) {
   const bool replay = s.source_progress >= 0;
   std::string source = s.source;
   if (!s.attachment.mode.empty()) source += " via " + s.attachment.mode;
-  if (replay) source += " " + format_percent(s.source_progress);
+  if (replay) source += fmt::format(" {}", format_percent(s.source_progress));  // GCC bug 105329
   // A replay steps through the recorded intervals, a remote exporter through
   // its own; -d paces live sampling.
   const std::string interval = replay ? format_duration_ns(s.interval_ns) + " recorded"

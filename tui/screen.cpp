@@ -2,10 +2,13 @@
 
 #include <curses.h>
 #include <langinfo.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <clocale>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -104,12 +107,75 @@ std::optional<Key> translate(int ch) {
   return std::nullopt;  // function keys and the like: ignored
 }
 
+// A fatal signal (SIGPIPE, SIGQUIT, a crash: SIGSEGV, SIGABRT...) ends the
+// process without destructors; its handler gives the terminal back first:
+// the terminal modes saved before curses took it, and the escape sequences
+// that leave the alternate screen and show the cursor, prepared while the
+// screen is taken because a handler may only write() and tcsetattr(). Then
+// the signal is re-raised with its default action, so the exit status still
+// says what killed the process. Global because a signal handler can reach
+// nothing else; one Screen exists at a time.
+struct FatalSignalRestore {
+  static constexpr std::array<int, 13> kSignals = {SIGPIPE, SIGQUIT, SIGILL,  SIGTRAP, SIGABRT,
+                                                   SIGBUS,  SIGFPE,  SIGSEGV, SIGSYS,  SIGXCPU,
+                                                   SIGXFSZ, SIGUSR1, SIGUSR2};
+  termios modes{};
+  bool have_modes = false;
+  char sequence[512] = {};
+  size_t length = 0;
+  std::array<struct sigaction, kSignals.size()> previous{};
+};
+FatalSignalRestore g_restore;
+volatile sig_atomic_t g_restore_armed = 0;
+
+extern "C" void on_fatal_signal(int signo) {
+  if (g_restore_armed) {
+    g_restore_armed = 0;
+    [[maybe_unused]] ssize_t n = write(STDOUT_FILENO, g_restore.sequence, g_restore.length);
+    if (g_restore.have_modes) tcsetattr(STDIN_FILENO, TCSANOW, &g_restore.modes);
+  }
+  raise(signo);  // SA_RESETHAND: the default action now
+}
+
+// terminfo's string for `cap`, appended to the restore sequence if the
+// terminal has it.
+void append_capability(const char* cap) {
+  const char* text = tigetstr(const_cast<char*>(cap));
+  if (text == nullptr || text == reinterpret_cast<char*>(-1)) return;
+  const size_t n = std::strlen(text);
+  if (g_restore.length + n >= sizeof(g_restore.sequence)) return;
+  std::memcpy(g_restore.sequence + g_restore.length, text, n);
+  g_restore.length += n;
+}
+
+// Called with the terminal modes from before curses, once curses is set up.
+void arm_fatal_signal_restore(const termios* modes) {
+  g_restore.have_modes = modes != nullptr;
+  if (modes) g_restore.modes = *modes;
+  g_restore.length = 0;
+  for (const char* cap : {"sgr0", "cnorm", "rmkx", "rmcup"}) append_capability(cap);
+  struct sigaction action {};
+  action.sa_handler = on_fatal_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  for (size_t i = 0; i < g_restore.kSignals.size(); i++)
+    sigaction(g_restore.kSignals[i], &action, &g_restore.previous[i]);
+  g_restore_armed = 1;
+}
+
+void disarm_fatal_signal_restore() {
+  g_restore_armed = 0;
+  for (size_t i = 0; i < g_restore.kSignals.size(); i++)
+    sigaction(g_restore.kSignals[i], &g_restore.previous[i], nullptr);
+}
+
 }  // namespace
 
 struct Screen::Terminal {
   SCREEN* screen = nullptr;
   ~Terminal() {
     if (screen == nullptr) return;
+    disarm_fatal_signal_restore();
     endwin();
     delscreen(screen);
   }
@@ -130,6 +196,8 @@ Screen::Screen(bool color) : terminal_(std::make_unique<Terminal>()) {
   // Wide curses prints the sparkline's UTF-8 only in the user's locale.
   std::setlocale(LC_CTYPE, "");
   utf8_ = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+  termios modes{};
+  const bool have_modes = tcgetattr(STDIN_FILENO, &modes) == 0;
   // newterm, unlike initscr, returns NULL on an unknown TERM instead of exiting.
   terminal_->screen = newterm(nullptr, stdout, stdin);
   if (terminal_->screen == nullptr) {
@@ -144,6 +212,7 @@ Screen::Screen(bool color) : terminal_(std::make_unique<Terminal>()) {
   curs_set(0);
   color_ = color && has_colors();
   if (color_) init_colors();
+  arm_fatal_signal_restore(have_modes ? &modes : nullptr);
 }
 
 Screen::~Screen() = default;

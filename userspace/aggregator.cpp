@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "oom_capture.hpp"
 #include "pending_breakdown.hpp"
+#include "saturating.hpp"
 
 namespace rcuwatch {
 
@@ -45,8 +47,19 @@ Snapshot Aggregator::update(const Tick& tick, const Source& source) {
   return update(tick, source.info(), source.names(), source.progress(), source.stacks());
 }
 
+Snapshot Aggregator::update(Tick&& tick, const Source& source) {
+  return update(tick, source.info(), source.names(), source.progress(), source.stacks(),
+                &tick.sample.pending);
+}
+
 Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
                             double progress, const CallStacks& stacks) {
+  return update(tick, info, names, progress, stacks, nullptr);
+}
+
+Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
+                            double progress, const CallStacks& stacks,
+                            std::vector<PendingEntry>* spent) {
   const Sample& s = tick.sample;
   Snapshot snap;
   snap.time_ns = s.time_ns;
@@ -67,6 +80,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
   flows(in, pending(in, gp, snap), snap);
+  if (spent) std::vector<PendingEntry>().swap(*spent);  // read by pending() only
   QueueTotals queue_totals;
   queue_totals.reserve(s.queues.size());
   for (const auto& q : s.queues) queue_totals.push_back({{q.key.instance, q.key.cpu}, q.val});
@@ -172,8 +186,8 @@ std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByK
       cur->instance = t.key.instance;
       cur->name = in.name_of(t.key.instance);
     }
-    cur->pending_objects += t.objects;
-    cur->pending_bytes += t.bytes;
+    add_to(cur->pending_objects, t.objects);
+    add_to(cur->pending_bytes, t.bytes);
     cur->oldest_age_ns = std::max(cur->oldest_age_ns, t.age_ns);
     SeqSummary q;
     q.instance = t.key.instance;
@@ -193,14 +207,26 @@ std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByK
 
 // Per instance: what is known of it and its flows; then the totals over
 // instances, pending figures included.
-void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
-                       Snapshot& snap) const {
+void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap) {
   const Sample& s = in.sample;
   const double secs = in.secs;
   std::map<uint64_t, const InstanceEntry*> prev_inst;
   for (const auto& i : prev_.instances) prev_inst[i.instance] = &i;
   rw_instance_totals sum_now{}, sum_prev{};
+  std::map<uint64_t, uint64_t> active;  // this sample's instance_active_ns_
   for (const auto& i : s.instances) {
+    auto p = prev_inst.find(i.instance);
+    const bool hp = have_prev_ && p != prev_inst.end();
+    const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
+    accumulate(sum_now, i.totals);
+    accumulate(sum_prev, before);
+    const auto pending = rows.find(i.instance);
+    const bool moved =
+        !hp || std::memcmp(&i.totals, &before, sizeof(before)) != 0 || pending != rows.end();
+    const auto seen = instance_active_ns_.find(i.instance);
+    const uint64_t last = moved || seen == instance_active_ns_.end() ? s.time_ns : seen->second;
+    active[i.instance] = last;
+    if (retired(s.time_ns, last)) continue;  // counted in the totals, no row
     InstanceRow& row = rows[i.instance];
     row.instance = i.instance;
     row.name = in.name_of(i.instance);
@@ -208,18 +234,14 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
     row.flavor = i.info.srcu ? Flavor::Srcu : Flavor::Rcu;
     row.process = i.info.process;
     row.mode = mode_of(i.info.process);
-    auto p = prev_inst.find(i.instance);
-    const bool hp = have_prev_ && p != prev_inst.end();
-    const rw_instance_totals before = hp ? p->second->totals : rw_instance_totals{};
     set_flows(row, i.totals, before, secs, hp);
     row.immediate_objects = i.totals.immediate_objects;
     row.list_objects = i.totals.list_objects;
     row.untracked_objects = i.totals.untracked_objects;
     row.preexisting_objects = i.totals.preexisting_objects;
     row.preexisting_bytes = i.totals.preexisting_bytes;
-    accumulate(sum_now, i.totals);
-    accumulate(sum_prev, before);
   }
+  instance_active_ns_ = std::move(active);  // instances gone from the maps are forgotten
 
   Totals& t = snap.totals;
   for (auto& [addr, row] : rows) {
@@ -227,8 +249,8 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
       row.instance = addr;
       row.name = in.name_of(addr);
     }
-    t.pending_objects += row.pending_objects;
-    t.pending_bytes += row.pending_bytes;
+    add_to(t.pending_objects, row.pending_objects);
+    add_to(t.pending_bytes, row.pending_bytes);
     t.oldest_age_ns = std::max(t.oldest_age_ns, row.oldest_age_ns);
     snap.instances.push_back(std::move(row));
   }
@@ -240,8 +262,32 @@ void Aggregator::flows(const Input& in, std::map<uint64_t, InstanceRow> rows,
   t.list_objects = sum_now.list_objects;
   t.list_fallbacks = list_fallbacks_;
   if (have_prev_ && secs > 0)
-    t.pending_bytes_per_sec = double(t.pending_bytes - prev_.pending_bytes) / secs;
+    t.pending_bytes_per_sec = (double(t.pending_bytes) - double(prev_.pending_bytes)) / secs;
   snap.losses.untracked_objects = sum_now.untracked_objects;
+  retire_flavors(s, snap);
+}
+
+// An SRCU flavor retires when its grace-period counters stopped moving for
+// the retire time and no instance with a row uses it; RCU never does.
+void Aggregator::retire_flavors(const Sample& s, Snapshot& snap) {
+  std::map<uint64_t, const rw_gp_stats*> prev_gp;
+  for (const auto& g : prev_.grace_periods) prev_gp[g.key] = &g.stats;
+  std::map<uint64_t, bool> used;  // srcu_struct -> an instance with a row uses it
+  for (const auto& row : snap.instances) used[row.srcu] = true;
+  std::map<uint64_t, uint64_t> active;
+  for (const auto& g : s.grace_periods) {
+    if (g.key == 0) continue;
+    const auto p = prev_gp.find(g.key);
+    const bool moved =
+        !have_prev_ || p == prev_gp.end() || std::memcmp(&g.stats, p->second, sizeof(g.stats)) != 0;
+    const auto seen = flavor_active_ns_.find(g.key);
+    active[g.key] = moved || seen == flavor_active_ns_.end() ? s.time_ns : seen->second;
+  }
+  std::erase_if(snap.grace_periods, [&](const GracePeriodStats& g) {
+    const auto a = active.find(g.key);
+    return a != active.end() && retired(s.time_ns, a->second) && !used[g.key];
+  });
+  flavor_active_ns_ = std::move(active);
 }
 
 // Per instance x CPU: pending objects and how fast objects entered that
@@ -264,9 +310,10 @@ Aggregator::QueueObjects Aggregator::cpu_queues(const Input& in, const QueueTota
     const uint64_t instance = rows[i].instance;
     for (; i < rows.size() && rows[i].instance == instance; i++) {
       const uint32_t cpu = rows[i].cpu;
+      if (cpu >= sum.size()) continue;  // beyond kMaxCpus: no CPU row (pending_breakdown.cpp)
       if (!seen[cpu]) touched.push_back(cpu);
       seen[cpu] = 1;
-      sum[cpu] += rows[i].objects;
+      add_to(sum[cpu], rows[i].objects);
     }
     std::sort(touched.begin(), touched.end());
     for (const uint32_t cpu : touched) {
@@ -320,7 +367,7 @@ Aggregator::QueueObjects Aggregator::cpu_queues(const Input& in, const QueueTota
     } else if (have_prev_ && in.secs > 0) {
       const int64_t* before = find(prev_.queue_objects, at_prev_objects, key);
       // Dequeues of objects queued before this interval can make it negative.
-      const double entered = double(row.objects - (before ? *before : 0)) +
+      const double entered = double(row.objects) - double(before ? *before : 0) +
                              double(processed - (done_before ? *done_before : 0));
       row.queued_per_sec = std::max(0.0, entered / in.secs);
     }

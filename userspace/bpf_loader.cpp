@@ -14,6 +14,7 @@
 
 #include "error.hpp"
 #include "kernel_probe.hpp"
+#include "privileges.hpp"
 #include "rcuwatch.skel.h"
 
 extern "C" {
@@ -57,6 +58,13 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
 std::string libbpf_explanation() {
   std::lock_guard lock(last_warning().mu);
   return last_warning().line.empty() ? "" : " (libbpf: " + last_warning().line + ")";
+}
+
+// Why the kernel refused although the capabilities are there.
+std::string refused_anyway(int err) {
+  if (err != EPERM && err != EACCES) return " (-v shows libbpf's whole log)";
+  return " although this process has CAP_BPF and CAP_PERFMON: kernel lockdown or a security "
+         "module forbids BPF here (-v shows libbpf's whole log)";
 }
 
 // What a program of bpf/rcuwatch.bpf.c is for, from its section name.
@@ -263,10 +271,13 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const Ke
     for (const auto& m : missing_required) spdlog::debug("{}: missing {}", to_string(mode), m);
     return false;
   }
+  // The hooks are there: whether rcuwatch may use them is the next question,
+  // answered before anything is loaded, naming what is missing.
+  if (!options.for_tests) require_bpf_capabilities();
   int err = rcuwatch_bpf__load(skel_.get());
   if (err) {
-    *why =
-        std::string("cannot load the BPF programs: ") + std::strerror(-err) + libbpf_explanation();
+    *why = std::string("cannot load the BPF programs: ") + std::strerror(-err) +
+           libbpf_explanation() + refused_anyway(-err);
     return false;
   }
   return true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "saturating.hpp"
 #include "units.hpp"
 
 namespace rcuwatch {
@@ -317,12 +318,13 @@ void DetectorSet::stranded_bytes(const Snapshot& s, std::vector<Observation>& ou
   Observation o{Detector::StrandedBytes, {SubjectKind::Machine, 0, ""}, 0, {}, {}};
   std::map<uint64_t, std::array<int64_t, 3>> by_instance;
   for (const auto& q : s.seqs)
-    if (q.age_ns >= limits_.stranded_age_ns) by_instance[q.instance][size_t(q.state)] += q.bytes;
+    if (q.age_ns >= limits_.stranded_age_ns)
+      add_to(by_instance[q.instance][size_t(q.state)], q.bytes);
   for (const auto& [addr, by_state] : by_instance) {
     int64_t bytes = 0;
     size_t state = 0;
     for (size_t i = 0; i < by_state.size(); i++) {
-      bytes += by_state[i];
+      add_to(bytes, by_state[i]);
       if (by_state[i] > by_state[state]) state = i;
     }
     const InstanceRow* row = names.instance(addr);
@@ -347,7 +349,7 @@ void DetectorSet::grace_period_too_long(const Snapshot& s, std::vector<Observati
   const Names names(s);
   std::map<uint64_t, int64_t> waiting;  // per instance
   for (const auto& q : s.seqs)
-    if (q.state == SeqState::WaitingForGracePeriod) waiting[q.instance] += q.bytes;
+    if (q.state == SeqState::WaitingForGracePeriod) add_to(waiting[q.instance], q.bytes);
   for (const auto& g : s.grace_periods) {
     Observation o{Detector::GracePeriodTooLong,
                   {SubjectKind::GracePeriod, g.key, g.name},
@@ -408,27 +410,14 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
   for (const auto& i : s.instances) acc_of(i.instance);
 
   // Keys in seq_cpus order (the Aggregator sorts rows by instance, seq,
-  // expired, cpu), so the new table is built sorted; looked up by bisection.
-  const auto& before = past_grace_period_since_;
-  const auto key_less = [](const auto& e, const LagKey& k) { return e.first < k; };
-  std::vector<std::pair<LagKey, uint64_t>> since;
-  auto from = before.begin();  // keys come in order: search on from the last one
+  // expired, cpu), so the new table is built sorted and the last one is
+  // searched forward.
+  lag_now_.clear(lag_before_.size());
   for (const auto& r : s.seq_cpus) {
     if (r.state == SeqState::WaitingForGracePeriod) continue;
     const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
-    if (!since.empty() && key < since.back().first) from = before.begin();
-    // Galloping: the next key is usually a step or two further.
-    size_t step = 1;
-    auto hi = from;
-    while (hi != before.end() && hi->first < key) {
-      from = hi;
-      hi = size_t(before.end() - hi) > step ? hi + ptrdiff_t(step) : before.end();
-      step *= 2;
-    }
-    auto b = std::lower_bound(from, hi, key, key_less);
-    from = b;
-    const uint64_t first = b != before.end() && b->first == key ? b->second : s.time_ns;
-    since.emplace_back(key, first);
+    const uint64_t first = lag_before_.find(key, s.time_ns);
+    lag_now_.add(key, first);
     const uint64_t lag = s.time_ns - first;
     Acc& acc = acc_of(r.instance);
     acc.o.value = std::max(acc.o.value, double(lag));
@@ -436,8 +425,9 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
     acc.lagging.emplace_back(&r, lag);
     acc.cpus.add(r.cpu);
   }
-  if (!std::is_sorted(since.begin(), since.end())) std::sort(since.begin(), since.end());
-  past_grace_period_since_ = std::move(since);
+  lag_now_.finish();
+  std::swap(lag_before_, lag_now_);
+  lag_now_ = {};  // not held through the next interval's peak, while its sample is read
 
   for (auto& [addr, acc] : by_instance) {
     // Only the largest are described: a lag on every CPU of a big machine is
@@ -457,6 +447,69 @@ void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& ou
     acc.cpus.append_to(acc.o.involved);
     out.push_back(std::move(acc.o));
   }
+}
+
+void DetectorSet::LagTable::clear(size_t expected) {
+  seqs_.clear();
+  queues_.clear();
+  const size_t room = expected + expected / 8 + 64;
+  if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
+  queues_.reserve(room);
+  sorted_ = true;
+  seq_at_ = queue_at_ = 0;
+}
+
+void DetectorSet::LagTable::add(const LagKey& key, uint64_t since_ns) {
+  const auto& [instance, seq, expired, cpu] = key;
+  const auto seq_key = std::tie(instance, seq, expired);
+  if (seqs_.empty() ||
+      seq_key != std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired)) {
+    if (!seqs_.empty() &&
+        seq_key < std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired))
+      sorted_ = false;
+    seqs_.push_back({instance, seq, expired, uint32_t(queues_.size())});
+  } else if (cpu <= queues_.back().cpu) {
+    sorted_ = false;  // out of order, or the same queue twice
+  }
+  queues_.push_back({cpu, since_ns});
+}
+
+void DetectorSet::LagTable::finish() {
+  if (sorted_) return;
+  std::vector<std::pair<LagKey, uint64_t>> all;
+  all.reserve(queues_.size());
+  for (size_t s = 0; s < seqs_.size(); s++)
+    for (size_t q = seqs_[s].begin; q < end_of(s); q++)
+      all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
+                       queues_[q].since_ns);
+  std::sort(all.begin(), all.end());
+  clear(all.size());
+  for (const auto& [key, since_ns] : all) add(key, since_ns);
+  sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
+}
+
+uint64_t DetectorSet::LagTable::find(const LagKey& key, uint64_t otherwise) {
+  const auto& [instance, seq, expired, cpu] = key;
+  const auto seq_key = std::tie(instance, seq, expired);
+  const auto key_of = [](const Seq& s) { return std::tie(s.instance, s.seq, s.expired); };
+  // Everything before the cursor must be below the key: else search from the start.
+  if (seq_at_ > seqs_.size() || (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < seq_key)))
+    seq_at_ = 0;
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key)
+    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), seq_key,
+                                      [&](const Seq& s, const auto& k) { return key_of(s) < k; }) -
+                     seqs_.begin());
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key) return otherwise;
+  const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_);
+  if (queue_at_ < begin || queue_at_ > end ||
+      (queue_at_ > begin && queues_[queue_at_ - 1].cpu >= cpu))
+    queue_at_ = begin;
+  if (queue_at_ == end || queues_[queue_at_].cpu != cpu)
+    queue_at_ = size_t(std::lower_bound(queues_.begin() + ptrdiff_t(queue_at_),
+                                        queues_.begin() + ptrdiff_t(end), cpu,
+                                        [](const Queue& q, uint32_t c) { return q.cpu < c; }) -
+                       queues_.begin());
+  return queue_at_ < end && queues_[queue_at_].cpu == cpu ? queues_[queue_at_].since_ns : otherwise;
 }
 
 // Per instance in process or call_rcu mode: objects enqueued on the list in
@@ -508,7 +561,9 @@ void DetectorSet::losses(const Snapshot& s, std::vector<Observation>& out) {
   const auto add = [&](const char* name, uint64_t now, uint64_t before) {
     if (now <= before) return;
     o.value += double(now - before);
-    o.contributions.push_back({{SubjectKind::Counter, 0, name}, double(now - before), ""});
+    Contribution& c = o.contributions.emplace_back();
+    c.where = {SubjectKind::Counter, 0, name};
+    c.value = double(now - before);
   };
   add("ring-buffer drops", s.losses.ringbuf_drops, losses_.ringbuf_drops);
   add("objects not per seq (map full)", s.losses.pending_map_full, losses_.pending_map_full);

@@ -103,9 +103,14 @@ std::optional<std::string> Kallsyms::symbolize(uint64_t addr) const {
 
 const std::vector<std::string_view>& Kallsyms::functions() const {
   if (functions_.empty()) {
-    for (const auto& [addr, offset] : by_addr_) {
-      const Line l = parse_line(text_, offset);
-      if (l.type == "t" || l.type == "T") functions_.push_back(l.name);
+    // Every line, zero addresses too: without CAP_SYSLOG (or with
+    // kptr_restrict) the kernel still lists the names (kernel/kallsyms.c,
+    // s_show), and which functions exist is all the probe asks.
+    const std::string_view all(text_);
+    for (size_t offset = 0; offset < all.size();) {
+      const Line l = parse_line(all, offset);
+      if (!l.name.empty() && (l.type == "t" || l.type == "T")) functions_.push_back(l.name);
+      offset = l.end + 1;
     }
     std::sort(functions_.begin(), functions_.end());
   }

@@ -26,6 +26,7 @@ class Kallsyms {
   // few symbols rcuwatch looks up by name.
   std::optional<uint64_t> address_of(const std::string& name) const;
   // A function (text symbol) of that exact name: one that is not only inlined.
+  // Answered from the names alone, so also when addresses are hidden.
   bool has_function(std::string_view name) const;
   // The first function whose name starts with `prefix` (GCC clones: "f.constprop.0").
   std::optional<std::string> function_starting_with(std::string_view prefix) const;

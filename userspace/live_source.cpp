@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include "limits.hpp"
+#include "privileges.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -45,10 +47,19 @@ LiveSource::LiveSource(const LoaderOptions& options)
       maps_(sample_maps(loader_.skel())) {
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
-  info_.nr_cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
+  info_.nr_cpus = uint32_t(std::clamp(libbpf_num_possible_cpus(), 1, int(limits::kMaxCpus)));
   info_.attachment = {to_string(loader_.mode()), loader_.attached(), loader_.missing()};
   info_.call_site_sample_bytes = options.call_site_sample_bytes;
   for (const auto& a : loader_.attached()) spdlog::info("attached {}", a);
+  // Read now, before the capabilities that make addresses readable are
+  // dropped (once the source is open); relearn_kernel() keeps these if a
+  // later read sees none.
+  if (kallsyms_.size() == 0)
+    spdlog::warn(has_capability(kCapSyslog)
+                     ? "/proc/kallsyms shows no addresses (kptr_restrict=2): instances are named "
+                       "by address"
+                     : "no CAP_SYSLOG: /proc/kallsyms hides addresses, so instances are named by "
+                       "address (grant CAP_SYSLOG for their names)");
   modules_ = module_list();
   bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
   // What was queued before the hooks attached (and the filesystems' labels).
@@ -65,10 +76,17 @@ void LiveSource::relearn_kernel() {
   relearned_ns_ = now;
   if (std::string modules = module_list(); modules != modules_) {
     modules_ = std::move(modules);
-    kallsyms_ = Kallsyms();
-    kallsyms_generation_++;
-    bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
-    spdlog::debug("modules changed: read kallsyms again ({} symbols)", kallsyms_.size());
+    Kallsyms fresh;
+    if (fresh.size() == 0 && kallsyms_.size() > 0) {
+      // CAP_SYSLOG was dropped after attach: the addresses read then stay;
+      // a module loaded since is named by address.
+      spdlog::debug("modules changed, but /proc/kallsyms hides addresses now: names kept");
+    } else {
+      kallsyms_ = std::move(fresh);
+      kallsyms_generation_++;
+      bch_fs_list_ = kallsyms_.address_of("bch_fs_list");
+      spdlog::debug("modules changed: read kallsyms again ({} symbols)", kallsyms_.size());
+    }
   }
   if (bch_fs_list_) loader_.census(*bch_fs_list_, info_.nr_cpus);
 }
@@ -122,6 +140,20 @@ void LiveSource::learn_stacks(const Sample& s) {
     }
 }
 
+// The same rule a recording obeys (recording.cpp): a pending entry names a
+// CPU the machine has. Only a kernel bug breaks it; such entries are left
+// out, with a warning, rather than recorded into a file no reader accepts.
+void LiveSource::drop_entries_beyond_cpus(Sample& s) {
+  const auto beyond = [&](const PendingEntry& p) { return p.key.cpu >= info_.nr_cpus; };
+  const auto bad = std::count_if(s.pending.begin(), s.pending.end(), beyond);
+  if (!bad) return;
+  if (!warned_bad_cpu_)
+    spdlog::warn("{} pending entries name a CPU beyond the {} possible ones: left out", bad,
+                 info_.nr_cpus);
+  warned_bad_cpu_ = true;
+  std::erase_if(s.pending, beyond);
+}
+
 std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   Tick tick;
   const uint64_t deadline = last_ns_ + uint64_t(interval.count()) * 1'000'000ull;
@@ -143,6 +175,8 @@ std::optional<Tick> LiveSource::next(Interval interval, const StopFlag& stop) {
   last_ns_ = monotonic_ns();
   loader_.refresh();
   tick.sample = maps_.read();
+  tick.sample.stats[RW_STAT_RINGBUF_DROPS] += ringbuf_.lost();
+  drop_entries_beyond_cpus(tick.sample);
   name_new_addresses(tick.sample);
   learn_stacks(tick.sample);
   return tick;

@@ -24,6 +24,7 @@ class LiveSource : public Source {
   void name_new_addresses(const Sample& s);
   // Reads the stacks of call sites first seen in `s` and names their frames.
   void learn_stacks(const Sample& s);
+  void drop_entries_beyond_cpus(Sample& s);
   // Re-runs the census (a filesystem mounted since), and reads kallsyms
   // again if the list of modules changed (a module loaded since). At most
   // every kRelearnInterval.
@@ -39,6 +40,7 @@ class LiveSource : public Source {
   uint64_t kallsyms_generation_ = 0;  // kallsyms read anew (modules changed)
   uint64_t frames_named_generation_ = 0;
   uint64_t last_ns_ = 0;
+  bool warned_bad_cpu_ = false;
   uint64_t relearned_ns_ = 0;
   std::string modules_;  // /proc/modules' names and addresses when kallsyms was read
   std::optional<uint64_t> bch_fs_list_;  // bcachefs's list of filesystems, for the census

@@ -6,6 +6,9 @@
 #include <tuple>
 #include <utility>
 
+#include "limits.hpp"
+#include "saturating.hpp"
+
 namespace rcuwatch {
 
 namespace {
@@ -88,6 +91,7 @@ PendingBreakdown PendingBreakdownBuilder::build(
   SeqIds ids;
   std::vector<SeqTotal> by_id;   // first-seen order
   std::vector<uint32_t> in_seq;  // entries per seq, by id
+  bool beyond = false;           // an entry on a CPU >= kMaxCpus
   for (size_t i = 0; i < n; i++) {
     const PendingEntry& p = pending[i];
     const SeqKey key{p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED};
@@ -99,19 +103,24 @@ PendingBreakdown PendingBreakdownBuilder::build(
     }
     const uint64_t age = age_ns(now_ns, p.val.first_enqueue_ns);
     SeqTotal& q = by_id[id];
-    q.objects += p.val.objects;
-    q.bytes += p.val.bytes;
+    add_to(q.objects, p.val.objects);
+    add_to(q.bytes, p.val.bytes);
     q.age_ns = std::max(q.age_ns, age);
     in_seq[id]++;
-    const uint32_t cpu = p.key.cpu;
-    if (cpu >= out.cpus.size()) {
-      out.cpus.resize(size_t(cpu) + 1);
-      per_cpu_.resize(size_t(cpu) + 1);
+    // A CPU row per CPU below kMaxCpus: a CPU number from a kernel bug
+    // must neither index past the rows nor make millions of them. Entries
+    // beyond it count in their seq and seq row, without a CPU row; the
+    // comparison sort below orders them by their CPU.
+    const uint32_t cpu = std::min(p.key.cpu, limits::kMaxCpus);
+    beyond |= cpu == limits::kMaxCpus;
+    if (cpu < limits::kMaxCpus && cpu >= out.cpus.size()) out.cpus.resize(size_t(cpu) + 1);
+    if (cpu >= per_cpu_.size()) per_cpu_.resize(size_t(cpu) + 1);
+    if (cpu < limits::kMaxCpus) {
+      CpuRow& c = out.cpus[cpu];
+      add_to(c.objects, p.val.objects);
+      add_to(c.bytes, p.val.bytes);
+      c.oldest_age_ns = std::max(c.oldest_age_ns, age);
     }
-    CpuRow& c = out.cpus[cpu];
-    c.objects += p.val.objects;
-    c.bytes += p.val.bytes;
-    c.oldest_age_ns = std::max(c.oldest_age_ns, age);
     per_cpu_[cpu]++;
     keys_[i] = uint64_t(id) << 32 | cpu;
   }
@@ -137,11 +146,11 @@ PendingBreakdown PendingBreakdownBuilder::build(
 
   // One integer per entry: (seq rank, cpu, entry index), in order.
   const unsigned index_bits = std::max(1u, bits_for(n ? n - 1 : 0));
-  const unsigned cpu_bits = bits_for(out.cpus.empty() ? 0 : out.cpus.size() - 1);
+  const unsigned cpu_bits = bits_for(per_cpu_.empty() ? 0 : per_cpu_.size() - 1);
   const unsigned rank_bits = bits_for(by_id.empty() ? 0 : by_id.size() - 1);
   const uint64_t index_mask = (uint64_t(1) << index_bits) - 1;
   unsigned seq_shift = index_bits;
-  if (rank_bits + cpu_bits + index_bits <= std::min(max_key_bits_, 64u)) {
+  if (!beyond && rank_bits + cpu_bits + index_bits <= std::min(max_key_bits_, 64u)) {
     // Two stable counting sorts: by CPU (packing the integers as it goes),
     // then by seq rank. Entries enter in index order, so equal keys stay
     // in it.
@@ -154,6 +163,9 @@ PendingBreakdown PendingBreakdownBuilder::build(
           uint64_t(rank[keys_[i] >> 32]) << seq_shift | uint64_t(cpu) << index_bits | i;
     }
     for (const uint64_t v : tmp_) keys_[seq_start[v >> seq_shift]++] = v;
+    // Not held with the rows and the sample through pass 2, this run's
+    // peak (2 MB at 262144 entries).
+    std::vector<uint64_t>().swap(tmp_);
   } else {
     for (size_t i = 0; i < n; i++) keys_[i] = uint64_t(rank[keys_[i] >> 32]) << seq_shift | i;
     std::sort(keys_.begin(), keys_.end(), [&](uint64_t a, uint64_t b) {
@@ -182,14 +194,14 @@ PendingBreakdown PendingBreakdownBuilder::build(
       row.state = q.state;
       out.rows.push_back(row);
       q.cpus++;
-      out.cpus[p.key.cpu].seqs_in_flight++;
+      if (p.key.cpu < out.cpus.size()) out.cpus[p.key.cpu].seqs_in_flight++;
       prev_rank = r;
       prev_cpu = p.key.cpu;
     }
     SeqRow& row = out.rows.back();
-    row.objects += p.val.objects;
-    row.bytes += p.val.bytes;
-    if (p.key.where != RW_WHERE_RADIX) row.list_objects += p.val.objects;
+    add_to(row.objects, p.val.objects);
+    add_to(row.bytes, p.val.bytes);
+    if (p.key.where != RW_WHERE_RADIX) add_to(row.list_objects, p.val.objects);
     row.age_ns = std::max(row.age_ns, age_ns(now_ns, p.val.first_enqueue_ns));
   }
   return out;

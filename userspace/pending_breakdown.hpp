@@ -61,7 +61,7 @@ class PendingBreakdownBuilder {
 
  private:
   unsigned max_key_bits_;
-  std::vector<uint64_t> keys_, tmp_;  // one per entry
+  std::vector<uint64_t> keys_, tmp_;  // one per entry; tmp_ freed after the sorts
   std::vector<uint32_t> per_cpu_;     // entries per CPU, then where each CPU's start
 };
 

@@ -12,13 +12,18 @@ ReplaySource::ReplaySource(const std::string& path, double speed) : reader_(path
 }
 
 double ReplaySource::progress() const {
-  return reader_.size() ? double(reader_.offset()) / double(reader_.size()) : 1.0;
+  const auto size = reader_.size();
+  if (!size) return ended_ ? 1.0 : 0.0;  // a pipe: no size to measure against
+  return *size ? double(reader_.offset()) / double(*size) : 1.0;
 }
 
 std::optional<Tick> ReplaySource::next(Interval, const StopFlag& stop) {
   for (;;) {
     auto record = reader_.next();
-    if (!record) return std::nullopt;
+    if (!record) {
+      ended_ = true;
+      return std::nullopt;
+    }
     if (auto* names = std::get_if<SymbolNames>(&*record)) {
       for (auto& [addr, name] : *names) names_[addr] = name;
       continue;

@@ -28,6 +28,7 @@ class ReplaySource : public Source {
   SymbolNames names_;
   CallStacks stacks_;
   uint64_t prev_tick_ns_ = 0;
+  bool ended_ = false;
   std::chrono::steady_clock::time_point prev_wall_;
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "limits.hpp"
 
 namespace rcuwatch {
 
@@ -19,15 +20,23 @@ RingbufReader::RingbufReader(int map_fd)
 
 RingbufReader::~RingbufReader() = default;
 
-int RingbufReader::on_record(void* ctx, void* data, size_t size) {
-  auto* self = static_cast<RingbufReader*>(ctx);
+void EventDecoder::add(const void* data, size_t size, std::vector<rw_event>& events) {
   if (size < sizeof(rw_event)) {
-    self->malformed_++;
-    return 0;
+    malformed_++;
+    return;
+  }
+  if (events.size() >= limits::kMaxEvents) {
+    overflowed_++;
+    return;
   }
   rw_event e;
-  std::memcpy(&e, data, sizeof(e));
-  self->sink_->push_back(e);
+  std::memcpy(&e, data, sizeof(e));  // a longer record (a newer ABI): its known prefix
+  events.push_back(e);
+}
+
+int RingbufReader::on_record(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<RingbufReader*>(ctx);
+  self->decoder_.add(data, size, *self->sink_);
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 extern "C" {
@@ -16,10 +17,15 @@ extern "C" {
 
 namespace rcuwatch {
 
+// Trivial (no default member initializers; write PendingEntry{} for zeros)
+// so that vectors of it copy with memmove: a replay reads 100 000 of them
+// per record (recording.cpp).
 struct PendingEntry {
-  rw_pending_key key{};
-  rw_pending_val val{};
+  rw_pending_key key;
+  rw_pending_val val;
 };
+static_assert(std::is_trivial_v<PendingEntry> &&
+              sizeof(PendingEntry) == sizeof(rw_pending_key) + sizeof(rw_pending_val));
 
 struct InstanceEntry {
   uint64_t instance = 0;

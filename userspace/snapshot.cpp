@@ -52,7 +52,10 @@ uint64_t DurationHistogram::count() const {
 DurationBucket DurationHistogram::percentile(double p) const {
   const uint64_t n = count();
   if (!n) return {};
-  const uint64_t rank = std::max<uint64_t>(1, uint64_t(std::ceil(p * double(n))));
+  // Counts come from the kernel or a recording: n near 2^64 rounds up to
+  // 2^64 as a double, which no uint64_t holds (found by tests/fuzz).
+  const double want = std::ceil(p * double(n));
+  const uint64_t rank = want >= double(n) ? n : want < 1 ? 1 : uint64_t(want);
   uint64_t cumulative = 0;
   size_t i = 0;
   for (; i < counts.size(); i++) {

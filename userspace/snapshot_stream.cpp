@@ -32,8 +32,10 @@ std::optional<Snapshot> SnapshotStream::next() {
       detectors_ = DetectorSet(detectors_.limits());
     }
     produced_++;
-    Snapshot snapshot = aggregator_.update(*tick, *source_);
-    tick.reset();  // its entries (12.6 MB at 262144) go before the detectors allocate
+    // Its pending entries (12.6 MB at 262144) go once the rows are built,
+    // the rest of it before the detectors allocate.
+    Snapshot snapshot = aggregator_.update(std::move(*tick), *source_);
+    tick.reset();
     snapshot.detections = detectors_.evaluate(snapshot);
     for (const OomKill& kill : snapshot.oom_kills) {
       snapshot.oom_captures.push_back(capture_oom(snapshot, kill));

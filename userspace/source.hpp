@@ -45,6 +45,9 @@ class Source {
   }
   // Replay: fraction of the input consumed, -1 for live sources.
   virtual double progress() const { return -1; }
+  // A part that failed without ending the ticks (the recording of `stat
+  // --record` after the disk filled up): the error for the exit status.
+  virtual std::string failure() const { return {}; }
   // Why the source cannot deliver ticks now, while it keeps trying (a
   // remote exporter gone: "connection refused"); "" while it can. Views
   // show it. Any thread may ask.

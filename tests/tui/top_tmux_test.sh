@@ -212,9 +212,10 @@ start_top() {  # start_top [ENV...]: run top on the recording, wait for its end
   keys "$* '$rw' top --replay '$rec'; echo exit=\$?" Enter
   wait_for 'END OF RECORDING' 20
 }
-restored() {  # the shell prompt is back, the alternate screen left, echo on
+restored() {  # the shell prompt is back, the alternate screen left, cursor shown, echo on
   wait_for "^exit=$1$" 10 && wait_for '^READY\$ ?$' 5 &&
     [[ $(tmx display -p -t top '#{alternate_on}') == 0 ]] &&
+    [[ $(tmx display -p -t top '#{cursor_flag}') == 1 ]] &&
     keys "stty -a | tr ' ' '\n' | grep -xE 'echo|icanon' | tr '\n' ' '; echo" Enter &&
     wait_for '^(icanon echo|echo icanon) ?$' 5 && keys clear Enter && wait_for '^READY\$ ?$' 5
 }
@@ -321,12 +322,17 @@ check "NO_COLOR: still readable (reverse video bars)" escaped $'\e\\[([0-9]+;)*7
 keys C-c
 check "Ctrl-C leaves and restores the terminal" restored 0
 
-# SIGTERM to the process restores the terminal too.
+# SIGTERM to the process restores the terminal too; so does a signal that
+# kills it (SIGPIPE, a crash): the exit status still names the signal.
+top_pid() { ps -o pid= --ppid "$(tmx display -p -t top '#{pane_pid}')" | head -n 1 | tr -d ' '; }
 start_top
-shell_pid=$(tmx display -p -t top '#{pane_pid}')
-top_pid=$(ps -o pid= --ppid "$shell_pid" | head -n 1 | tr -d ' ')
-kill -TERM "$top_pid"
+kill -TERM "$(top_pid)"
 check "SIGTERM leaves and restores the terminal" restored 0
+for sig in PIPE:141 SEGV:139 ABRT:134; do
+  start_top
+  kill -"${sig%%:*}" "$(top_pid)"
+  check "killed by SIG${sig%%:*}: terminal restored, exit ${sig#*:}" restored "${sig#*:}"
+done
 
 echo "$([[ $failures == 0 ]] && echo passed || echo FAILED): $failures failures"
 ((failures == 0))

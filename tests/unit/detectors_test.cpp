@@ -2,7 +2,14 @@
 // and stays quiet on a healthy sequence.
 #include "detectors.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <tuple>
+
+#include "units.hpp"
 
 #include "snapshots.hpp"
 
@@ -228,6 +235,62 @@ TEST(Detectors, ProcessingLagCountsFromTheFirstSampleSeenPastTheGracePeriod) {
   EXPECT_EQ(done.ended[0].cpus, (std::vector<uint32_t>{0, 1}));
   // Seen again later: its lag starts from that sample, not from the first.
   EXPECT_DOUBLE_EQ(state(sample(2000, true), Detector::ProcessingLag, A)->value, 0);
+}
+
+// The lag of every queue, against a plain map of when each was first seen
+// past its grace period: queues come and go, rows come sorted as the
+// Aggregator makes them or shuffled as a hand-built Snapshot may.
+TEST(Detectors, ProcessingLagOfEveryQueueMatchesAPlainMap) {
+  DetectorLimits limits;
+  limits.lag_ns = 1;  // every lagging queue is described
+  DetectorSet set(limits);
+  using Key = std::tuple<uint64_t, uint64_t, bool, uint32_t>;
+  std::map<Key, uint64_t> first_seen;
+  std::mt19937 rng(7);
+  std::vector<uint64_t> instances;
+  for (uint64_t i = 0; i < 24; i++) instances.push_back(0x1000 + i * 0x10);
+  for (uint64_t t = 1; t <= 40; t++) {
+    Snapshot s;
+    s.time_ns = t * kSecond / 4;
+    s.nr_cpus = 3;
+    for (const uint64_t inst : instances)
+      s.instances.push_back(
+          instance_row(inst, fmt::format("i{:x}", inst), Flavor::Rcu, Mode::Process, 0, 0, 0));
+    int64_t bytes = 1;
+    for (const uint64_t inst : instances)
+      for (uint64_t seq : {0, 4, 8})
+        for (uint32_t cpu = 0; cpu < 3; cpu++) {
+          if (rng() % 3 == 0) continue;  // absent at this sample
+          const SeqState st = seq == 0         ? SeqState::Expired
+                              : rng() % 4 == 0 ? SeqState::WaitingForGracePeriod
+                                               : SeqState::GracePeriodElapsed;
+          s.seq_cpus.push_back(seq_row(inst, cpu, seq, 1, bytes++, 0, st));
+        }
+    if (t % 2) std::shuffle(s.seq_cpus.begin(), s.seq_cpus.end(), rng);
+    std::map<Key, uint64_t> now;
+    std::map<int64_t, uint64_t> lag_by_bytes;
+    std::map<uint64_t, double> worst;
+    for (const auto& r : s.seq_cpus) {
+      if (r.state == SeqState::WaitingForGracePeriod) continue;
+      const Key k{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
+      auto it = first_seen.find(k);
+      now[k] = it != first_seen.end() ? it->second : s.time_ns;
+      lag_by_bytes[r.bytes] = s.time_ns - now[k];
+      worst[r.instance] = std::max(worst[r.instance], double(s.time_ns - now[k]));
+    }
+    first_seen = std::move(now);
+    const Detections d = set.evaluate(s);
+    for (const uint64_t inst : instances) {
+      const DetectorState* lag = state(d, Detector::ProcessingLag, inst);
+      ASSERT_NE(lag, nullptr);
+      EXPECT_DOUBLE_EQ(lag->value, worst[inst]) << "t " << t << " instance " << inst;
+      for (const auto& c : lag->contributions) {
+        const uint64_t want = lag_by_bytes.at(int64_t(c.value));
+        EXPECT_NE(c.detail.find(format_duration_ns(want)), std::string::npos)
+            << "t " << t << ": " << c.detail << ", want " << want;
+      }
+    }
+  }
 }
 
 TEST(Detectors, ListFallbackJudgesProcessAndCallRcuInstancesOnly) {

@@ -38,6 +38,28 @@ TEST(Kallsyms, NamesInstancesAndFlavors) {
   EXPECT_EQ(flavor_name(0xffffffffc0004000, k), "srcu@0xffffffffc0004000");
 }
 
+// As a uid without CAP_SYSLOG reads it (perf_event_paranoid > 1): every
+// address zero. Names are unusable for addresses, but the functions exist.
+TEST(Kallsyms, HiddenAddressesStillListFunctions) {
+  auto path =
+      std::filesystem::temp_directory_path() / ("kallsyms-hidden-" + std::to_string(getpid()));
+  {
+    std::ofstream f(path);
+    f << "0000000000000000 T _stext\n"
+         "0000000000000000 t rcu_pending_enqueue_list.constprop.0\t[bcachefs]\n"
+         "0000000000000000 T rcu_pending_enqueue\t[bcachefs]\n"
+         "0000000000000000 d some_data\t[bcachefs]\n";
+  }
+  Kallsyms k(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(k.size(), 0u);
+  EXPECT_TRUE(k.has_function("rcu_pending_enqueue"));
+  EXPECT_FALSE(k.has_function("some_data"));
+  EXPECT_EQ(k.function_starting_with("rcu_pending_enqueue_list"),
+            "rcu_pending_enqueue_list.constprop.0");
+  EXPECT_EQ(k.exact(0), std::nullopt);
+}
+
 TEST(Kallsyms, MissingFileMeansNoNames) {
   Kallsyms k("/nonexistent/kallsyms");
   EXPECT_EQ(k.size(), 0u);

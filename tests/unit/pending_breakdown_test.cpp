@@ -10,6 +10,7 @@
 #include <random>
 #include <tuple>
 
+#include "limits.hpp"
 #include "snapshot_json.hpp"
 #include "snapshot_stream.hpp"
 
@@ -75,12 +76,13 @@ PendingBreakdown reference(const std::vector<PendingEntry>& pending, uint32_t nr
     q.bytes += r.bytes;
     q.age_ns = std::max(q.age_ns, r.age_ns);
     q.cpus++;
-    if (r.cpu >= nr_cpus) nr_cpus = r.cpu + 1;
+    if (r.cpu >= nr_cpus && r.cpu < limits::kMaxCpus) nr_cpus = r.cpu + 1;
   }
   for (const auto& [k, q] : seqs) out.seqs.push_back(q);
   out.cpus.resize(nr_cpus);
   for (uint32_t c = 0; c < nr_cpus; c++) out.cpus[c].cpu = c;
   for (const SeqRow& r : out.rows) {
+    if (r.cpu >= nr_cpus) continue;  // beyond limits::kMaxCpus: no CPU row
     CpuRow& c = out.cpus[r.cpu];
     c.objects += r.objects;
     c.bytes += r.bytes;

@@ -1,12 +1,17 @@
 #include "recording.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
 
+#include "crafted_recording.hpp"
 #include "error.hpp"
 #include "samples.hpp"
 
@@ -248,6 +253,117 @@ TEST_F(RecordingTest, Abi2RecordingsStayReadable) {
   EXPECT_FALSE(s.has_queue_counts);
   EXPECT_TRUE(s.call_sites.empty());
   EXPECT_FALSE(r.next());
+}
+
+// Format 2 (CRC-32C) is written; format 1 (zlib CRC-32, tests/data/*.rwrec)
+// is still read, to the same values. Other versions are refused.
+TEST_F(RecordingTest, ReadsFormatVersionsOneAndTwo) {
+  { RecordingWriter w(path_, header()); }
+  EXPECT_EQ(RecordingReader(path_).header().format_version, 2u);
+  for (uint32_t version : {1u, 2u}) {
+    test::CraftedRecording rec(test::CraftedRecording::header_json(2), version);
+    rec.tick(tick(1000));
+    rec.write(path_);
+    RecordingReader r(path_);
+    EXPECT_EQ(r.header().format_version, version);
+    auto t = r.next();
+    ASSERT_TRUE(t && std::holds_alternative<Tick>(*t)) << version;
+    EXPECT_EQ(std::get<Tick>(*t).sample.pending.at(0).val.bytes, 128) << version;
+    EXPECT_EQ(std::get<Tick>(*t).events.at(0).bytes, 1234) << version;
+  }
+  // A version 2 file checksummed with version 1's CRC fails its checksum.
+  std::string bytes = test::CraftedRecording(test::CraftedRecording::header_json(2), 1).bytes();
+  bytes[8] = 2;
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_NE(error_of([&] { RecordingReader r(path_); }).find("header checksum mismatch"),
+            std::string::npos);
+  bytes[8] = 3;
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_NE(error_of([&] {
+              RecordingReader r(path_);
+            }).find("byte offset 8: format version 3 (this rcuwatch reads 1 to 2)"),
+            std::string::npos);
+}
+
+// A full disk (here RLIMIT_FSIZE, in a child: EFBIG instead of ENOSPC) in
+// the middle of a tick: the writer cuts the file back to the records before
+// it, names the offset, and the file reads back without an error.
+TEST_F(RecordingTest, FailedWriteLeavesAValidRecording) {
+  uint64_t header_bytes, record_bytes;
+  {
+    RecordingWriter w(path_, header());
+    header_bytes = fs::file_size(path_);
+    w.write_tick(tick(1000));
+    record_bytes = fs::file_size(path_) - header_bytes;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlim_t limit = header_bytes + 2 * record_bytes + record_bytes / 2;
+    rlimit rl{limit, limit};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    RecordingWriter w(path_, header());
+    int written = 0;
+    try {
+      for (; written < 10; written++) w.write_tick(tick(1000 * (written + 1)));
+    } catch (const Error& e) {
+      const std::string want = "cannot write a tick at byte offset " +
+                               std::to_string(header_bytes + 2 * record_bytes) + ": File too large";
+      _exit(written == 2 && std::string(e.what()).find(want) != std::string::npos ? 0 : 2);
+    }
+    _exit(1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "1: no error; 2: wrong count or message";
+  EXPECT_EQ(fs::file_size(path_), header_bytes + 2 * record_bytes);
+  RecordingReader r(path_);
+  EXPECT_TRUE(r.next());
+  EXPECT_TRUE(r.next());
+  EXPECT_FALSE(r.next());  // a clean end: no partial record
+}
+
+// What a tee does then: `record` stops with the error, `stat --record`
+// keeps the ticks coming and keeps the error for its exit status.
+TEST_F(RecordingTest, TeeStopsOrKeepsGoingWhenTheRecordingFails) {
+  struct Ticks : Source {
+    SourceInfo info_{"test", "6.12", 2, {}};
+    SymbolNames names_;
+    const SourceInfo& info() const override { return info_; }
+    std::optional<Tick> next(Interval, const StopFlag&) override {
+      Tick t;
+      t.sample.time_ns = ++n * 1000;
+      return t;
+    }
+    const SymbolNames& names() const override { return names_; }
+    uint64_t n = 0;
+  };
+  for (auto mode : {RecordingFailure::Stop, RecordingFailure::KeepGoing}) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      signal(SIGXFSZ, SIG_IGN);
+      RecordingTee tee(std::make_unique<Ticks>(), path_, mode);
+      // Room for one tick record and half of the next.
+      const rlim_t limit = fs::file_size(path_) + encode_tick(Tick{}).size() * 3 / 2;
+      rlimit rl{limit, limit};
+      setrlimit(RLIMIT_FSIZE, &rl);
+      StopFlag stop;
+      int ticks = 0;
+      try {
+        for (; ticks < 10; ticks++) tee.next(Interval(1), stop);
+      } catch (const Error&) {
+        _exit(mode == RecordingFailure::Stop && ticks == 1 ? 0 : 3);
+      }
+      _exit(mode == RecordingFailure::KeepGoing &&
+                    tee.failure().find("recording stopped") != std::string::npos
+                ? 0
+                : 4);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << int(mode) << " " << status;
+  }
 }
 
 TEST_F(RecordingTest, HeaderOnlyFileIsEmptyNotAnError) {

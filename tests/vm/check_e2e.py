@@ -12,6 +12,10 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from truth import compare_quiescent, inst, parse_truth  # noqa: E402
+
 out, replay_path = sys.argv[1], sys.argv[2]
 expect_mode = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--expect-mode" else None
 fails = []
@@ -21,23 +25,6 @@ def check(what, ok, detail):
     print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
     if not ok:
         fails.append(what)
-
-
-def parse_truth(path):
-    """[(phase, uptime_s, {instance: {cpu|'total': {field: value}}})]"""
-    blocks = []
-    for line in open(path):
-        f = line.split()
-        if not f:
-            continue
-        if f[0] == "T":
-            blocks.append((f[2], float(f[1]), {}))
-            continue
-        kv = dict(x.split("=", 1) for x in f if "=" in x)
-        row = {k: int(v) for k, v in kv.items() if k.endswith(("_objs", "_bytes"))}
-        row.update({k: kv[k] for k in ("mode", "flavor", "addr") if k in kv})
-        blocks[-1][2].setdefault(kv["instance"], {})[kv["cpu"]] = row
-    return blocks
 
 
 snaps = [json.loads(l) for l in open(f"{out}/stat.jsonl") if l.strip()]
@@ -52,13 +39,6 @@ if expect_mode:
     check(f"--attach auto chose {expect_mode}", attach.get("mode") == expect_mode, str(attach.get("mode")))
 
 
-def inst(snap, name):
-    for i in snap["instances"]:
-        if i["name"] == name:
-            return i
-    return None
-
-
 def nearest(t_s):
     return min(snaps, key=lambda s: abs(s["time_ns"] / 1e9 - t_s))
 
@@ -67,25 +47,12 @@ def nearest(t_s):
 phase, t, final_truth = truth[-1]
 last = snaps[-1]
 print(f"\n== quiescence (ground truth at {t:.2f}s, rcuwatch snapshot at {last['time_ns']/1e9:.2f}s)")
-print(f"{'instance':20} {'':9} {'enqueued':>18} {'processed':>18} {'dequeued':>16} {'pending':>10}")
+compare_quiescent(last, final_truth, check)
 for name, rows in sorted(final_truth.items()):
     g = rows["total"]
     r = inst(last, name)
     if r is None:
-        check(f"{name} seen by rcuwatch", g["enq_objs"] == 0, "absent from rcuwatch")
         continue
-    print(f"{name:20} {'truth':9} {g['enq_objs']:>7}/{g['enq_bytes']:>10} {g['proc_objs']:>7}/{g['proc_bytes']:>10}"
-          f" {g['deq_objs']:>5}/{g['deq_bytes']:>10} {g['pending_objs']:>3}/{g['pending_bytes']:>6}")
-    print(f"{'':20} {'rcuwatch':9} {r['enqueued_objects']['total']:>7}/{r['enqueued_bytes']['total']:>10}"
-          f" {r['processed_objects']['total']:>7}/{r['processed_bytes']['total']:>10}"
-          f" {r['dequeued_objects']['total']:>5}/{r['dequeued_bytes']['total']:>10}"
-          f" {r['pending_objects']:>3}/{r['pending_bytes']:>6}")
-    check(f"{name} pending is 0", r["pending_objects"] == 0 and r["pending_bytes"] == 0,
-          f"{r['pending_objects']} objects, {r['pending_bytes']} bytes")
-    for ours, theirs in (("enqueued", "enq"), ("processed", "proc"), ("dequeued", "deq")):
-        got = (r[f"{ours}_objects"]["total"], r[f"{ours}_bytes"]["total"])
-        want = (g[f"{theirs}_objs"], g[f"{theirs}_bytes"])
-        check(f"{name} {ours} objects/bytes", got == want, f"rcuwatch {got}, truth {want}")
     check(f"{name} processed == enqueued - dequeued",
           r["processed_bytes"]["total"] == r["enqueued_bytes"]["total"] - r["dequeued_bytes"]["total"]
           and r["processed_objects"]["total"] == r["enqueued_objects"]["total"] - r["dequeued_objects"]["total"],

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The libFuzzer harnesses of tests/fuzz, built with clang in their own build
+# directory (ASan + UBSan + coverage) and run from the seed corpus in
+# tests/fuzz/corpus/NAME (never written to: new inputs go to a temporary
+# corpus).
+#   fuzz.sh build SOURCE_DIR FUZZ_BUILD_DIR
+#   fuzz.sh run NAME SECONDS SOURCE_DIR FUZZ_BUILD_DIR [libFuzzer flags...]
+# NAME: recording, ringbuf or flags. Exit 77 (SKIPPED) without clang-14 and
+# libclang-rt-14-dev (scripts/install-deps.sh test installs them), or when
+# the build was skipped. A finding is saved in FUZZ_BUILD_DIR/artifacts/ and
+# the run exits non-zero; reproduce it with FUZZ_BUILD_DIR/tests/fuzz/fuzz_NAME FILE.
+set -euo pipefail
+what=${1:-}
+skip() { echo "SKIPPED: $*"; exit 77; }
+have_clang() {
+  command -v clang++-14 >/dev/null &&
+    compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null
+}
+case "$what" in
+  build)
+    src=$2 out=$3
+    have_clang || skip "clang-14 with libclang-rt-14-dev is not installed"
+    cmake -S "$src" -B "$out" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCUWATCH_FUZZ=ON >/dev/null
+    nice cmake --build "$out" -j2 --target fuzz_recording fuzz_ringbuf fuzz_flags
+    ;;
+  run)
+    name=$2 seconds=$3 src=$4 out=$5
+    shift 5
+    bin=$out/tests/fuzz/fuzz_$name
+    have_clang || skip "clang-14 with libclang-rt-14-dev is not installed"
+    [ -x "$bin" ] || skip "$bin was not built (fuzz_build skipped or failed)"
+    corpus=$(mktemp -d)
+    trap 'rm -rf "$corpus"' EXIT
+    mkdir -p "$out/artifacts"
+    # -rss_limit_mb: an input that makes rcuwatch allocate beyond the limits
+    # of userspace/limits.hpp is a finding, not a slow run.
+    set +e
+    "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="$out/artifacts/$name-" "$@" "$corpus" "$src/tests/fuzz/corpus/$name" \
+      >"$corpus.log" 2>&1
+    rc=$?
+    set -e
+    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus)|ERROR|SUMMARY|runtime error|Test unit written|^    #[0-9] ' "$corpus.log" | head -40 || true
+    rm -f "$corpus.log"
+    echo "fuzz_$name: ${seconds} s, exit $rc, corpus $(find "$corpus" -type f | wc -l) new inputs"
+    exit "$rc"
+    ;;
+  *)
+    sed -n '2,12p' "$0"
+    exit 2
+    ;;
+esac
