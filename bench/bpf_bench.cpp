@@ -33,6 +33,7 @@ constexpr uint64_t kInstanceBase = 0xffff888012340000ull;
 constexpr uint64_t kProcessFn = 0xffffffff81234560ull;
 constexpr uint64_t kObject = 0xffff8880aaaa0000ull;
 constexpr uint64_t kBytes = 192;
+constexpr uint64_t kChurnInstance = 0xffff888077770000ull;  // the process benchmark's seqs
 constexpr uint32_t kChurnCpu = 100;  // key CPU of the seqs the process benchmark opens and closes
 constexpr int kDrainEvery = 1000;    // ring-buffer records per drain stay far below its size
 // Stock mode (bpf/stock.bpf.h) follows each object in its objects map: the
@@ -201,8 +202,10 @@ class BpfBench {
     const ProgStats enqueue_before = prog_stats(enqueue_);
     drive(state, process_, [&](uint64_t i) -> const Args& {
       const uint64_t seq = next_churn_seq_ += 4;
-      open = enqueue_args(kInstanceBase, kChurnCpu, seq);
-      take = process_args(kInstanceBase, kChurnCpu, seq);
+      // On the running CPU's queue, as rcu_pending enqueues; an instance of
+      // its own keeps these seqs apart from the live ones.
+      open = enqueue_args(kChurnInstance, uint32_t(pin_.cpu()), seq);
+      take = process_args(kChurnInstance, uint32_t(pin_.cpu()), seq);
       test::run_raw_tp(enqueue_, open, pin_.cpu());
       if (i % kDrainEvery == kDrainEvery - 1) drain();
       return take;
@@ -355,9 +358,11 @@ class BpfBench {
   void fill_pending_map() {
     const int pending_fd = bpf_map__fd(loader_.skel().maps.pending);
     for (int i = 0; i < kLiveSeqs; i++) {
+      // rcu_pending queues on the CPU that enqueues (this_cpu_ptr()), so
+      // every object here goes to the queue of the CPU the program runs on.
       const uint64_t inst = kInstanceBase + uint64_t(i % kInstances) * 0x1000;
-      const uint32_t cpu = uint32_t(i / kInstances) % 64;
-      const uint64_t seq = 1000 + 4 * uint64_t(i / (kInstances * 64));
+      const uint32_t cpu = uint32_t(pin_.cpu());
+      const uint64_t seq = 1000 + 4 * uint64_t(i / kInstances);
       enqueue_live_.push_back(enqueue_args(inst, cpu, seq));
       dequeue_live_.push_back(dequeue_args(inst, cpu, seq));
       test::run_raw_tp(enqueue_, enqueue_live_.back(), pin_.cpu());
@@ -380,7 +385,8 @@ class BpfBench {
     const uint64_t slot = i % kStockObjects % kLiveSeqs;
     const uint32_t cpu = uint32_t(slot % 64);
     const uint64_t seq = 1000 + 4 * (slot / 64);
-    test::run_raw_tp(stock_enter_, {kStockInstance, kSrcu, kProcessFn, obj, obj, kBytes}, pin_.cpu());
+    test::run_raw_tp(stock_enter_, {kStockInstance, kSrcu, kProcessFn, obj, obj, kBytes},
+                     pin_.cpu());
     test::run_raw_tp(stock_cookie_, {kSrcu, seq, cpu}, pin_.cpu());
     test::run_raw_tp(stock_exit_, {cpu}, pin_.cpu());
     if (i % kDrainEvery == kDrainEvery - 1) drain();

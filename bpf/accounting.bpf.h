@@ -42,9 +42,14 @@ struct {
 
 /*
  * Enqueues per (instance, queue CPU): exact per-CPU enqueue rates (the
- * callback_flood detector). A plain hash with atomics: an entry is written by
- * the CPU whose queue it counts, except where a kernel queues on another
- * CPU's rcu_pending_pcpu.
+ * callback_flood detector). Stock modes count every enqueue here (atomics:
+ * the hooks run without rcu_pending's lock). Tracepoint mode counts nothing
+ * here on its hot path: its per-CPU totals already count each enqueue on the
+ * CPU that made it, which is the queue's CPU (rcu_pending queues on
+ * this_cpu_ptr() under the queue's lock); only an enqueue traced on another
+ * CPU (after the lock was dropped) adds a correction here, +1 on its queue's
+ * CPU and -1 (modulo 2^64) on the CPU that counted it, which userspace adds
+ * to the per-CPU totals (map_reader.cpp).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -276,13 +281,8 @@ static __always_inline void count_enqueued(__u64 instance, __u64 bytes)
 	}
 }
 
-/*
- * An object entered the queue of @cpu (immediate ones too). @locked: under
- * that queue's rcu_pending_pcpu lock (the patch's tracepoints), so plain
- * adds are exact; else atomic (see pending_add_to()).
- */
-static __always_inline void count_queued(__u64 instance, __u32 cpu, __u64 bytes,
-					 const bool locked)
+/* Stock modes: an object entered the queue of @cpu (immediate ones too). */
+static __always_inline void count_queued(__u64 instance, __u32 cpu, __u64 bytes)
 {
 	struct rw_queue_key key = { .instance = instance, .cpu = cpu };
 	struct rw_queue_totals *q = bpf_map_lookup_elem(&queues, &key);
@@ -295,13 +295,43 @@ static __always_inline void count_queued(__u64 instance, __u32 cpu, __u64 bytes,
 			return;
 		}
 	}
-	if (locked) {
-		q->enqueued_objects++;
-		q->enqueued_bytes += bytes;
-	} else {
-		__sync_fetch_and_add(&q->enqueued_objects, 1);
-		__sync_fetch_and_add(&q->enqueued_bytes, bytes);
+	__sync_fetch_and_add(&q->enqueued_objects, 1);
+	__sync_fetch_and_add(&q->enqueued_bytes, bytes);
+}
+
+/*
+ * Tracepoint mode: an enqueue for the queue of @cpu traced on @this_cpu,
+ * whose per-CPU totals counted it: moved to @cpu's count (see queues).
+ */
+static __always_inline void count_queued_elsewhere(__u64 instance, __u32 cpu, __u32 this_cpu,
+						  __u64 bytes)
+{
+	struct rw_queue_key to = { .instance = instance, .cpu = cpu };
+	struct rw_queue_key from = { .instance = instance, .cpu = this_cpu };
+	struct rw_queue_totals *q;
+
+	bpf_map_update_elem(&queues, &to, &zero_queue, BPF_NOEXIST);
+	bpf_map_update_elem(&queues, &from, &zero_queue, BPF_NOEXIST);
+	q = bpf_map_lookup_elem(&queues, &from);
+	if (!q) {
+		stat_add(RW_STAT_QUEUE_MAP_FULL, 1);
+		return;
 	}
+	__sync_fetch_and_add(&q->enqueued_objects, -1ULL);
+	__sync_fetch_and_add(&q->enqueued_bytes, -bytes);
+	q = bpf_map_lookup_elem(&queues, &to);
+	if (!q) {
+		/* Undone: the object stays counted where it was traced. */
+		stat_add(RW_STAT_QUEUE_MAP_FULL, 1);
+		q = bpf_map_lookup_elem(&queues, &from);
+		if (q) {
+			__sync_fetch_and_add(&q->enqueued_objects, 1);
+			__sync_fetch_and_add(&q->enqueued_bytes, bytes);
+		}
+		return;
+	}
+	__sync_fetch_and_add(&q->enqueued_objects, 1);
+	__sync_fetch_and_add(&q->enqueued_bytes, bytes);
 }
 
 /* Enqueued after its grace period: processed at once, never pending. */

@@ -259,7 +259,7 @@ RW_GLOBAL int stock_enqueue_enter(const struct rw_new_object *o)
 	if (t->depth >= 2) {
 		/* Deeper than we track: it will show as untracked when it leaves. */
 		stat_add(RW_STAT_NESTED_ENQUEUES, 1);
-		count_queued(instance, bpf_get_smp_processor_id(), o->bytes, false);
+		count_queued(instance, bpf_get_smp_processor_id(), o->bytes);
 		t->depth++;
 		return 0;
 	}
@@ -350,7 +350,7 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
 	}
 	/* Placed (e->cpu: the queue that took it) or processed at once. */
 	if (e)
-		count_queued(e->instance, e->cpu, e->bytes, false);
+		count_queued(e->instance, e->cpu, e->bytes);
 	if (t->depth)
 		t->depth--;
 	return 0;

@@ -30,7 +30,9 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		t->enqueued_objects++;
 		t->enqueued_bytes += bytes;
 	}
-	count_queued(instance, cpu, bytes, true);
+	/* Per queue CPU: t is per-CPU (see queues in accounting.bpf.h). */
+	if (t && (__u32)cpu != bpf_get_smp_processor_id())
+		count_queued_elsewhere(instance, cpu, bpf_get_smp_processor_id(), bytes);
 	sample_call_site(ctx, instance, cpu, bytes);
 	if (where == RW_WHERE_IMMEDIATE) {
 		if (t) {

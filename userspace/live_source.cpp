@@ -44,7 +44,9 @@ std::string module_list() {
 LiveSource::LiveSource(const LoaderOptions& options)
     : loader_(options, kallsyms_),
       ringbuf_(bpf_map__fd(loader_.skel().maps.events)),
-      maps_(sample_maps(loader_.skel())) {
+      maps_(sample_maps(loader_.skel(), loader_.mode() == AttachMode::Tracepoint
+                                            ? QueueCounts::TotalsPlusCorrections
+                                            : QueueCounts::InMap)) {
   info_.kernel_release = kernel_release();
   info_.description = "live " + info_.kernel_release;
   info_.nr_cpus = uint32_t(std::clamp(libbpf_num_possible_cpus(), 1, int(limits::kMaxCpus)));

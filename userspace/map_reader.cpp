@@ -67,8 +67,9 @@ std::optional<std::vector<uint64_t>> read_stack(rcuwatch_bpf& skel, int32_t stac
   return ips;
 }
 
-SampleMaps sample_maps(rcuwatch_bpf& skel) {
+SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
   SampleMaps m;
+  m.queue_counts = queue_counts;
   m.pending = bpf_map__fd(skel.maps.pending);
   m.instances = bpf_map__fd(skel.maps.instances);
   m.totals = bpf_map__fd(skel.maps.totals);
@@ -86,6 +87,7 @@ MapReader::MapReader(const SampleMaps& maps, HashMapRead how)
       grace_periods_(reader(maps.grace_periods, how)),
       call_sites_(reader(maps.call_sites, how)),
       queues_(reader(maps.queues, how)),
+      queue_counts_(maps.queue_counts),
       stats_fd_(maps.stats) {}
 
 const HashMapReadStats& MapReader::pending_stats() const {
@@ -119,6 +121,10 @@ Sample MapReader::read() {
   for_each_entry<uint64_t, rw_instance_info>(
       instances_, [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
 
+  // Tracepoint mode: enqueues per (instance, queue CPU) from the per-CPU
+  // totals, corrected below by map queues (modulo 2^64, as the BPF side adds).
+  std::map<std::pair<uint64_t, uint32_t>, rw_queue_totals> queue_sums;
+  const bool from_totals = queue_counts_ == QueueCounts::TotalsPlusCorrections;
   if (totals_) {
     totals_->read([&](const HashMapChunk& c) {
       if (c.key_size != sizeof(uint64_t) || c.value_size != sizeof(rw_instance_totals))
@@ -130,6 +136,11 @@ Sample MapReader::read() {
           rw_instance_totals t;
           std::memcpy(&t, c.value(i, cpu), sizeof t);
           accumulate(e.totals, t);
+          if (from_totals && t.enqueued_objects) {
+            rw_queue_totals& q = queue_sums[{e.instance, uint32_t(cpu)}];
+            q.enqueued_objects += t.enqueued_objects;
+            q.enqueued_bytes += t.enqueued_bytes;
+          }
         }
         if (auto it = infos.find(e.instance); it != infos.end()) e.info = it->second;
         s.instances.push_back(e);
@@ -147,8 +158,16 @@ Sample MapReader::read() {
       });
   for_each_entry<rw_queue_key, rw_queue_totals>(
       queues_, [&](const rw_queue_key& k, const rw_queue_totals& v) {
-        s.queues.push_back({k, v});
+        if (!from_totals) {
+          s.queues.push_back({k, v});
+          return;
+        }
+        rw_queue_totals& q = queue_sums[{k.instance, k.cpu}];
+        q.enqueued_objects += v.enqueued_objects;
+        q.enqueued_bytes += v.enqueued_bytes;
       });
+  for (const auto& [key, v] : queue_sums)
+    if (v.enqueued_objects) s.queues.push_back({{key.first, key.second, 0}, v});
   s.has_queue_counts = queues_.has_value();
 
   if (stats_fd_ >= 0) {
@@ -164,6 +183,8 @@ Sample MapReader::read() {
   return s;
 }
 
-Sample read_sample(rcuwatch_bpf& skel) { return MapReader(sample_maps(skel)).read(); }
+Sample read_sample(rcuwatch_bpf& skel, QueueCounts queue_counts) {
+  return MapReader(sample_maps(skel, queue_counts)).read();
+}
 
 }  // namespace rcuwatch

@@ -16,6 +16,11 @@ struct rcuwatch_bpf;
 
 namespace rcuwatch {
 
+// What map queues holds (bpf/accounting.bpf.h): every enqueue per queue
+// CPU (stock modes), or corrections to the per-CPU totals, which count each
+// enqueue on the CPU that traced it (tracepoint mode).
+enum class QueueCounts { InMap, TotalsPlusCorrections };
+
 // The maps of bpf/rcuwatch.bpf.c a Sample is read from, by fd; -1 for a
 // map that is not there (a test may read one map alone).
 struct SampleMaps {
@@ -26,9 +31,10 @@ struct SampleMaps {
   int stats = -1;          // per-CPU array: enum rw_stat -> u64
   int call_sites = -1;     // hash: rw_call_site_key -> rw_call_site_val
   int queues = -1;         // hash: rw_queue_key -> rw_queue_totals
+  QueueCounts queue_counts = QueueCounts::InMap;
 };
 
-SampleMaps sample_maps(rcuwatch_bpf& skel);
+SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts);
 
 // Keeps its read buffers from one interval to the next.
 class MapReader {
@@ -44,12 +50,13 @@ class MapReader {
 
  private:
   std::optional<HashMapReader> pending_, instances_, totals_, grace_periods_, call_sites_, queues_;
+  QueueCounts queue_counts_;
   int stats_fd_;
   size_t last_pending_ = 0;  // entries last time: the next read reserves for them
 };
 
 // One read with a fresh MapReader (tests).
-Sample read_sample(rcuwatch_bpf& skel);
+Sample read_sample(rcuwatch_bpf& skel, QueueCounts queue_counts);
 
 // The stack of a call site (map stacks), innermost frame first; std::nullopt
 // for RW_NO_STACK or an id the map does not hold.

@@ -83,7 +83,7 @@ class BpfProgTest : public ::testing::Test {
     run(prog, {key_or_name, gp_seq, uint64_t(reinterpret_cast<uintptr_t>(name))}, -1);
   }
 
-  Sample sample() { return read_sample(loader_->skel()); }
+  Sample sample() { return read_sample(loader_->skel(), QueueCounts::TotalsPlusCorrections); }
   std::vector<rw_event> events() {
     std::vector<rw_event> ev;
     ringbuf_->drain(ev);

@@ -75,7 +75,7 @@ class StockHandlersTest : public ::testing::Test {
     exit_(cpu);
   }
 
-  Sample sample() { return read_sample(loader_->skel()); }
+  Sample sample() { return read_sample(loader_->skel(), QueueCounts::InMap); }
   static const PendingEntry* find(const Sample& s, uint64_t seq, uint32_t cpu, uint32_t where) {
     for (const auto& p : s.pending)
       if (p.key.instance == kInst && p.key.seq == seq && p.key.cpu == cpu && p.key.where == where)
