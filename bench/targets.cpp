@@ -132,7 +132,8 @@ void summarize_targets(const Results& r, std::ostream& out) {
   out << "  3 replay ingest (RecordingReader <= 1.5x fread + checksum): owned elsewhere "
          "(userspace/recording.cpp); the Recording lines above are today's\n";
   out << "  4 memory: measured by rcuwatch_memory_bench (scripts/bench.sh prints it here)\n";
-  out << "  5 observer effect: owned elsewhere (printed by ctest -L vm)\n";
+  out << "  5 observer effect: in the VM, printed by ctest -R vm_observer (ns per rcu_pending "
+         "enqueue with and without rcuwatch, one boot)\n";
 }
 
 }  // namespace rcuwatch::bench

@@ -143,6 +143,17 @@ struct rpl_failing {
 };
 static DEFINE_PER_CPU(struct rpl_failing, rpl_failing);
 
+/*
+ * What an enqueue costs the kernel, timed around each call into rcu_pending
+ * (debugfs enqueue_timing): rcuwatch's observer effect is the difference
+ * with and without it attached (tests/vm/vm_observer_test.sh).
+ */
+struct rpl_timing {
+	u64 calls;
+	u64 ns;
+};
+static DEFINE_PER_CPU(struct rpl_timing, rpl_timing);
+
 /* Processing: called by rcu_pending after the grace period of the object. */
 static void rpl_processed(struct rcu_head *head)
 {
@@ -268,6 +279,7 @@ static __always_inline void rpl_enqueue_call(struct rpl_instance *in, unsigned i
 {
 	bool fail = IS_ENABLED(CONFIG_FAULT_INJECTION) && (READ_ONCE(fail_instances) & BIT(inst));
 	struct rpl_failing *f = raw_cpu_ptr(&rpl_failing);
+	u64 t0;
 
 	if (fail) {
 		atomic64_inc(&in->cnt[obj->cpu].fail_objs);
@@ -277,10 +289,14 @@ static __always_inline void rpl_enqueue_call(struct rpl_instance *in, unsigned i
 		current->make_it_fail = 1;
 #endif
 	}
+	t0 = ktime_get_ns();
 	if (in->mode == RPL_KVFREE)
 		rcu_pending_kvfree(in->pending, &obj->head, obj);
 	else
 		rcu_pending_enqueue(in->pending, &obj->head);
+	/* Preemption may move us: any CPU's slot will do, the sum is read. */
+	this_cpu_add(rpl_timing.ns, ktime_get_ns() - t0);
+	this_cpu_inc(rpl_timing.calls);
 	if (fail) {
 #ifdef CONFIG_FAULT_INJECTION
 		current->make_it_fail = 0;
@@ -523,6 +539,20 @@ static int stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
+static int enqueue_timing_show(struct seq_file *m, void *v)
+{
+	u64 calls = 0, ns = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		calls += READ_ONCE(per_cpu(rpl_timing, cpu).calls);
+		ns += READ_ONCE(per_cpu(rpl_timing, cpu).ns);
+	}
+	seq_printf(m, "calls=%llu ns=%llu\n", calls, ns);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(enqueue_timing);
+
 /*
  * ---- oom: what the module's instances held when the OOM killer ran. The
  * OOM notifier chain runs at the start of every system-wide out_of_memory()
@@ -710,6 +740,7 @@ static int __init rpl_init(void)
 	debugfs_create_file("oom", 0444, rpl_dir, NULL, &oom_fops);
 	debugfs_create_file("srcu_hold_seconds", 0644, rpl_dir, NULL, &srcu_hold_fops);
 	debugfs_create_file("stats", 0444, rpl_dir, NULL, &stats_fops);
+	debugfs_create_file("enqueue_timing", 0444, rpl_dir, NULL, &enqueue_timing_fops);
 	debugfs_create_file("quiesce", 0200, rpl_dir, NULL, &quiesce_fops);
 
 	for_each_online_cpu(cpu) {
