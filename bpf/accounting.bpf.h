@@ -114,6 +114,21 @@ static __always_inline struct rw_instance_totals *totals_of(__u64 instance)
 	return bpf_map_lookup_elem(&totals, &instance);
 }
 
+/*
+ * Userspace reads the ring at least every 100 ms (live_source.cpp). The
+ * default wakeup (whenever the reader has caught up: nearly every event at
+ * a few hundred events a second) costs the traced kernel code an irq_work
+ * and rcuwatch a context switch per lifecycle event; wake it only once the
+ * ring is a quarter full.
+ */
+static __always_inline __u64 ringbuf_wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+			       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit(__u32 type, __u32 cpu, __u64 instance, __u64 seq,
 				 __u32 where, __u64 nr_radix, __u64 nr_list,
 				 __s64 objects, __s64 bytes)
@@ -135,7 +150,7 @@ static __always_inline void emit(__u32 type, __u32 cpu, __u64 instance, __u64 se
 	e->nr_list = nr_list;
 	e->objects = objects;
 	e->bytes = bytes;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ringbuf_wakeup());
 }
 
 /* The pending entry for @key, created (and announced) if absent. */
