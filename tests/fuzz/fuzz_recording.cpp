@@ -1,8 +1,9 @@
 // libFuzzer: arbitrary bytes as a recording, through everything that reads
 // one: RecordingReader, ReplaySource, the Aggregator (SnapshotStream), the
 // JSON writer and the report. A bad file must end in rcuwatch::Error; any
-// other exception, a crash, a sanitizer report, a leak or an allocation
-// beyond libFuzzer's -rss_limit_mb is a finding.
+// other exception, a crash, a sanitizer report, a leak (of memory or of a
+// file descriptor) or an allocation beyond libFuzzer's -rss_limit_mb is a
+// finding.
 //
 // Mutations are followed by fix_checksums() (tests/support/
 // crafted_recording.hpp), so the fuzzer reaches the parsing behind the
@@ -53,6 +54,13 @@ class MemFile {
   int fd_;
 };
 
+// The lowest free descriptor: it rises when an input leaves one open.
+int lowest_free_fd() {
+  const int fd = dup(STDERR_FILENO);
+  close(fd);
+  return fd;
+}
+
 }  // namespace
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
@@ -84,5 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const rcuwatch::Error&) {
     // a bad recording: one error, as the commands print it
   }
+  static const int free_fd = lowest_free_fd();
+  if (lowest_free_fd() != free_fd) std::abort();  // a descriptor leaked
   return 0;
 }
