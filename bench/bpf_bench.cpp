@@ -404,7 +404,7 @@ class BpfBench {
   }
 
   CpuPin pin_;
-  test::UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
+  UniqueFd stats_fd_;  // run-time stats stay on while this is open (BPF_ENABLE_STATS)
   const Kallsyms no_symbols_{"/dev/null"};  // test runs probe no kernel function
   BpfLoader loader_;
   std::unique_ptr<rcuwatch_bench_baseline, BaselineDeleter> baseline_;

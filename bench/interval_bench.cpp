@@ -22,12 +22,12 @@ namespace rcuwatch::bench {
 
 namespace {
 
-test::UniqueFd create_map(bpf_map_type type, const char* name, size_t key_size, size_t value_size,
-                          size_t max_entries) {
+UniqueFd create_map(bpf_map_type type, const char* name, size_t key_size, size_t value_size,
+                    size_t max_entries) {
   const int fd = bpf_map_create(type, name, uint32_t(key_size), uint32_t(value_size),
                                 uint32_t(max_entries), nullptr);
   if (fd < 0) throw Error(std::string("bpf_map_create ") + name + ": " + std::strerror(errno));
-  return test::UniqueFd(fd);
+  return UniqueFd(fd);
 }
 
 template <typename K, typename V>
@@ -55,7 +55,7 @@ void fill(int fd, const std::vector<T>& from, KeyOf key_of, ValueOf value_of) {
 // --max-pending-entries sized for seqs opening while others close).
 struct ScaleMaps {
   size_t entries = 0;
-  test::UniqueFd pending, instances, totals, grace_periods, stats;
+  UniqueFd pending, instances, totals, grace_periods, stats;
 
   explicit ScaleMaps(uint32_t cpus) {
     const Tick t = make_tick(scale_shape(cpus));

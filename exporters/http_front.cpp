@@ -84,60 +84,6 @@ struct SslFree {
   void operator()(SSL* s) const { SSL_free(s); }
 };
 
-// What a worker gets: every byte of a connection read so far, of which the
-// first `head_bytes` are one complete request head.
-struct Job {
-  uint64_t id = 0;
-  std::string bytes;
-  bool close = false;  // answer with "Connection: close"
-  std::string peer_ip, local_ip;
-  int peer_port = 0, local_port = 0;
-};
-
-struct Result {
-  uint64_t id = 0;
-  std::string response;
-  std::string leftover;  // bytes after the request: the next one's beginning
-  bool close = false;
-};
-
-// One request for cpp-httplib: reads come from the bytes already received
-// (then end of file), writes go to the response.
-class RequestStream : public httplib::Stream {
- public:
-  explicit RequestStream(const Job& job) : job_(job) {}
-  bool is_readable() const override { return true; }
-  bool is_writable() const override { return true; }
-  ssize_t read(char* ptr, size_t size) override {
-    const size_t n = std::min(size, job_.bytes.size() - read_);
-    std::memcpy(ptr, job_.bytes.data() + read_, n);
-    read_ += n;
-    return ssize_t(n);
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    out_.append(ptr, size);
-    return ssize_t(size);
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = job_.peer_ip;
-    port = job_.peer_port;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = job_.local_ip;
-    port = job_.local_port;
-  }
-  // cpp-httplib answers 500 to a socket >= FD_SETSIZE (its select()); there is none here.
-  socket_t socket() const override { return 0; }
-
-  std::string take_response() { return std::move(out_); }
-  std::string leftover() const { return job_.bytes.substr(read_); }
-
- private:
-  const Job& job_;
-  size_t read_ = 0;
-  std::string out_;
-};
-
 std::string address_text(const sockaddr_storage& ss, int* port) {
   char host[INET6_ADDRSTRLEN] = "?";
   if (ss.ss_family == AF_INET) {
@@ -150,27 +96,6 @@ std::string address_text(const sockaddr_storage& ss, int* port) {
     *port = ntohs(a.sin6_port);
   }
   return host;
-}
-
-// Whether a request head announces a body (Content-Length other than 0, or
-// Transfer-Encoding): the connection is closed after its answer, so that
-// unread body bytes are never taken for the next request.
-bool announces_body(std::string_view head) {
-  size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos && pos + 2 < head.size()) {
-    const size_t start = pos + 2;
-    const size_t end = head.find("\r\n", start);
-    std::string line(
-        head.substr(start, (end == std::string_view::npos ? head.size() : end) - start));
-    std::transform(line.begin(), line.end(), line.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    if (line.rfind("transfer-encoding:", 0) == 0) return true;
-    if (line.rfind("content-length:", 0) == 0 &&
-        line.find_first_not_of(" \t0", sizeof("content-length:") - 1) != std::string::npos)
-      return true;
-    pos = end;
-  }
-  return false;
 }
 
 const char* reason_phrase(int status) {
@@ -277,7 +202,7 @@ class HttpFront::Impl {
   void handshake(Conn& c);
   void read_head(Conn& c);
   bool parse_head(Conn& c);
-  void dispatch(Conn& c);
+  void dispatch(Conn& c, size_t head_bytes);
   void take_results();
   void respond_error(Conn& c, int status);
   void start_writing(Conn& c);
@@ -299,8 +224,8 @@ class HttpFront::Impl {
   Fd epoll_;
   // A self-pipe wakes the loop: eventfd would do, but kernels built without
   // CONFIG_EVENTFD (tinyconfig, like the VM tests' guests) refuse it.
-  Fd wake_;        // read end, in the epoll set
-  Fd wake_write_;  // write end
+  Fd wake_;                                                    // read end, in the epoll set
+  Fd wake_write_;                                              // write end
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;  // the loop thread's only
   uint64_t next_id_ = 16;
   bool accept_paused_ = false;
@@ -311,7 +236,7 @@ class HttpFront::Impl {
   std::mutex mutex_;  // jobs_ and results_
   std::condition_variable jobs_ready_;
   std::deque<Job> jobs_;
-  std::vector<Result> results_;
+  std::vector<Answer> results_;
   std::vector<std::thread> workers_;
   std::thread loop_;
 };
@@ -410,16 +335,7 @@ void HttpFront::Impl::work() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    RequestStream stream(job);
-    bool client_closes = false;
-    bool ok = false;
-    try {
-      ok = processor_.process(stream, job.close, client_closes);
-    } catch (const std::exception& e) {
-      spdlog::error("HTTP request from {}: {}", job.peer_ip, e.what());
-    }
-    Result r{job.id, stream.take_response(), stream.leftover(), job.close || client_closes || !ok};
-    if (r.response.empty()) r.close = true;
+    Answer r = answer_request(processor_, job);
     {
       std::lock_guard lock(mutex_);
       results_.push_back(std::move(r));
@@ -655,34 +571,24 @@ void HttpFront::Impl::read_head(Conn& c) {
 // True once the connection moved on: its head went to a worker, or it is
 // being answered with an error.
 bool HttpFront::Impl::parse_head(Conn& c) {
-  const size_t end = c.in.find("\r\n\r\n");
-  const size_t scan = end == std::string::npos ? c.in.size() : end + 2;
-  size_t lines = 0;
-  for (size_t p = c.in.find("\r\n"); p != std::string::npos && p < scan;
-       p = c.in.find("\r\n", p + 2))
-    lines++;
-  if (lines > limits_.max_header_lines + 1) {  // the request line and the headers
-    respond_error(c, 431);
-    return true;
+  const HeadCheck check = check_request_head(c.in, limits_);
+  switch (check.kind) {
+    case HeadCheck::NeedMore:
+      return false;
+    case HeadCheck::Refuse:
+      respond_error(c, check.status);
+      return true;
+    case HeadCheck::Complete:
+      dispatch(c, check.head_bytes);
+      return true;
   }
-  if (end == std::string::npos) {
-    if (c.in.size() <= limits_.max_head_bytes) return false;
-    respond_error(c, c.in.find("\r\n") == std::string::npos ? 414 : 431);
-    return true;
-  }
-  if (end + 4 > limits_.max_head_bytes) {
-    respond_error(c, 431);
-    return true;
-  }
-  dispatch(c);
-  return true;
+  return false;
 }
 
-void HttpFront::Impl::dispatch(Conn& c) {
+void HttpFront::Impl::dispatch(Conn& c, size_t head_bytes) {
   Job job;
   job.id = c.id;
-  job.close = c.requests + 1 >= limits_.max_requests_per_connection ||
-              announces_body(std::string_view(c.in).substr(0, c.in.find("\r\n\r\n") + 4));
+  job.close = closes_after(std::string_view(c.in).substr(0, head_bytes), c.requests, limits_);
   job.bytes = std::move(c.in);
   c.in.clear();
   job.peer_ip = c.peer_ip;
@@ -702,12 +608,12 @@ void HttpFront::Impl::dispatch(Conn& c) {
 }
 
 void HttpFront::Impl::take_results() {
-  std::vector<Result> results;
+  std::vector<Answer> results;
   {
     std::lock_guard lock(mutex_);
     results.swap(results_);
   }
-  for (Result& r : results) {
+  for (Answer& r : results) {
     auto it = conns_.find(r.id);
     if (it == conns_.end()) continue;
     Conn& c = *it->second;

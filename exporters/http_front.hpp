@@ -9,40 +9,14 @@
 // workers only see requests whose head has fully arrived.
 #pragma once
 
-#include <httplib.h>
-#include <sys/socket.h>
-
-#include <chrono>
-#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "exporter_command.hpp"
+#include "http_request.hpp"
 
 namespace rcuwatch {
-
-struct HttpLimits {
-  // Open connections at most; at the cap a new one evicts the connection
-  // that has waited longest for its request (or for its response to be
-  // read), so clients that send nothing cannot lock others out.
-  size_t max_connections = 512;
-  // A request head (request line and headers) larger than this gets 431
-  // (414 when even the request line does not end within it).
-  size_t max_head_bytes = 16 * 1024;
-  size_t max_header_lines = 100;  // more: 431
-  // From the connection's first byte (or its accept, or TLS handshake
-  // start) to the end of the request head, whatever the pace of its bytes:
-  // 408 and closed after.
-  std::chrono::milliseconds request_deadline{5000};
-  // A kept-alive connection waiting for its next request without a byte.
-  std::chrono::milliseconds idle_timeout{30000};
-  // To write a whole response: a client that does not read is cut off.
-  std::chrono::milliseconds response_deadline{10000};
-  size_t max_requests_per_connection = 1000;
-  size_t workers = 2;
-  int backlog = SOMAXCONN;  // capped by net.core.somaxconn (4096 by default)
-};
 
 // TLS settings of the server (web config `tls_server_config`).
 struct TlsSettings {
@@ -55,17 +29,6 @@ struct TlsSettings {
 };
 
 class TlsContext;
-
-// cpp-httplib's request handling without its sockets: routes, handlers and
-// error pages are set on it as on any httplib::Server; it never listens.
-class RequestProcessor : public httplib::Server {
- public:
-  // Parses one request from `stream` and writes its response there.
-  // `closed` is set when the client asked to close (or spoke HTTP/1.0).
-  bool process(httplib::Stream& stream, bool close_connection, bool& closed) {
-    return process_request(stream, close_connection, closed, nullptr);
-  }
-};
 
 // Builds the OpenSSL context: certificate and key loaded and matched, CA
 // file read. Throws rcuwatch::Error with one line naming the problem.

@@ -391,16 +391,11 @@ std::string encode_names(const SymbolNames& names) {
 
 RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
     : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
-  if (fd_ < 0) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  try {
-    write_all("the header", {encode_header(h)});
-  } catch (...) {
-    ::close(fd_);
-    throw;
-  }
+  if (fd_.get() < 0) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  write_all("the header", {encode_header(h)});
 }
 
-RecordingWriter::~RecordingWriter() { ::close(fd_); }
+RecordingWriter::~RecordingWriter() = default;
 
 // All of `parts` with writev, resumed after short writes; on a failure the
 // file is cut back to the complete records before them.
@@ -414,12 +409,12 @@ void RecordingWriter::write_all(const std::string& what,
   }
   size_t done = 0;
   for (size_t first = 0; done < total;) {
-    const ssize_t n = ::writev(fd_, iov.data() + first, int(iov.size() - first));
+    const ssize_t n = ::writev(fd_.get(), iov.data() + first, int(iov.size() - first));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : ENOSPC;
-      [[maybe_unused]] const int cut = ::ftruncate(fd_, off_t(written_));
-      ::lseek(fd_, off_t(written_), SEEK_SET);
+      [[maybe_unused]] const int cut = ::ftruncate(fd_.get(), off_t(written_));
+      ::lseek(fd_.get(), off_t(written_), SEEK_SET);
       throw Error(
           fmt::format("{}: cannot write {} at byte offset {}: {} (the file keeps the {} "
                       "bytes before it, a valid recording)",
@@ -471,11 +466,11 @@ void RecordingWriter::write_stacks(const CallStacks& stacks) {
 
 RecordingReader::RecordingReader(const std::string& path)
     : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-  if (fd_ < 0) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (fd_.get() < 0) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   // A pipe or FIFO (`replay /dev/stdin`, `<(...)`) has no size: it is read
   // to its end, and only a regular file's size is used for checks.
   struct stat st {};
-  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) size_ = uint64_t(st.st_size);
+  if (::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode)) size_ = uint64_t(st.st_size);
 
   auto fail = [&](uint64_t at, const std::string& what) -> Error {
     return Error(
@@ -520,12 +515,12 @@ RecordingReader::RecordingReader(const std::string& path)
   offset_ = head.size() + json_len + 4;
 }
 
-RecordingReader::~RecordingReader() { ::close(fd_); }
+RecordingReader::~RecordingReader() = default;
 
 size_t RecordingReader::read_up_to(char* dst, size_t n) {
   size_t got = 0;
   while (got < n) {
-    const ssize_t r = ::read(fd_, dst + got, n - got);
+    const ssize_t r = ::read(fd_.get(), dst + got, n - got);
     if (r == 0) break;
     if (r < 0) {
       if (errno == EINTR) continue;

@@ -23,6 +23,7 @@
 
 #include "sample.hpp"
 #include "source.hpp"
+#include "unique_fd.hpp"
 
 namespace rcuwatch {
 
@@ -70,7 +71,7 @@ class RecordingWriter {
   void write_record(uint32_t type, const std::string& payload);
   void write_all(const std::string& what, std::initializer_list<std::string_view> parts);
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   uint64_t written_ = 0;  // bytes of complete records (and the header)
 };
 
@@ -117,7 +118,7 @@ class RecordingReader {
   size_t read_growing(ByteBuffer& out, size_t n);
 
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   RecordingHeader header_;
   uint64_t offset_ = 0;
   std::optional<uint64_t> size_;

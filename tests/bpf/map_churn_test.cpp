@@ -109,7 +109,7 @@ TEST_P(MapChurnTest, PendingSamplesHoldEachEntryOnceAndEverySurvivor) {
   if (created < 0) {
     GTEST_SKIP() << "SKIPPED: bpf_map_create: " << std::strerror(-created);
   }
-  test::UniqueFd map(created);
+  UniqueFd map(created);
   for (uint32_t i = 0; i < kStableEntries; i++) {
     const rw_pending_key k = pending_key(kStable, i);
     const rw_pending_val v{1, int64_t(i), 7};
@@ -184,7 +184,7 @@ TEST_P(MapChurnTest, PerCpuTotalsHoldEachInstanceOnceSummedOverCpus) {
   if (created < 0) {
     GTEST_SKIP() << "SKIPPED: bpf_map_create: " << std::strerror(-created);
   }
-  test::UniqueFd map(created);
+  UniqueFd map(created);
   const int cpus = libbpf_num_possible_cpus();
   ASSERT_GT(cpus, 0);
   // One rw_instance_totals per possible CPU (80 bytes: already 8-aligned).

@@ -16,18 +16,9 @@
 set -u
 rw=$1; data=$2
 source "$(dirname "$0")/lib.sh" curl prometheus promtool python3 openssl
-bcrypt() { # password -> a $2b$ hash from the system's crypt(3), cost 10
-  python3 -W ignore -c 'import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10)))' "$1"
-}
-
-# --- a CA, a server certificate for 127.0.0.1 signed by it, a stranger's certificate
+# --- a CA, a server certificate for 127.0.0.1 signed by it (lib.sh), a stranger's certificate
 cd "$tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rcuwatch-test-ca \
-  -keyout ca.key -out ca.crt 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
-openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-  -extfile san.ext -out server.crt 2>/dev/null
+make_test_certs "$tmp"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other -keyout other.key -out other.crt 2>/dev/null
 [ -s server.crt ] && [ -s other.crt ] || { bad "openssl could not make the certificates"; exit 1; }
 hash=$(bcrypt 's3cret pass')

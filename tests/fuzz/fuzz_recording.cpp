@@ -1,8 +1,9 @@
 // libFuzzer: arbitrary bytes as a recording, through everything that reads
 // one: RecordingReader, ReplaySource, the Aggregator (SnapshotStream), the
 // JSON writer and the report. A bad file must end in rcuwatch::Error; any
-// other exception, a crash, a sanitizer report, a leak or an allocation
-// beyond libFuzzer's -rss_limit_mb is a finding.
+// other exception, a crash, a sanitizer report, a leak (of memory or of a
+// file descriptor) or an allocation beyond libFuzzer's -rss_limit_mb is a
+// finding.
 //
 // Mutations are followed by fix_checksums() (tests/support/
 // crafted_recording.hpp), so the fuzzer reaches the parsing behind the
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "crafted_recording.hpp"
@@ -53,6 +55,20 @@ class MemFile {
   int fd_;
 };
 
+// Descriptors open on the input's memfd: the MemFile's own, and any the
+// reader left open (it opens the input again by its /proc/self/fd name).
+// Not the lowest free descriptor: the sanitizers' symbolizer keeps pipes
+// open from the first new function covered on.
+size_t open_on_input() {
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.native().rfind("/memfd:rcuwatch-fuzz", 0) == 0) n++;
+  }
+  return n;
+}
+
 }  // namespace
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
@@ -84,5 +100,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const rcuwatch::Error&) {
     // a bad recording: one error, as the commands print it
   }
+  if (open_on_input() != 1) std::abort();  // the reader left the file open
   return 0;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Debian package of this build directory (CPack, packaging/CMakeLists.txt):
-# built, its control fields and contents checked, lintian run on it (no
+# built, its control fields checked (Depends covers every library the binary
+# needs, and is what docs/install.md lists), its contents, lintian run on it (no
 # errors allowed; warnings and info printed), then installed with dpkg into
 # a scratch root (its own dpkg database, a copy of this machine's so the
 # dependencies are checked against what is installed here) and
@@ -9,7 +10,7 @@
 # usage: package_test.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$(readlink -f "$1") src=$(readlink -f "$2")
-for tool in cpack dpkg dpkg-deb dpkg-shlibdeps dpkg-parsechangelog lintian man; do
+for tool in cpack dpkg dpkg-deb dpkg-shlibdeps dpkg-parsechangelog lintian man readelf ldconfig perl; do
   command -v "$tool" >/dev/null || { echo "SKIPPED: $tool not installed (scripts/install-deps.sh test)"; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: dpkg --root needs root"; exit 77; }
@@ -35,10 +36,37 @@ version=$(field Version)
   ok "Version $version = packaging/changelog's latest entry" ||
   bad "Version $version, packaging/changelog says $(dpkg-parsechangelog -l "$src/packaging/changelog" -S Version)"
 depends=$(field Depends)
-for lib in libc6 libbpf1 libstdc++6; do  # derived from the binary by dpkg-shlibdeps
-  [[ $depends == *"$lib "* || $depends == *"$lib," ]] && ok "Depends has $lib" || bad "Depends lacks $lib: $depends"
-done
 echo "     Depends: $depends"
+# Depends' package names, one a line, sorted (versions and alternatives' bars dropped)
+depends_names=$(sed -E 's/ *\([^)]*\)//g; s/ *[,|] */\n/g' <<<"$depends" | sort -u)
+# Derived from the binary by dpkg-shlibdeps: every shared library the packaged
+# binary needs (readelf NEEDED) belongs to a package of this machine that
+# Depends names, itself or as a package it provides (libspdlog1.10 provides
+# libspdlog1.10-fmt9). Catches a library linked in without its dependency.
+dpkg-deb -x "$deb" "$tmp/unpacked"
+needed=$(readelf -d "$tmp/unpacked/usr/sbin/rcuwatch" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+uncovered=()
+for so in $needed; do
+  path=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ { print $NF; exit }')
+  real=$(readlink -f "$path")  # dpkg knows one of /lib and /usr/lib (merged /usr)
+  owner=$(dpkg -S "$path" "$real" "${real#/usr}" "/usr${path#/usr}" 2>/dev/null | sed -n '1s/:.*//p')
+  names="$owner $(dpkg-query -W -f='${Provides}' "$owner" 2>/dev/null | sed -E 's/ *\([^)]*\)//g; s/,/ /g')"
+  covered=0
+  for n in $names; do grep -qx "$n" <<<"$depends_names" && covered=1; done
+  [ $covered = 1 ] || uncovered+=("$so (${owner:-no package})")
+done
+[ -n "$needed" ] && [ ${#uncovered[@]} = 0 ] &&
+  ok "Depends covers all $(wc -w <<<"$needed") libraries the binary needs ($(tr '\n' ' ' <<<"$needed"| sed 's/ $//'))" ||
+  bad "Depends lacks the package of: ${uncovered[*]:-(no NEEDED found)}"
+for lib in libc6 libbpf1 libstdc++6 libssl3; do  # TLS (the exporter's web config, --connect https)
+  grep -qx "$lib" <<<"$depends_names" && ok "Depends has $lib" || bad "Depends lacks $lib: $depends"
+done
+# docs/install.md lists the same runtime dependencies.
+documented=$(perl -0ne 'print "$1\n" if /Its `Depends` come from the binary \(`dpkg-shlibdeps`\):\s*(.*?)\.\s/s' \
+  "$src/docs/install.md" | tr ',\n' '  ' | tr -s ' ' '\n' | sed '/^$/d' | sort -u)
+[ "$documented" = "$depends_names" ] && ok "docs/install.md lists the same $(wc -l <<<"$depends_names") packages" ||
+  bad "docs/install.md's dependencies differ from Depends:" \
+    "$(diff <(echo "$documented") <(echo "$depends_names") | grep '^[<>]' | tr '\n' ' ')"
 
 # --- contents
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's#^\./#/#' > "$tmp/contents"

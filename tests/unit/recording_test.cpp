@@ -255,6 +255,26 @@ TEST_F(RecordingTest, Abi2RecordingsStayReadable) {
   EXPECT_FALSE(r.next());
 }
 
+// The lowest free descriptor: it rises when one is left open.
+int lowest_free_fd() {
+  const int fd = ::dup(STDERR_FILENO);
+  ::close(fd);
+  return fd;
+}
+
+// Found by tests/fuzz/fuzz_recording.cpp (its process ran out of
+// descriptors after ~37,000 inputs): a reader whose header was refused left
+// its file open; `stat --connect` reads every response from the exporter so.
+TEST_F(RecordingTest, ARefusedHeaderLeavesNoDescriptorOpen) {
+  const int before = lowest_free_fd();
+  { std::ofstream(path_) << "not a recording at all, just text"; }
+  for (int i = 0; i < 100; i++) error_of([&] { RecordingReader r(path_); });
+  write_two_ticks();
+  flip_byte(25);
+  for (int i = 0; i < 100; i++) error_of([&] { RecordingReader r(path_); });
+  EXPECT_EQ(lowest_free_fd(), before);
+}
+
 // Format 2 (CRC-32C) is written; format 1 (zlib CRC-32, tests/data/*.rwrec)
 // is still read, to the same values. Other versions are refused.
 TEST_F(RecordingTest, ReadsFormatVersionsOneAndTwo) {

@@ -1,10 +1,12 @@
-// A file descriptor closed when it goes out of scope (BPF maps and stats
-// fds that tests and benchmarks create themselves).
+// A file descriptor closed when it goes out of scope, also when the
+// constructor of the object holding it throws (a member's destructor runs
+// then; the holder's own does not). Tests and benchmarks hold the BPF maps
+// and stats fds they create in it too.
 #pragma once
 
 #include <unistd.h>
 
-namespace rcuwatch::test {
+namespace rcuwatch {
 
 class UniqueFd {
  public:
@@ -29,4 +31,4 @@ class UniqueFd {
   int fd_;
 };
 
-}  // namespace rcuwatch::test
+}  // namespace rcuwatch
