@@ -136,6 +136,18 @@ std::string names_payload(const SymbolNames& names) {
   return o.buf;
 }
 
+// STACKS: u32 n, n x (i32 stack id, u32 depth, depth x u64 return address).
+std::string stacks_payload(const CallStacks& stacks) {
+  Out o;
+  o.put(uint32_t(stacks.size()));
+  for (const auto& [id, ips] : stacks) {
+    o.put(id);
+    o.put(uint32_t(std::min<size_t>(ips.size(), limits::kMaxStackDepth)));
+    for (size_t i = 0; i < ips.size() && i < limits::kMaxStackDepth; i++) o.put(ips[i]);
+  }
+  return o.buf;
+}
+
 // What a reader would refuse is not written: the tick is an error instead.
 void check_writable(const Tick& t, const std::string& path) {
   auto check = [&](size_t n, uint32_t max, const char* what) {
@@ -389,6 +401,10 @@ std::string encode_names(const SymbolNames& names) {
   return record(kRecordNames, names_payload(names));
 }
 
+std::string encode_stacks(const CallStacks& stacks) {
+  return record(kRecordStacks, stacks_payload(stacks));
+}
+
 RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& h)
     : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
   if (fd_.get() < 0) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
@@ -451,17 +467,8 @@ void RecordingWriter::write_names(const SymbolNames& names) {
   if (!names.empty()) write_record(kRecordNames, names_payload(names));
 }
 
-// STACKS: u32 n, n x (i32 stack id, u32 depth, depth x u64 return address).
 void RecordingWriter::write_stacks(const CallStacks& stacks) {
-  if (stacks.empty()) return;
-  Out o;
-  o.put(uint32_t(stacks.size()));
-  for (const auto& [id, ips] : stacks) {
-    o.put(id);
-    o.put(uint32_t(std::min<size_t>(ips.size(), limits::kMaxStackDepth)));
-    for (size_t i = 0; i < ips.size() && i < limits::kMaxStackDepth; i++) o.put(ips[i]);
-  }
-  write_record(kRecordStacks, o.buf);
+  if (!stacks.empty()) write_record(kRecordStacks, stacks_payload(stacks));
 }
 
 RecordingReader::RecordingReader(const std::string& path)

@@ -46,8 +46,9 @@ struct RecordingHeader {
 // The bytes RecordingWriter writes, for a recording kept in memory: the
 // exporter serves its last ticks as a recording (tick_log.hpp).
 std::string encode_header(const RecordingHeader& header);
-std::string encode_tick(const Tick& tick);           // one TICK record
-std::string encode_names(const SymbolNames& names);  // one NAMES record
+std::string encode_tick(const Tick& tick);            // one TICK record
+std::string encode_names(const SymbolNames& names);   // one NAMES record
+std::string encode_stacks(const CallStacks& stacks);  // one STACKS record
 // The header of a recording of `source`, starting now.
 RecordingHeader recording_header(const Source& source);
 // The names in `now` that `known` lacks or names otherwise (a later NAMES

@@ -215,6 +215,8 @@ std::string RemoteSource::poll() {
     while (auto record = reader.next()) {
       if (auto* tick = std::get_if<Tick>(&*record))
         items.emplace_back(std::move(*tick));
+      else if (auto* stacks = std::get_if<CallStacks>(&*record))
+        items.emplace_back(std::move(*stacks));
       else
         items.emplace_back(std::move(std::get<SymbolNames>(*record)));
     }
@@ -244,9 +246,12 @@ std::optional<Tick> RemoteSource::next(Interval, const StopFlag& stop) {
       if (auto* info = std::get_if<SourceInfo>(&item)) {
         info_ = std::move(*info);
         names_.clear();
+        stacks_.clear();
         epoch_++;
       } else if (auto* names = std::get_if<SymbolNames>(&item)) {
         for (auto& [addr, name] : *names) names_[addr] = std::move(name);
+      } else if (auto* stacks = std::get_if<CallStacks>(&item)) {
+        for (auto& [id, ips] : *stacks) stacks_[id] = std::move(ips);
       } else {
         return std::move(std::get<Tick>(item));
       }

@@ -47,12 +47,13 @@ class RemoteSource : public Source {
   // exporter's interval paces the stream; `interval` is not used).
   std::optional<Tick> next(Interval interval, const StopFlag& stop) override;
   const SymbolNames& names() const override { return names_; }
+  const CallStacks& stacks() const override { return stacks_; }
   std::string problem() const override;
   uint64_t epoch() const override { return epoch_; }
 
  private:
   // What the stream holds, in order: a new stream's info, names, ticks.
-  using Item = std::variant<SourceInfo, SymbolNames, Tick>;
+  using Item = std::variant<SourceInfo, SymbolNames, CallStacks, Tick>;
   // One request; queues what came. "" or why it failed.
   std::string poll();
   void set_problem(std::string problem);
@@ -62,6 +63,7 @@ class RemoteSource : public Source {
   std::unique_ptr<httplib::Client> client_;
   SourceInfo info_;
   SymbolNames names_;
+  CallStacks stacks_;
   uint64_t epoch_ = 0;
   std::deque<Item> queue_;
   std::string stream_;  // the exporter's stream id

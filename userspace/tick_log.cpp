@@ -18,10 +18,11 @@ std::string random_stream_id() {
 TickLog::TickLog(RecordingHeader header, Limits limits)
     : limits_(limits), stream_id_(random_stream_id()), header_(std::move(header)) {}
 
-void TickLog::append(const SymbolNames& new_names, const Tick& tick) {
+void TickLog::append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick) {
   Entry e{0, new_names, new_names.empty() ? std::string() : encode_names(new_names)};
   e.records += encode_tick(tick);
   std::lock_guard lock(mutex_);
+  for (const auto& [id, ips] : new_stacks) stacks_[id] = ips;
   e.number = ++newest_;
   bytes_ += e.records.size();
   entries_.push_back(std::move(e));
@@ -49,6 +50,7 @@ TickLog::Slice TickLog::after(uint64_t after) const {
   for (; it != entries_.end() && it->number <= after; ++it)
     for (const auto& [addr, name] : it->new_names) header.names[addr] = name;
   s.recording = encode_header(header);
+  if (!stacks_.empty()) s.recording += encode_stacks(stacks_);
   for (; it != entries_.end(); ++it) {
     if (!s.first) s.first = it->number;
     s.last = it->number;
@@ -65,8 +67,12 @@ TickLogTee::TickLogTee(std::unique_ptr<Source> inner, TickLog::Limits limits)
 std::optional<Tick> TickLogTee::next(Interval interval, const StopFlag& stop) {
   auto tick = inner_->next(interval, stop);
   const SymbolNames fresh = take_new_names(inner_->names(), logged_);
+  CallStacks new_stacks;
+  if (inner_->stacks().size() != stacks_logged_.size())
+    for (const auto& [id, ips] : inner_->stacks())
+      if (stacks_logged_.insert(id).second) new_stacks[id] = ips;
   if (tick)
-    log_->append(fresh, *tick);
+    log_->append(fresh, new_stacks, *tick);
   else if (!stop.requested())
     log_->mark_ended();
   return tick;

@@ -2,13 +2,16 @@
 // viewers on other machines (`rcuwatch top --connect`, remote_source.hpp):
 // the exporter serves them on /api/v1/recording. A viewer runs them through
 // its own Aggregator, as a replay would, so what it shows is what a local
-// command on the same ticks shows. Bounded in ticks and bytes.
+// command on the same ticks shows. Bounded in ticks and bytes; call-site
+// stacks are all kept (a stack never changes; the BPF stack map bounds them)
+// and sent with every slice.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "recording.hpp"
@@ -26,7 +29,7 @@ class TickLog {
 
   // Thread-safe, like everything here: the source's thread appends, HTTP
   // threads read.
-  void append(const SymbolNames& new_names, const Tick& tick);
+  void append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick);
   void mark_ended();
 
   struct Slice {
@@ -38,6 +41,7 @@ class TickLog {
   };
   // The ticks after tick number `after` that are still kept, as a whole
   // recording: its header names what was known before its first tick.
+  // Every call-site stack known follows the header (a STACKS record).
   Slice after(uint64_t after) const;
 
   // Random, chosen at construction: a viewer that sees it change knows the
@@ -54,6 +58,7 @@ class TickLog {
   const std::string stream_id_;
   mutable std::mutex mutex_;
   RecordingHeader header_;  // names: what was known before entries_.front()
+  CallStacks stacks_;       // every stack appended
   std::deque<Entry> entries_;
   size_t bytes_ = 0;
   uint64_t newest_ = 0;
@@ -75,7 +80,8 @@ class TickLogTee : public Source {
  private:
   std::unique_ptr<Source> inner_;
   std::shared_ptr<TickLog> log_;
-  SymbolNames logged_;  // names already in the log
+  SymbolNames logged_;               // names already in the log
+  std::set<int32_t> stacks_logged_;  // ids of the stacks in the log
 };
 
 }  // namespace rcuwatch

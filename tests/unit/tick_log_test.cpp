@@ -52,9 +52,9 @@ Read read(const std::string& bytes) {
 
 TEST(TickLog, TicksAfterANumberAsARecording) {
   TickLog log(header(), {});
-  log.append({}, tick(1000));
-  log.append({{0x2000, "second"}}, tick(2000));
-  log.append({}, tick(3000));
+  log.append({}, {}, tick(1000));
+  log.append({{0x2000, "second"}}, {}, tick(2000));
+  log.append({}, {}, tick(3000));
 
   TickLog::Slice all = log.after(0);
   EXPECT_EQ(all.first, 1u);
@@ -93,7 +93,7 @@ TEST(TickLog, TicksAfterANumberAsARecording) {
 TEST(TickLog, BoundedInTicksAndBytesKeepingWhatTheyNamed) {
   TickLog log(header(), {3, size_t{1} << 20});
   for (uint64_t i = 1; i <= 10; i++)
-    log.append(i == 2 ? SymbolNames{{0x2000, "named at 2"}} : SymbolNames{}, tick(i * 1000));
+    log.append(i == 2 ? SymbolNames{{0x2000, "named at 2"}} : SymbolNames{}, {}, tick(i * 1000));
   TickLog::Slice s = log.after(0);
   EXPECT_EQ(s.first, 8u);
   EXPECT_EQ(s.last, 10u);
@@ -101,12 +101,31 @@ TEST(TickLog, BoundedInTicksAndBytesKeepingWhatTheyNamed) {
 
   // One tick larger than the byte limit is still kept: the newest always is.
   TickLog big(header(), {100, 4096});
-  big.append({}, tick(1000, 10));
-  big.append({}, tick(2000, 1000));
+  big.append({}, {}, tick(1000, 10));
+  big.append({}, {}, tick(2000, 1000));
   s = big.after(0);
   EXPECT_EQ(s.first, 2u);
   EXPECT_EQ(s.last, 2u);
   EXPECT_EQ(std::get<Tick>(read(s.recording).records.at(0)).sample.pending.size(), 1000u);
+}
+
+// Call-site stacks travel with every slice, also once the tick that
+// brought them is gone: a viewer that connects late still names them.
+TEST(TickLog, EverySliceCarriesTheStacks) {
+  TickLog log(header(), {2, size_t{16} << 20});
+  log.append({}, {{7, {0xffffffff81000010, 0xffffffff81000020}}}, tick(1000));
+  log.append({}, {}, tick(2000));
+  log.append({}, {{9, {0xffffffffc0000030}}}, tick(3000));
+  for (uint64_t after : {0u, 2u}) {
+    Read r = read(log.after(after).recording);
+    ASSERT_FALSE(r.records.empty());
+    const auto* stacks = std::get_if<CallStacks>(&r.records.front());
+    ASSERT_TRUE(stacks) << "after " << after;
+    EXPECT_EQ(stacks->at(7), (std::vector<uint64_t>{0xffffffff81000010, 0xffffffff81000020}));
+    EXPECT_EQ(stacks->at(9), (std::vector<uint64_t>{0xffffffffc0000030}));
+  }
+  Read none = read(TickLog(header(), {}).after(0).recording);
+  EXPECT_TRUE(none.records.empty());  // no stacks, no STACKS record
 }
 
 TEST(TickLog, StreamIdsDiffer) {
