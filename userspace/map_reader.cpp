@@ -122,8 +122,8 @@ Sample MapReader::read() {
       instances_, [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
 
   // Tracepoint mode: enqueues per (instance, queue CPU) from the per-CPU
-  // totals, corrected below by map queues (modulo 2^64, as the BPF side adds).
-  std::map<std::pair<uint64_t, uint32_t>, rw_queue_totals> queue_sums;
+  // totals (up to instances x CPUs of them: a vector), corrected below by
+  // map queues (rare; modulo 2^64, as the BPF side adds).
   const bool from_totals = queue_counts_ == QueueCounts::TotalsPlusCorrections;
   if (totals_) {
     totals_->read([&](const HashMapChunk& c) {
@@ -136,11 +136,9 @@ Sample MapReader::read() {
           rw_instance_totals t;
           std::memcpy(&t, c.value(i, cpu), sizeof t);
           accumulate(e.totals, t);
-          if (from_totals && t.enqueued_objects) {
-            rw_queue_totals& q = queue_sums[{e.instance, uint32_t(cpu)}];
-            q.enqueued_objects += t.enqueued_objects;
-            q.enqueued_bytes += t.enqueued_bytes;
-          }
+          if (from_totals && t.enqueued_objects)
+            s.queues.push_back(
+                {{e.instance, uint32_t(cpu), 0}, {t.enqueued_objects, t.enqueued_bytes}});
         }
         if (auto it = infos.find(e.instance); it != infos.end()) e.info = it->second;
         s.instances.push_back(e);
@@ -156,18 +154,24 @@ Sample MapReader::read() {
       call_sites_, [&](const rw_call_site_key& k, const rw_call_site_val& v) {
         s.call_sites.push_back({k, v});
       });
+  std::map<std::pair<uint64_t, uint32_t>, rw_queue_totals> corrections;
   for_each_entry<rw_queue_key, rw_queue_totals>(
       queues_, [&](const rw_queue_key& k, const rw_queue_totals& v) {
-        if (!from_totals) {
+        if (from_totals)
+          corrections[{k.instance, k.cpu}] = v;
+        else
           s.queues.push_back({k, v});
-          return;
-        }
-        rw_queue_totals& q = queue_sums[{k.instance, k.cpu}];
-        q.enqueued_objects += v.enqueued_objects;
-        q.enqueued_bytes += v.enqueued_bytes;
       });
-  for (const auto& [key, v] : queue_sums)
-    if (v.enqueued_objects) s.queues.push_back({{key.first, key.second, 0}, v});
+  if (!corrections.empty()) {
+    for (QueueEntry& q : s.queues)
+      if (auto it = corrections.find({q.key.instance, q.key.cpu}); it != corrections.end()) {
+        q.val.enqueued_objects += it->second.enqueued_objects;
+        q.val.enqueued_bytes += it->second.enqueued_bytes;
+        corrections.erase(it);
+      }
+    for (const auto& [key, v] : corrections) s.queues.push_back({{key.first, key.second, 0}, v});
+    std::erase_if(s.queues, [](const QueueEntry& q) { return q.val.enqueued_objects == 0; });
+  }
   s.has_queue_counts = queues_.has_value();
 
   if (stats_fd_ >= 0) {
