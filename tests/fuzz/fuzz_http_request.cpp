@@ -53,7 +53,7 @@ class Exporter {
     t.sample.time_ns = 1'000'000'000;
     t.sample.pending = {test::pending(0x1000, 8, 1, RW_WHERE_RADIX, 2, 128, 5)};
     t.sample.instances = {test::instance(0x1000, 0, 0xffffffff81000000, 3, 192, 1, 64)};
-    ticks_.append({}, t);
+    ticks_.append({}, {}, t);
     configure_routes(processor_, served_, PrometheusOptions{});
     // Replaces the routes' logger (a debug line): what cpp-httplib parsed.
     processor_.set_logger([this](const httplib::Request& req, const httplib::Response&) {
