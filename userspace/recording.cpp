@@ -733,6 +733,14 @@ SymbolNames take_new_names(const SymbolNames& now, SymbolNames& known) {
   return fresh;
 }
 
+CallStacks new_stacks(const CallStacks& now, const std::set<int32_t>& known) {
+  CallStacks fresh;
+  if (now.size() != known.size())
+    for (const auto& [id, ips] : now)
+      if (!known.count(id)) fresh[id] = ips;
+  return fresh;
+}
+
 RecordingTee::RecordingTee(std::unique_ptr<Source> inner, const std::string& path,
                            RecordingFailure on_failure)
     : inner_(std::move(inner)),
@@ -750,13 +758,9 @@ std::optional<Tick> RecordingTee::next(Interval interval, const StopFlag& stop) 
     writer_.write_names(take_new_names(inner_->names(), known));
     written_ = std::move(known);
     // Call-site stacks first seen: before the tick whose call sites use them.
-    if (inner_->stacks().size() != stacks_written_.size()) {
-      CallStacks new_stacks;
-      for (const auto& [id, ips] : inner_->stacks())
-        if (!stacks_written_.count(id)) new_stacks[id] = ips;
-      writer_.write_stacks(new_stacks);
-      for (const auto& [id, ips] : new_stacks) stacks_written_.insert(id);
-    }
+    const CallStacks fresh = new_stacks(inner_->stacks(), stacks_written_);
+    writer_.write_stacks(fresh);
+    for (const auto& [id, ips] : fresh) stacks_written_.insert(id);
     if (tick) writer_.write_tick(*tick);
   } catch (const Error& e) {
     if (on_failure_ == RecordingFailure::Stop) throw;

@@ -54,6 +54,8 @@ RecordingHeader recording_header(const Source& source);
 // The names in `now` that `known` lacks or names otherwise (a later NAMES
 // record wins); `known` takes them.
 SymbolNames take_new_names(const SymbolNames& now, SymbolNames& known);
+// The stacks of `now` whose ids are not in `known` (a stack never changes).
+CallStacks new_stacks(const CallStacks& now, const std::set<int32_t>& known);
 
 class RecordingWriter {
  public:

@@ -67,12 +67,10 @@ TickLogTee::TickLogTee(std::unique_ptr<Source> inner, TickLog::Limits limits)
 std::optional<Tick> TickLogTee::next(Interval interval, const StopFlag& stop) {
   auto tick = inner_->next(interval, stop);
   const SymbolNames fresh = take_new_names(inner_->names(), logged_);
-  CallStacks new_stacks;
-  if (inner_->stacks().size() != stacks_logged_.size())
-    for (const auto& [id, ips] : inner_->stacks())
-      if (stacks_logged_.insert(id).second) new_stacks[id] = ips;
+  const CallStacks fresh_stacks = new_stacks(inner_->stacks(), stacks_logged_);
+  for (const auto& [id, ips] : fresh_stacks) stacks_logged_.insert(id);
   if (tick)
-    log_->append(fresh, new_stacks, *tick);
+    log_->append(fresh, fresh_stacks, *tick);
   else if (!stop.requested())
     log_->mark_ended();
   return tick;
