@@ -233,7 +233,9 @@ std::string RemoteSource::poll() {
   stream_ = stream;
   for (Item& item : items) queue_.push_back(std::move(item));
   if (last) last_ = last;
-  ended_ = ended && last_ >= newest;
+  // Ended, and nothing after last_ is kept: nothing will come (an exporter
+  // nobody watched keeps no big ticks, tick_log.hpp).
+  ended_ = ended && (last_ >= newest || !first);
   return "";
 }
 

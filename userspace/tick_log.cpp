@@ -13,26 +13,54 @@ std::string random_stream_id() {
   return fmt::format("{:08x}{:08x}", rd(), rd());
 }
 
+// What encoding a tick takes at least: its pending entries and events.
+size_t encoded_bytes_at_least(const Tick& tick) {
+  return tick.sample.pending.size() * sizeof(PendingEntry) + tick.events.size() * sizeof(rw_event);
+}
+
 }  // namespace
 
 TickLog::TickLog(RecordingHeader header, Limits limits)
     : limits_(limits), stream_id_(random_stream_id()), header_(std::move(header)) {}
 
-void TickLog::append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick) {
-  Entry e{0, new_names, new_names.empty() ? std::string() : encode_names(new_names)};
-  e.records += encode_tick(tick);
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, ips] : new_stacks) stacks_[id] = ips;
-  e.number = ++newest_;
-  bytes_ += e.records.size();
-  entries_.push_back(std::move(e));
-  // The oldest go first; what they named stays known to the header.
-  while (entries_.size() > 1 &&
-         (entries_.size() > limits_.max_ticks || bytes_ > limits_.max_bytes)) {
+bool TickLog::followed() const {
+  return asked_ && (newest_ - asked_at_tick_ <= limits_.idle_ticks ||
+                    std::chrono::steady_clock::now() - asked_at_ < limits_.idle_time);
+}
+
+void TickLog::drop_oldest(size_t bytes, size_t keep_at_least) {
+  while (entries_.size() > keep_at_least &&
+         (entries_.size() > limits_.max_ticks || bytes_ > bytes)) {
     for (auto& [addr, name] : entries_.front().new_names) header_.names[addr] = name;
     bytes_ -= entries_.front().records.size();
     entries_.pop_front();
   }
+}
+
+void TickLog::append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick) {
+  uint64_t number;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, ips] : new_stacks) stacks_[id] = ips;
+    number = ++newest_;
+    if (!followed() && encoded_bytes_at_least(tick) > idle_bytes()) {
+      // No viewer, and this tick could not be kept for one: not encoded, and
+      // the older ones go (what the log keeps is the last ticks, without a
+      // gap). Its names stay known.
+      drop_oldest(0, 0);
+      for (const auto& [addr, name] : new_names) header_.names[addr] = name;
+      return;
+    }
+  }
+  Entry e{number, new_names, new_names.empty() ? encode_tick(tick) : encode_names(new_names)};
+  if (!new_names.empty()) e.records += encode_tick(tick);
+  std::lock_guard lock(mutex_);
+  bytes_ += e.records.size();
+  entries_.push_back(std::move(e));
+  if (followed())
+    drop_oldest(limits_.max_bytes, 1);
+  else
+    drop_oldest(idle_bytes(), 0);
 }
 
 void TickLog::mark_ended() {
@@ -42,6 +70,9 @@ void TickLog::mark_ended() {
 
 TickLog::Slice TickLog::after(uint64_t after) const {
   std::lock_guard lock(mutex_);
+  asked_ = true;
+  asked_at_tick_ = newest_;
+  asked_at_ = std::chrono::steady_clock::now();
   Slice s;
   s.newest = newest_;
   s.ended = ended_;

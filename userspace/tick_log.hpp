@@ -5,8 +5,17 @@
 // command on the same ticks shows. Bounded in ticks and bytes; call-site
 // stacks are all kept (a stack never changes; the BPF stack map bounds them)
 // and sent with every slice.
+//
+// Most exporters are only scraped and never watched: while no viewer has
+// asked lately, the log keeps at most `idle_bytes` of ticks (none of a
+// 1024-CPU machine's 12 MB ticks) and does not even encode a tick that
+// cannot fit. A viewer's first request makes it keep everything again from
+// the next tick on: a viewer that comes to an idle log of big ticks gets its
+// first tick one interval later, and every tick after that.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -22,8 +31,15 @@ namespace rcuwatch {
 class TickLog {
  public:
   struct Limits {
+    // While a viewer follows:
     size_t max_ticks = 120;
     size_t max_bytes = size_t{16} << 20;  // the newest tick is kept whatever its size
+    // While none does (none ever asked, or the last request is older than
+    // both idle_ticks ticks and idle_time): at most idle_bytes (and
+    // max_bytes), the newest tick not excepted. 4 MiB holds a tick of ~80k pending entries.
+    size_t idle_bytes = size_t{4} << 20;
+    uint64_t idle_ticks = 5;
+    std::chrono::steady_clock::duration idle_time = std::chrono::seconds(10);
   };
   TickLog(RecordingHeader header, Limits limits);
 
@@ -42,6 +58,7 @@ class TickLog {
   // The ticks after tick number `after` that are still kept, as a whole
   // recording: its header names what was known before its first tick.
   // Every call-site stack known follows the header (a STACKS record).
+  // A request: a viewer follows from now on (see Limits).
   Slice after(uint64_t after) const;
 
   // Random, chosen at construction: a viewer that sees it change knows the
@@ -54,6 +71,11 @@ class TickLog {
     SymbolNames new_names;  // named with this tick
     std::string records;    // NAMES (when there are new names), then TICK
   };
+  bool followed() const;  // a viewer asked lately; under mutex_
+  size_t idle_bytes() const { return std::min(limits_.idle_bytes, limits_.max_bytes); }
+  // The oldest entries go until the log is within `bytes` and max_ticks
+  // (all of them may go); what they named stays known to the header.
+  void drop_oldest(size_t bytes, size_t keep_at_least);
   const Limits limits_;
   const std::string stream_id_;
   mutable std::mutex mutex_;
@@ -63,6 +85,11 @@ class TickLog {
   size_t bytes_ = 0;
   uint64_t newest_ = 0;
   bool ended_ = false;
+  // The last request: when, and the newest tick then. Requests are reads,
+  // hence mutable.
+  mutable bool asked_ = false;
+  mutable uint64_t asked_at_tick_ = 0;
+  mutable std::chrono::steady_clock::time_point asked_at_;
 };
 
 // Passes a source's ticks through, appending each (and the names that came

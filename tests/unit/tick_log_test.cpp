@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "remote_source.hpp"
 #include "samples.hpp"
@@ -99,8 +100,10 @@ TEST(TickLog, BoundedInTicksAndBytesKeepingWhatTheyNamed) {
   EXPECT_EQ(s.last, 10u);
   EXPECT_EQ(read(s.recording).header.names.at(0x2000), "named at 2");
 
-  // One tick larger than the byte limit is still kept: the newest always is.
+  // One tick larger than the byte limit is still kept while a viewer
+  // follows: the newest always is.
   TickLog big(header(), {100, 4096});
+  big.after(0);
   big.append({}, {}, tick(1000, 10));
   big.append({}, {}, tick(2000, 1000));
   s = big.after(0);
@@ -126,6 +129,69 @@ TEST(TickLog, EverySliceCarriesTheStacks) {
   }
   Read none = read(TickLog(header(), {}).after(0).recording);
   EXPECT_TRUE(none.records.empty());  // no stacks, no STACKS record
+}
+
+// Nobody asked yet: only what fits idle_bytes is kept, the newest tick not
+// excepted, and a tick too big for it is not kept at all (nor are the older
+// ones: no gap). A request makes the log keep every tick again, until
+// idle_ticks ticks pass without one.
+TEST(TickLog, KeepsBigTicksOnlyWhileAViewerFollows) {
+  TickLog::Limits limits;
+  limits.idle_bytes = 8192;
+  limits.idle_ticks = 2;
+  limits.idle_time = {};
+  TickLog small(header(), limits);
+  for (uint64_t i = 1; i <= 50; i++) small.append({}, {}, tick(i * 1000, 1));
+  TickLog::Slice s = small.after(0);
+  EXPECT_EQ(s.last, 50u);
+  EXPECT_GT(s.first, 1u);  // not all 50
+  EXPECT_LE(s.recording.size(), 8192u + 1024u);
+  const Read r = read(s.recording);
+  EXPECT_EQ(r.records.size(), s.last - s.first + 1);
+
+  TickLog big(header(), limits);
+  big.append({}, {}, tick(1000, 1));                                 // small: kept
+  big.append({{0x3000, "named while idle"}}, {}, tick(2000, 1000));  // too big: neither is kept
+  s = big.after(0);
+  EXPECT_EQ(s.first, 0u);
+  EXPECT_EQ(s.newest, 2u);
+  EXPECT_EQ(read(s.recording).header.names.at(0x3000), "named while idle");
+
+  // Asked: the next ticks are kept, big or not...
+  big.append({}, {}, tick(3000, 1000));
+  big.append({}, {}, tick(4000, 1000));
+  s = big.after(2);
+  EXPECT_EQ(s.first, 3u);
+  EXPECT_EQ(s.last, 4u);
+  EXPECT_EQ(std::get<Tick>(read(s.recording).records.at(1)).sample.pending.size(), 1000u);
+  // ...while the last request is at most idle_ticks ticks old.
+  for (uint64_t i = 5; i <= 6; i++) big.append({}, {}, tick(i * 1000, 1000));
+  EXPECT_EQ(big.after(4).last, 6u);
+  for (uint64_t i = 7; i <= 9; i++) big.append({}, {}, tick(i * 1000, 1000));
+  s = big.after(6);
+  EXPECT_EQ(s.first, 0u);  // tick 9 came 3 ticks after the request: idle, none kept
+  EXPECT_EQ(s.newest, 9u);
+}
+
+// A viewer that asked within idle_time follows, however many ticks passed.
+TEST(TickLog, FollowedWithinIdleTime) {
+  TickLog::Limits limits;
+  limits.idle_bytes = 8192;
+  limits.idle_ticks = 0;
+  limits.idle_time = std::chrono::hours(1);
+  TickLog log(header(), limits);
+  log.after(0);
+  for (uint64_t i = 1; i <= 10; i++) log.append({}, {}, tick(i * 1000, 1000));
+  TickLog::Slice s = log.after(0);
+  EXPECT_EQ(s.first, 1u);
+  EXPECT_EQ(s.last, 10u);
+
+  limits.idle_time = std::chrono::milliseconds(20);
+  TickLog brief(header(), limits);
+  brief.after(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  brief.append({}, {}, tick(1000, 1000));
+  EXPECT_EQ(brief.after(0).first, 0u);
 }
 
 TEST(TickLog, StreamIdsDiffer) {
