@@ -115,6 +115,10 @@ class RecordingReader {
   uint64_t offset() const { return offset_; }
   // The file's size; std::nullopt for a pipe or FIFO.
   std::optional<uint64_t> size() const { return size_; }
+  // Gives back the buffer records are read into (as large as the largest
+  // record: 12 MB for a tick of 262144 pending entries); the next record
+  // allocates it again. For a reader that waits between records.
+  void release_buffer() { payload_ = ByteBuffer(); }
 
  private:
   size_t read_up_to(char* dst, size_t n);

@@ -33,6 +33,11 @@ std::optional<Tick> ReplaySource::next(Interval, const StopFlag& stop) {
       continue;
     }
     Tick tick = std::move(std::get<Tick>(*record));
+    // Between two ticks the reader's buffer would sit idle, as large as a
+    // tick, beside the tick the caller aggregates and serves: a replay in
+    // a long-running command (`exporter --replay`, `top --replay`) gives
+    // it back and pays its page faults again on the next tick.
+    reader_.release_buffer();
     if (speed_ > 0 && prev_tick_ns_ && tick.sample.time_ns > prev_tick_ns_) {
       auto recorded =
           std::chrono::nanoseconds(uint64_t(double(tick.sample.time_ns - prev_tick_ns_) / speed_));
