@@ -56,12 +56,12 @@ Snapshot snap(const Step& st, uint64_t index) {
     s.seqs.push_back({A, "inst_rcu", 100 + index, 1, st.a_bytes, st.a_age_ns, 1,
                       SeqState::WaitingForGracePeriod});
     s.seq_cpus.push_back(
-        {A, 0, 100 + index, 1, st.a_bytes, 0, st.a_age_ns, SeqState::WaitingForGracePeriod});
+        {A, 0, SeqState::WaitingForGracePeriod, 100 + index, 1, st.a_bytes, 0, st.a_age_ns});
   }
   if (st.b_bytes) {
     s.seqs.push_back({B, "inst_srcu", 8, 2, st.b_bytes, st.b_age_ns, 2, st.b_state});
-    s.seq_cpus.push_back({B, 1, 8, 1, st.b_bytes / 2, 0, st.b_age_ns, st.b_state});
-    s.seq_cpus.push_back({B, 3, 8, 1, st.b_bytes / 2, 0, st.b_age_ns / 2, st.b_state});
+    s.seq_cpus.push_back({B, 1, st.b_state, 8, 1, st.b_bytes / 2, 0, st.b_age_ns});
+    s.seq_cpus.push_back({B, 3, st.b_state, 8, 1, st.b_bytes / 2, 0, st.b_age_ns / 2});
   }
   std::stable_sort(s.seqs.begin(), s.seqs.end(),
                    [](const SeqSummary& x, const SeqSummary& y) { return x.age_ns > y.age_ns; });
