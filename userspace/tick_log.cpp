@@ -37,13 +37,14 @@ void TickLog::drop_oldest(size_t bytes, size_t keep_at_least) {
   }
 }
 
-void TickLog::append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick) {
+void TickLog::append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick,
+                     bool last) {
   uint64_t number;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, ips] : new_stacks) stacks_[id] = ips;
     number = ++newest_;
-    if (!followed() && encoded_bytes_at_least(tick) > idle_bytes()) {
+    if (!last && !followed() && encoded_bytes_at_least(tick) > idle_bytes()) {
       // No viewer, and this tick could not be kept for one: not encoded, and
       // the older ones go (what the log keeps is the last ticks, without a
       // gap). Its names stay known.
@@ -57,7 +58,7 @@ void TickLog::append(const SymbolNames& new_names, const CallStacks& new_stacks,
   std::lock_guard lock(mutex_);
   bytes_ += e.records.size();
   entries_.push_back(std::move(e));
-  if (followed())
+  if (last || followed())
     drop_oldest(limits_.max_bytes, 1);
   else
     drop_oldest(idle_bytes(), 0);
@@ -101,7 +102,7 @@ std::optional<Tick> TickLogTee::next(Interval interval, const StopFlag& stop) {
   const CallStacks fresh_stacks = new_stacks(inner_->stacks(), stacks_logged_);
   for (const auto& [id, ips] : fresh_stacks) stacks_logged_.insert(id);
   if (tick)
-    log_->append(fresh, fresh_stacks, *tick);
+    log_->append(fresh, fresh_stacks, *tick, inner_->progress() >= 1.0);
   else if (!stop.requested())
     log_->mark_ended();
   return tick;

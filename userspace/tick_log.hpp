@@ -45,7 +45,10 @@ class TickLog {
 
   // Thread-safe, like everything here: the source's thread appends, HTTP
   // threads read.
-  void append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick);
+  // `last`: the source says no tick follows (a replay at the end of its
+  // file): kept as while a viewer follows, for viewers that come later.
+  void append(const SymbolNames& new_names, const CallStacks& new_stacks, const Tick& tick,
+              bool last = false);
   void mark_ended();
 
   struct Slice {

@@ -173,6 +173,22 @@ TEST(TickLog, KeepsBigTicksOnlyWhileAViewerFollows) {
   EXPECT_EQ(s.newest, 9u);
 }
 
+// The last tick of a source that ends is kept for viewers that come later,
+// however big, though nobody asked.
+TEST(TickLog, KeepsTheLastTickOfAnEndedSource) {
+  TickLog::Limits limits;
+  limits.idle_bytes = 8192;
+  TickLog log(header(), limits);
+  log.append({}, {}, tick(1000, 1000));
+  log.append({}, {}, tick(2000, 1000), true);
+  log.mark_ended();
+  TickLog::Slice s = log.after(0);
+  EXPECT_EQ(s.first, 2u);
+  EXPECT_EQ(s.last, 2u);
+  EXPECT_TRUE(s.ended);
+  EXPECT_EQ(std::get<Tick>(read(s.recording).records.at(0)).sample.pending.size(), 1000u);
+}
+
 // A viewer that asked within idle_time follows, however many ticks passed.
 TEST(TickLog, FollowedWithinIdleTime) {
   TickLog::Limits limits;
