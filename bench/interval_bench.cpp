@@ -55,7 +55,7 @@ void fill(int fd, const std::vector<T>& from, KeyOf key_of, ValueOf value_of) {
 // --max-pending-entries sized for seqs opening while others close).
 struct ScaleMaps {
   size_t entries = 0;
-  UniqueFd pending, instances, totals, grace_periods, stats;
+  UniqueFd pending, instances, instance_slots, totals, grace_periods, stats;
 
   explicit ScaleMaps(uint32_t cpus) {
     const Tick t = make_tick(scale_shape(cpus));
@@ -65,7 +65,9 @@ struct ScaleMaps {
                          sizeof(rw_pending_val), 2 * entries);
     instances = create_map(BPF_MAP_TYPE_HASH, "instances", sizeof(uint64_t),
                            sizeof(rw_instance_info), 1024);
-    totals = create_map(BPF_MAP_TYPE_PERCPU_HASH, "totals", sizeof(uint64_t),
+    instance_slots =
+        create_map(BPF_MAP_TYPE_HASH, "instance_slots", sizeof(uint64_t), sizeof(uint32_t), 1024);
+    totals = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "totals", sizeof(uint32_t),
                         sizeof(rw_instance_totals), 1024);
     grace_periods =
         create_map(BPF_MAP_TYPE_HASH, "grace_periods", sizeof(uint64_t), sizeof(rw_gp_stats), 256);
@@ -78,23 +80,33 @@ struct ScaleMaps {
 
     const size_t cpus_possible = size_t(libbpf_num_possible_cpus());
     std::vector<uint64_t> addrs;
+    std::vector<uint32_t> slots;
     std::vector<rw_instance_info> infos;
-    std::vector<rw_instance_totals> per_cpu;  // 80 bytes: already 8-aligned
+    std::vector<rw_instance_totals> per_cpu;  // 96 bytes: already 8-aligned
     for (const auto& i : s.instances) {
+      slots.push_back(uint32_t(addrs.size()));
       addrs.push_back(i.instance);
       infos.push_back(i.info);
       for (size_t c = 0; c < cpus_possible; c++)
         per_cpu.push_back(c ? rw_instance_totals{} : i.totals);
     }
     fill(instances.get(), addrs, infos);
-    fill(totals.get(), addrs, per_cpu);
+    fill(instance_slots.get(), addrs, slots);
+    fill(totals.get(), slots, per_cpu);
     fill(
         grace_periods.get(), s.grace_periods, [](const GpEntry& g) { return g.key; },
         [](const GpEntry& g) { return g.stats; });
   }
 
   SampleMaps fds() const {
-    return {pending.get(), instances.get(), totals.get(), grace_periods.get(), stats.get()};
+    SampleMaps m;
+    m.pending = pending.get();
+    m.instances = instances.get();
+    m.instance_slots = instance_slots.get();
+    m.totals = totals.get();
+    m.grace_periods = grace_periods.get();
+    m.stats = stats.get();
+    return m;
   }
 };
 

@@ -26,12 +26,54 @@ struct {
 	__type(value, struct rw_pending_val);
 } pending SEC(".maps");
 
+/*
+ * Per-instance totals live in a per-CPU array, one slot per instance: an
+ * array lookup is inlined by the verifier (an address computation), where a
+ * hash lookup is a helper call that hashes the key and walks a bucket. The
+ * slot is found through instance_slots (instance -> slot, given on first
+ * sight from slot_counter and never taken back), and on the hot path
+ * through each CPU's slot_cache: rcu_pending's one in-tree user has one
+ * instance per filesystem, so consecutive events nearly always name the
+ * instance the previous one did.
+ */
+#define RW_MAX_INSTANCES 1024
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RW_MAX_INSTANCES);
+	__type(key, __u32);
 	__type(value, struct rw_instance_totals);
 } totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RW_MAX_INSTANCES);
+	__type(key, __u64);
+	__type(value, __u32);
+} instance_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} slot_counter SEC(".maps");
+
+/* An instance this CPU's events named lately, and its slot + 1 (0: none yet). */
+struct rw_slot_cache {
+	__u64 instance;
+	__u64 slot_plus1;
+};
+
+/* Direct-mapped: bcachefs's key cache alternates between its two instances. */
+#define RW_SLOT_CACHE_WAYS 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RW_SLOT_CACHE_WAYS);
+	__type(key, __u32);
+	__type(value, struct rw_slot_cache);
+} slot_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -85,7 +127,14 @@ struct {
  */
 #define RW_GLOBAL __attribute__((noinline))
 
-static const struct rw_instance_totals zero_totals;
+#ifndef barrier
+#define barrier() asm volatile("" ::: "memory")
+#endif
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+#endif
+
 static const struct rw_queue_totals zero_queue;
 static const struct rw_gp_stats zero_gp;
 
@@ -104,14 +153,90 @@ static __always_inline bool skip_instance(__u64 instance)
 	return instance_filter && instance != instance_filter;
 }
 
+/*
+ * @instance's slot from instance_slots, given a new one if it has none;
+ * -1 when every slot is taken (its events are then not counted per instance).
+ */
+RW_GLOBAL int instance_slot_new(__u64 instance)
+{
+	__u32 zero = 0, *slot, fresh;
+	__u64 *counter, n;
+
+	slot = bpf_map_lookup_elem(&instance_slots, &instance);
+	if (slot)
+		return *slot;
+	counter = bpf_map_lookup_elem(&slot_counter, &zero);
+	if (!counter)
+		return -1;
+	/* Two CPUs may both get here: the insert picks one; the other's number is wasted. */
+	n = __sync_fetch_and_add(counter, 1);
+	if (n >= RW_MAX_INSTANCES)
+		return -1;
+	fresh = n;
+	bpf_map_update_elem(&instance_slots, &instance, &fresh, BPF_NOEXIST);
+	slot = bpf_map_lookup_elem(&instance_slots, &instance);
+	return slot ? *slot : -1;
+}
+
+/*
+ * @instance's totals on this CPU if this CPU's last event named it (the
+ * slot cache), else NULL. A program on this CPU may interrupt another one
+ * between its reads of the cache (stock mode's hooks run with interrupts
+ * on), so the instance is read again after the slot: a cache rewritten in
+ * between no longer names it.
+ */
+static __always_inline struct rw_instance_totals *cached_totals(struct rw_slot_cache *c,
+								__u64 instance)
+{
+	__u64 plus1;
+	__u32 slot;
+
+	if (READ_ONCE(c->instance) != instance)
+		return NULL;
+	plus1 = READ_ONCE(c->slot_plus1);
+	barrier();
+	if (!plus1 || READ_ONCE(c->instance) != instance)
+		return NULL;
+	slot = plus1 - 1;
+	return bpf_map_lookup_elem(&totals, &slot);
+}
+
+/* @instance's totals through instance_slots (a slot given if it has none), cached. */
+static __always_inline struct rw_instance_totals *slot_totals(struct rw_slot_cache *c,
+							      __u64 instance)
+{
+	int s = instance_slot_new(instance);
+	__u32 slot;
+
+	if (s < 0)
+		return NULL;
+	WRITE_ONCE(c->slot_plus1, 0);
+	barrier();
+	WRITE_ONCE(c->instance, instance);
+	barrier();
+	WRITE_ONCE(c->slot_plus1, (__u64)s + 1);
+	slot = s;
+	return bpf_map_lookup_elem(&totals, &slot);
+}
+
+/* This CPU's cache entry for @instance (a multiplicative hash of the address). */
+static __always_inline struct rw_slot_cache *slot_cache_here(__u64 instance)
+{
+	__u32 way = (instance * 0x9e3779b97f4a7c15ULL) >> 60;
+
+	return bpf_map_lookup_elem(&slot_cache, &way);
+}
+
+/* @instance's totals on this CPU; NULL when every slot is taken. */
 static __always_inline struct rw_instance_totals *totals_of(__u64 instance)
 {
-	struct rw_instance_totals *t = bpf_map_lookup_elem(&totals, &instance);
+	struct rw_slot_cache *c = slot_cache_here(instance);
+	struct rw_instance_totals *t;
 
-	if (t)
-		return t;
-	bpf_map_update_elem(&totals, &instance, &zero_totals, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&totals, &instance);
+	if (!c)
+		return NULL;
+	t = cached_totals(c, instance);
+	return t ? t : slot_totals(c, instance);
 }
 
 /*
@@ -270,19 +395,23 @@ static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 proc
 }
 
 /*
- * @instance's totals, noting the instance the first time it is seen: a
- * per-CPU hash entry exists for every CPU once made, so after the first
- * event one lookup serves both (the hot path's saving of the instances map).
+ * @instance's totals, noting the instance when this CPU's slot cache did
+ * not name it: after that, the cache serves both (the hot path's saving of
+ * the instances map).
  */
 static __always_inline struct rw_instance_totals *instance_totals(__u64 instance, __u64 srcu,
 								  __u64 process)
 {
-	struct rw_instance_totals *t = bpf_map_lookup_elem(&totals, &instance);
+	struct rw_slot_cache *c = slot_cache_here(instance);
+	struct rw_instance_totals *t;
 
+	if (!c)
+		return NULL;
+	t = cached_totals(c, instance);
 	if (t)
 		return t;
 	note_instance(instance, srcu, process);
-	return totals_of(instance);
+	return slot_totals(c, instance);
 }
 
 /* An object entered rcu_pending (whether it waits or is processed at once). */

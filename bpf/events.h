@@ -54,7 +54,7 @@ struct rw_pending_val {
 	__u64 first_enqueue_ns; /* bpf_ktime_get_ns() of the first enqueue */
 };
 
-/* Per-instance lifetime counters (a per-CPU hash keyed by instance; summed in userspace). */
+/* Per-instance lifetime counters (a per-CPU array, one slot per instance; summed in userspace). */
 struct rw_instance_totals {
 	__u64 enqueued_objects;
 	__u64 enqueued_bytes;

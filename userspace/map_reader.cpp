@@ -21,6 +21,9 @@ uint64_t monotonic_ns() {
 
 namespace {
 
+// The kernel copies per-CPU values 8-aligned; a vector of these is that layout.
+static_assert(sizeof(rw_instance_totals) % 8 == 0);
+
 std::optional<HashMapReader> reader(int fd, HashMapRead how) {
   if (fd < 0) return std::nullopt;
   return std::optional<HashMapReader>(std::in_place, fd, how);
@@ -72,6 +75,7 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
   m.queue_counts = queue_counts;
   m.pending = bpf_map__fd(skel.maps.pending);
   m.instances = bpf_map__fd(skel.maps.instances);
+  m.instance_slots = bpf_map__fd(skel.maps.instance_slots);
   m.totals = bpf_map__fd(skel.maps.totals);
   m.grace_periods = bpf_map__fd(skel.maps.grace_periods);
   m.stats = bpf_map__fd(skel.maps.stats);
@@ -83,11 +87,12 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
 MapReader::MapReader(const SampleMaps& maps, HashMapRead how)
     : pending_(reader(maps.pending, how)),
       instances_(reader(maps.instances, how)),
-      totals_(reader(maps.totals, how)),
+      instance_slots_(reader(maps.totals >= 0 ? maps.instance_slots : -1, how)),
       grace_periods_(reader(maps.grace_periods, how)),
       call_sites_(reader(maps.call_sites, how)),
       queues_(reader(maps.queues, how)),
       queue_counts_(maps.queue_counts),
+      totals_fd_(maps.totals),
       stats_fd_(maps.stats) {}
 
 const HashMapReadStats& MapReader::pending_stats() const {
@@ -125,24 +130,23 @@ Sample MapReader::read() {
   // totals (up to instances x CPUs of them: a vector), corrected below by
   // map queues (rare; modulo 2^64, as the BPF side adds).
   const bool from_totals = queue_counts_ == QueueCounts::TotalsPlusCorrections;
-  if (totals_) {
-    totals_->read([&](const HashMapChunk& c) {
-      if (c.key_size != sizeof(uint64_t) || c.value_size != sizeof(rw_instance_totals))
-        throw Error("BPF totals map entries are not the size this rcuwatch was built for");
-      for (size_t i = 0; i < c.count; i++) {
-        InstanceEntry e;
-        std::memcpy(&e.instance, c.key(i), sizeof e.instance);
-        for (size_t cpu = 0; cpu < c.cpus; cpu++) {
-          rw_instance_totals t;
-          std::memcpy(&t, c.value(i, cpu), sizeof t);
-          accumulate(e.totals, t);
-          if (from_totals && t.enqueued_objects)
-            s.queues.push_back(
-                {{e.instance, uint32_t(cpu), 0}, {t.enqueued_objects, t.enqueued_bytes}});
-        }
-        if (auto it = infos.find(e.instance); it != infos.end()) e.info = it->second;
-        s.instances.push_back(e);
+  if (instance_slots_) {
+    static const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
+    per_cpu_totals_.resize(size_t(cpus));
+    for_each_entry<uint64_t, uint32_t>(instance_slots_, [&](uint64_t instance, uint32_t slot) {
+      if (bpf_map_lookup_elem(totals_fd_, &slot, per_cpu_totals_.data()) != 0)
+        throw Error("BPF totals map has no slot " + std::to_string(slot));
+      InstanceEntry e;
+      e.instance = instance;
+      for (size_t cpu = 0; cpu < per_cpu_totals_.size(); cpu++) {
+        const rw_instance_totals& t = per_cpu_totals_[cpu];
+        accumulate(e.totals, t);
+        if (from_totals && t.enqueued_objects)
+          s.queues.push_back({{instance, uint32_t(cpu), 0}, {t.enqueued_objects, t.enqueued_bytes}});
       }
+      if (auto it = infos.find(instance); it != infos.end()) e.info = it->second;
+      s.instances.push_back(e);
     });
   }
 

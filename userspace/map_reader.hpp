@@ -26,7 +26,8 @@ enum class QueueCounts { InMap, TotalsPlusCorrections };
 struct SampleMaps {
   int pending = -1;        // hash: rw_pending_key -> rw_pending_val
   int instances = -1;      // hash: instance -> rw_instance_info
-  int totals = -1;         // per-CPU hash: instance -> rw_instance_totals
+  int instance_slots = -1;  // hash: instance -> its slot in totals
+  int totals = -1;          // per-CPU array: slot -> rw_instance_totals
   int grace_periods = -1;  // hash: flavor key -> rw_gp_stats
   int stats = -1;          // per-CPU array: enum rw_stat -> u64
   int call_sites = -1;     // hash: rw_call_site_key -> rw_call_site_val
@@ -49,9 +50,12 @@ class MapReader {
   const HashMapReadStats& pending_stats() const;
 
  private:
-  std::optional<HashMapReader> pending_, instances_, totals_, grace_periods_, call_sites_, queues_;
+  std::optional<HashMapReader> pending_, instances_, instance_slots_, grace_periods_, call_sites_,
+      queues_;
   QueueCounts queue_counts_;
+  int totals_fd_;
   int stats_fd_;
+  std::vector<rw_instance_totals> per_cpu_totals_;  // one slot's value on every CPU
   size_t last_pending_ = 0;  // entries last time: the next read reserves for them
 };
 

@@ -178,35 +178,46 @@ TEST_P(MapChurnTest, PendingSamplesHoldEachEntryOnceAndEverySurvivor) {
 }
 
 TEST_P(MapChurnTest, PerCpuTotalsHoldEachInstanceOnceSummedOverCpus) {
+  // The BPF side gives each instance a slot of the per-CPU totals array
+  // (instance_slots); the churn adds and removes instances' slots while the
+  // slots' values stay (the reader must still name each instance once).
   constexpr uint32_t kStableInstances = 1000, kChurnInstances = 1000;
-  const int created = create_map(BPF_MAP_TYPE_PERCPU_HASH, "rw_churn_pc", sizeof(uint64_t),
-                                 sizeof(rw_instance_totals), 4096);
+  const int created = create_map(BPF_MAP_TYPE_PERCPU_ARRAY, "rw_churn_pc", sizeof(uint32_t),
+                                 sizeof(rw_instance_totals), kStableInstances + kChurnInstances);
   if (created < 0) {
     GTEST_SKIP() << "SKIPPED: bpf_map_create: " << std::strerror(-created);
   }
   UniqueFd map(created);
+  const int slots_created = create_map(BPF_MAP_TYPE_HASH, "rw_churn_slots", sizeof(uint64_t),
+                                       sizeof(uint32_t), 4096);
+  ASSERT_GE(slots_created, 0) << std::strerror(-slots_created);
+  UniqueFd slots(slots_created);
   const int cpus = libbpf_num_possible_cpus();
   ASSERT_GT(cpus, 0);
-  // One rw_instance_totals per possible CPU (80 bytes: already 8-aligned).
+  // One rw_instance_totals per possible CPU (96 bytes: already 8-aligned).
   std::vector<rw_instance_totals> per_cpu(static_cast<size_t>(cpus));
   for (int c = 0; c < cpus; c++) per_cpu[size_t(c)].enqueued_objects = 1;
   for (uint32_t i = 0; i < kStableInstances; i++) {
     const uint64_t k = kStable + i;
-    ASSERT_EQ(bpf_map_update_elem(map.get(), &k, per_cpu.data(), BPF_NOEXIST), 0);
+    ASSERT_EQ(bpf_map_update_elem(map.get(), &i, per_cpu.data(), BPF_ANY), 0);
+    ASSERT_EQ(bpf_map_update_elem(slots.get(), &k, &i, BPF_NOEXIST), 0);
   }
+  for (auto& t : per_cpu) t.enqueued_objects = 1000;
+  for (uint32_t i = kStableInstances; i < kStableInstances + kChurnInstances; i++)
+    ASSERT_EQ(bpf_map_update_elem(map.get(), &i, per_cpu.data(), BPF_ANY), 0);
 
   SampleMaps maps;
+  maps.instance_slots = slots.get();
   maps.totals = map.get();
   MapReader reader(maps, GetParam());
   uint64_t duplicates = 0, missing = 0, wrong_values = 0;
   int samples = 0;
   {
-    std::vector<rw_instance_totals> churn_values(static_cast<size_t>(cpus));
-    for (auto& t : churn_values) t.enqueued_objects = 1000;
-    Churn churn([fd = map.get(), &churn_values](uint64_t n) {
+    Churn churn([fd = slots.get()](uint64_t n) {
       const uint64_t i = n % kChurnInstances;
       const uint64_t in = kChurn + i;
-      bpf_map_update_elem(fd, &in, churn_values.data(), BPF_ANY);
+      const uint32_t slot = kStableInstances + uint32_t(i);
+      bpf_map_update_elem(fd, &in, &slot, BPF_ANY);
       const uint64_t out = kChurn + (i + kChurnInstances / 2) % kChurnInstances;
       bpf_map_delete_elem(fd, &out);
     });
@@ -222,7 +233,7 @@ TEST_P(MapChurnTest, PerCpuTotalsHoldEachInstanceOnceSummedOverCpus) {
       return true;
     });
   }
-  std::printf("%s, per-CPU hash (%d CPUs): %d samples\n", method_name(GetParam()), cpus, samples);
+  std::printf("%s, per-CPU totals array (%d CPUs): %d samples\n", method_name(GetParam()), cpus, samples);
   EXPECT_EQ(duplicates, 0u);
   EXPECT_EQ(missing, 0u);
   EXPECT_EQ(wrong_values, 0u);
