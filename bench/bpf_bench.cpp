@@ -29,6 +29,17 @@ namespace {
 
 constexpr int kLiveSeqs = 1000;  // in the pending map while every program runs
 constexpr int kInstances = 4;
+// The seqs the hot-path benchmarks enqueue into and dequeue from: this many
+// per instance on the benchmark CPU's queue, as rcu_pending has them (a
+// queue has one seq open per grace period in flight), so in tracepoint
+// mode's slots (map pending_slots). The other kLiveSeqs seqs sit on queues
+// of CPUs no machine here has, in the pending hash.
+constexpr int kSeqsPerQueue = 2;
+constexpr uint32_t kHashCpuBase = 4096;
+// An instance whose benchmark queue has more seqs than slots: the last
+// kOverflowSeqs are in the hash (a queue whose processing fell behind).
+constexpr uint64_t kOverflowInstance = 0xffff888099990000ull;
+constexpr int kOverflowSeqs = 2;
 constexpr uint64_t kInstanceBase = 0xffff888012340000ull;
 constexpr uint64_t kProcessFn = 0xffffffff81234560ull;
 constexpr uint64_t kObject = 0xffff8880aaaa0000ull;
@@ -191,12 +202,21 @@ class BpfBench {
 
   // Enqueue into a seq that already has objects: the per-object hot path.
   void enqueue(benchmark::State& state) {
-    drive(state, enqueue_, [&](uint64_t i) -> const Args& { return enqueue_live_[i % kLiveSeqs]; });
+    drive(state, enqueue_,
+          [&](uint64_t i) -> const Args& { return enqueue_live_[i % enqueue_live_.size()]; });
+  }
+
+  // Enqueue into a seq its queue's slots had no room for (in the pending hash).
+  void enqueue_overflow(benchmark::State& state) {
+    drive(state, enqueue_, [&](uint64_t i) -> const Args& {
+      return enqueue_overflow_[i % enqueue_overflow_.size()];
+    });
   }
 
   // Dequeue from a seq that keeps objects (rcu_pending_dequeue()).
   void dequeue(benchmark::State& state) {
-    drive(state, dequeue_, [&](uint64_t i) -> const Args& { return dequeue_live_[i % kLiveSeqs]; });
+    drive(state, dequeue_,
+          [&](uint64_t i) -> const Args& { return dequeue_live_[i % dequeue_live_.size()]; });
   }
 
   // Process a seq that exists: an untimed enqueue opens it (map insert and a
@@ -359,30 +379,60 @@ class BpfBench {
     }
   }
 
-  // kLiveSeqs seqs, opened by the enqueue program itself, then given so many
-  // objects that the dequeue benchmark never empties one.
+  // kLiveSeqs seqs in the pending hash, kSeqsPerQueue seqs per instance on
+  // the benchmark CPU's queue (slots), and the overflow instance's seqs;
+  // opened by the enqueue program itself, then those the benchmarks use
+  // given so many objects that the dequeue benchmark never empties one.
   void fill_pending_map() {
-    const int pending_fd = bpf_map__fd(loader_.skel().maps.pending);
     for (int i = 0; i < kLiveSeqs; i++) {
-      // rcu_pending queues on the CPU that enqueues (this_cpu_ptr()), so
-      // every object here goes to the queue of the CPU the program runs on.
       const uint64_t inst = kInstanceBase + uint64_t(i % kInstances) * 0x1000;
-      const uint32_t cpu = uint32_t(pin_.cpu());
+      const uint32_t cpu = kHashCpuBase + uint32_t(i % 64);
+      test::run_raw_tp(enqueue_, enqueue_args(inst, cpu, 1000 + 4 * uint64_t(i / 64)), pin_.cpu());
+      if (i % kDrainEvery == kDrainEvery - 1) drain();
+    }
+    // rcu_pending queues on the CPU that enqueues (this_cpu_ptr()), so
+    // these objects go to the queue of the CPU the program runs on.
+    const uint32_t cpu = uint32_t(pin_.cpu());
+    for (int i = 0; i < kInstances * kSeqsPerQueue; i++) {
+      const uint64_t inst = kInstanceBase + uint64_t(i % kInstances) * 0x1000;
       const uint64_t seq = 1000 + 4 * uint64_t(i / kInstances);
       enqueue_live_.push_back(enqueue_args(inst, cpu, seq));
       dequeue_live_.push_back(dequeue_args(inst, cpu, seq));
       test::run_raw_tp(enqueue_, enqueue_live_.back(), pin_.cpu());
-      rw_pending_key key{inst, seq, cpu, RW_WHERE_RADIX};
-      rw_pending_val val{};
-      if (bpf_map_lookup_elem(pending_fd, &key, &val) != 0)
-        throw Error("seq " + std::to_string(seq) + " missing from the pending map after enqueue");
-      val.objects = int64_t(1) << 40;
-      val.bytes = val.objects * int64_t(kBytes);
-      if (bpf_map_update_elem(pending_fd, &key, &val, BPF_EXIST) != 0)
-        throw Error(std::string("pending map update: ") + std::strerror(errno));
-      if (i % kDrainEvery == kDrainEvery - 1) drain();
+      keep_from_emptying({inst, seq, cpu, RW_WHERE_RADIX});
+    }
+    for (int i = 0; i < RW_SEQ_SLOTS + kOverflowSeqs; i++) {
+      const Args args = enqueue_args(kOverflowInstance, cpu, 1000 + 4 * uint64_t(i));
+      test::run_raw_tp(enqueue_, args, pin_.cpu());
+      if (i >= RW_SEQ_SLOTS) enqueue_overflow_.push_back(args);
     }
     drain();
+  }
+
+  // Gives the seq `key` 2^40 objects, wherever it is (a slot or the hash).
+  void keep_from_emptying(const rw_pending_key& key) {
+    const auto fill = [](rw_pending_val& v) {
+      v.objects = int64_t(1) << 40;
+      v.bytes = v.objects * int64_t(kBytes);
+    };
+    const int slots_fd = bpf_map__fd(loader_.skel().maps.pending_slots);
+    for (uint32_t i = 0; i < bpf_map__max_entries(loader_.skel().maps.pending_slots); i++) {
+      rw_pending_slot slot{};
+      if (bpf_map_lookup_elem(slots_fd, &i, &slot) != 0 ||
+          std::memcmp(&slot.key, &key, sizeof key) != 0)
+        continue;
+      fill(slot.val);
+      if (bpf_map_update_elem(slots_fd, &i, &slot, BPF_ANY) != 0)
+        throw Error(std::string("pending slots update: ") + std::strerror(errno));
+      return;
+    }
+    const int pending_fd = bpf_map__fd(loader_.skel().maps.pending);
+    rw_pending_val val{};
+    if (bpf_map_lookup_elem(pending_fd, &key, &val) != 0)
+      throw Error("seq " + std::to_string(key.seq) + " in neither the slots nor the pending map");
+    fill(val);
+    if (bpf_map_update_elem(pending_fd, &key, &val, BPF_EXIST) != 0)
+      throw Error(std::string("pending map update: ") + std::strerror(errno));
   }
 
   // One object through the stock enqueue hooks, into one of kLiveSeqs seqs
@@ -429,7 +479,7 @@ class BpfBench {
   bpf_program* stock_poll_ = nullptr;
   bpf_program* stock_processing_exit_ = nullptr;
   bpf_program* stock_gp_ = nullptr;
-  std::vector<Args> enqueue_live_, dequeue_live_;
+  std::vector<Args> enqueue_live_, dequeue_live_, enqueue_overflow_;
   uint64_t next_churn_seq_ = 1'000'000;
   uint64_t next_fresh_ = 0;
 };
@@ -445,6 +495,7 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
       {"bpf/floor_program", &BpfBench::floor},
       {"bpf/naive_record_per_object", &BpfBench::naive},
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
+      {"bpf/rcu_pending_enqueue_overflow", &BpfBench::enqueue_overflow},
       {"bpf/rcu_pending_dequeue", &BpfBench::dequeue},
       {"bpf/rcu_pending_process", &BpfBench::process},
       {"bpf/stock_enqueue", &BpfBench::stock_enqueue},
@@ -466,9 +517,9 @@ void summarize_bpf(const Results& r, std::ostream& out) {
   if (it == r.end()) return;
   const RunResult& base = it->second;
   const double base_k = base.counter("kernel_ns");
-  out << "BPF programs, per event, " << kLiveSeqs
-      << " live seqs in the pending map (in kernel: run_time_ns/run_cnt of bpf_prog_info; "
-         "wall: one BPF_PROG_TEST_RUN call)\n";
+  out << "BPF programs, per event, " << kLiveSeqs << " seqs in the pending hash, " << kSeqsPerQueue
+      << " per instance on the benchmark CPU's queue in slots (in kernel: run_time_ns/run_cnt "
+         "of bpf_prog_info; wall: one BPF_PROG_TEST_RUN call)\n";
   if (base_k <= 0)
     out << "  in-kernel times unavailable: BPF_ENABLE_STATS failed (needs CAP_SYS_ADMIN)\n";
   out << "  empty program (baseline): " << duration(base_k) << " in kernel, "
@@ -489,6 +540,8 @@ void summarize_bpf(const Results& r, std::ostream& out) {
     out << "\n";
   };
   const char* progs[][2] = {{"rcu_pending_enqueue", "enqueue program (live seq)"},
+                            {"rcu_pending_enqueue_overflow",
+                             "enqueue program (live seq in the hash: its queue's slots taken)"},
                             {"rcu_pending_dequeue", "dequeue program"},
                             {"rcu_pending_process", "process program"}};
   for (const auto& [prog, what] : progs) {

@@ -2,6 +2,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -56,6 +58,10 @@ void fill(int fd, const std::vector<T>& from, KeyOf key_of, ValueOf value_of) {
 struct ScaleMaps {
   size_t entries = 0;
   UniqueFd pending, instances, instance_slots, totals, grace_periods, stats;
+  // Tracepoint mode's layout of the same entries: every seq in a slot of
+  // map pending_slots (64 instances x CPUs x 4 seqs is what the loader
+  // gives it), and an empty pending hash beside it.
+  UniqueFd slots, no_pending;
 
   explicit ScaleMaps(uint32_t cpus) {
     const Tick t = make_tick(scale_shape(cpus));
@@ -77,6 +83,22 @@ struct ScaleMaps {
     fill(
         pending.get(), s.pending, [](const PendingEntry& p) { return p.key; },
         [](const PendingEntry& p) { return p.val; });
+
+    LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
+    const int slots_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pending_slots", sizeof(uint32_t),
+                                        sizeof(rw_pending_slot), uint32_t(entries), &mmapable);
+    if (slots_fd < 0)
+      throw Error(std::string("bpf_map_create pending_slots: ") + std::strerror(errno));
+    slots = UniqueFd(slots_fd);
+    std::vector<uint32_t> indexes;
+    std::vector<rw_pending_slot> values;
+    for (const PendingEntry& p : s.pending) {
+      indexes.push_back(uint32_t(indexes.size()));
+      values.push_back({0, p.key, p.val});
+    }
+    fill(slots.get(), indexes, values);
+    no_pending = create_map(BPF_MAP_TYPE_HASH, "pending", sizeof(rw_pending_key),
+                            sizeof(rw_pending_val), 1024);
 
     const size_t cpus_possible = size_t(libbpf_num_possible_cpus());
     std::vector<uint64_t> addrs;
@@ -106,6 +128,14 @@ struct ScaleMaps {
     m.totals = totals.get();
     m.grace_periods = grace_periods.get();
     m.stats = stats.get();
+    return m;
+  }
+
+  SampleMaps slot_fds() const {
+    SampleMaps m = fds();
+    m.pending = no_pending.get();
+    m.pending_slots = slots.get();
+    m.pending_slot_count = entries;
     return m;
   }
 };
@@ -145,6 +175,46 @@ class IntervalBench {
     }
   }
 
+  // The floor of tracepoint mode's read: copying the pending slots' bytes
+  // out of their mmap, nothing done with them.
+  void raw_copy_slots(benchmark::State& state) {
+    try {
+      const ScaleMaps& m = maps(uint32_t(state.range(0)));
+      const size_t bytes = m.entries * sizeof(rw_pending_slot);
+      const size_t page = size_t(sysconf(_SC_PAGESIZE));
+      const size_t mapped = (bytes + page - 1) / page * page;
+      void* p = mmap(nullptr, mapped, PROT_READ, MAP_SHARED, m.slots.get(), 0);
+      if (p == MAP_FAILED) throw Error(std::string("mmap: ") + std::strerror(errno));
+      std::vector<char> out(bytes);
+      for (auto _ : state) {
+        std::memcpy(out.data(), p, bytes);
+        benchmark::DoNotOptimize(out.data());
+      }
+      munmap(p, mapped);
+      state.counters["pending_entries"] = double(m.entries);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
+  // Tracepoint mode's read: MapReader over the slots and the other maps.
+  void read_slots(benchmark::State& state) {
+    try {
+      const ScaleMaps& m = maps(uint32_t(state.range(0)));
+      MapReader reader(m.slot_fds());
+      size_t n = 0;
+      for (auto _ : state) {
+        Sample s = reader.read();
+        n = s.pending.size();
+        benchmark::DoNotOptimize(s);
+      }
+      if (n != m.entries) throw Error("MapReader read a different number of slots");
+      state.counters["pending_entries"] = double(m.entries);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+
   // rcuwatch's read: MapReader over the five maps, into a Sample.
   void read_sample(benchmark::State& state) {
     try {
@@ -166,12 +236,16 @@ class IntervalBench {
   }
 
   // The interval as `top` and the exporter run it: read, aggregate, the
-  // detectors, one frame, one /metrics body.
-  void whole(benchmark::State& state) {
+  // detectors, one frame, one /metrics body. Stock modes' layout (the
+  // pending hash) and tracepoint mode's (the slots).
+  void whole(benchmark::State& state) { whole_of(state, false); }
+  void whole_slots(benchmark::State& state) { whole_of(state, true); }
+
+  void whole_of(benchmark::State& state, bool slots) {
     try {
       const uint32_t cpus = uint32_t(state.range(0));
       const ScaleMaps& m = maps(cpus);
-      MapReader reader(m.fds());
+      MapReader reader(slots ? m.slot_fds() : m.fds());
       Aggregator agg;
       DetectorSet detectors;  // SnapshotStream runs them on every Snapshot
       IntervalViews views;
@@ -209,6 +283,9 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
       {"maps/raw_lookup_batch", &IntervalBench::raw_lookup_batch},
       {"maps/read_sample", &IntervalBench::read_sample},
       {"interval/whole", &IntervalBench::whole},
+      {"maps/raw_copy_slots", &IntervalBench::raw_copy_slots},
+      {"maps/read_slots", &IntervalBench::read_slots},
+      {"interval/whole_slots", &IntervalBench::whole_slots},
   };
   for (uint32_t cpus : kScaleCpus)
     for (const auto& [name, fn] : all)  // fn = fn: as in bpf_bench.cpp, for clang 14
@@ -239,6 +316,23 @@ void summarize_interval(const Results& r, std::ostream& out) {
   }
   header = false;
   for (uint32_t cpus : kScaleCpus) {
+    const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
+    auto raw = r.find("maps/raw_copy_slots" + arg);
+    auto read = r.find("maps/read_slots" + arg);
+    if (raw == r.end() || read == r.end()) continue;
+    if (!header)
+      out << "Reading the maps, tracepoint mode: MapReader::read with every seq in the pending "
+             "slots (baseline: memcpy of the slots' mmap)\n";
+    header = true;
+    const double entries = read->second.counter("pending_entries");
+    out << "  " << describe(scale_shape(cpus)) << ": "
+        << ratio(read->second.cpu_ns_per_iteration, raw->second.cpu_ns_per_iteration)
+        << " the copy (" << duration(read->second.cpu_ns_per_iteration) << " vs "
+        << duration(raw->second.cpu_ns_per_iteration) << "; "
+        << duration(read->second.cpu_ns_per_iteration / entries) << " per entry)\n";
+  }
+  header = false;
+  for (uint32_t cpus : kScaleCpus) {
     auto w = r.find("interval/whole/" + std::to_string(cpus));
     if (w == r.end()) continue;
     if (!header)
@@ -247,7 +341,11 @@ void summarize_interval(const Results& r, std::ostream& out) {
     header = true;
     const double entries = w->second.counter("pending_entries");
     out << "  " << describe(scale_shape(cpus)) << ": " << duration(w->second.cpu_ns_per_iteration)
-        << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry)\n";
+        << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry)";
+    if (auto ws = r.find("interval/whole_slots/" + std::to_string(cpus)); ws != r.end())
+      out << "; tracepoint mode (slots) " << duration(ws->second.cpu_ns_per_iteration) << " ("
+          << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry)";
+    out << "\n";
   }
 }
 

@@ -40,8 +40,9 @@ void summarize_hot_path(const Results& r, std::ostream& out) {
     if (!p) continue;
     const double k = p->counter("kernel_ns");
     out << "  1 hot path, " << what << " program: " << ratio(k, f) << " the floor program ("
-        << duration(k) << " vs " << duration(f) << " in kernel; target <= 1.5x): "
-        << verdict(k / f, 1.5) << "; " << ratio(n, k) << " cheaper than a ring-buffer record "
+        << duration(k) << " vs " << duration(f)
+        << " in kernel; target <= 1.5x): " << verdict(k / f, 1.5) << "; " << ratio(n, k)
+        << " cheaper than a ring-buffer record "
         << "per object (" << duration(n) << " = " << duration(naive->counter("kernel_ns"))
         << " in kernel + " << duration(naive->counter("user_ns"))
         << " to read it in userspace; target >= 3x): " << verdict(3, n / k) << "\n";
@@ -67,6 +68,15 @@ void summarize_targets(const Results& r, std::ostream& out) {
         << " a raw bpf_map_lookup_batch of the same map (" << duration(read->cpu_ns_per_iteration)
         << " vs " << duration(raw->cpu_ns_per_iteration) << "; target <= 2x): " << verdict(x, 2)
         << "\n";
+    if (const RunResult* rs = find(r, "maps/read_slots" + at),
+        *copy = find(r, "maps/raw_copy_slots" + at);
+        rs && copy)
+      out << "    tracepoint mode (every seq in the pending slots): "
+          << duration(rs->cpu_ns_per_iteration) << ", "
+          << ratio(rs->cpu_ns_per_iteration, copy->cpu_ns_per_iteration)
+          << " a memcpy of the slots' mmap (" << duration(copy->cpu_ns_per_iteration) << "), "
+          << ratio(rs->cpu_ns_per_iteration, raw->cpu_ns_per_iteration)
+          << " the raw batch read of the hash\n";
   } else {
     out << "  2 map read: not measured in this run (needs root to create BPF maps)\n";
   }
@@ -91,8 +101,13 @@ void summarize_targets(const Results& r, std::ostream& out) {
         << duration(whole->cpu_ns_per_iteration)
         << " of CPU on one thread (target < 5 ms): " << verdict(whole->cpu_ns_per_iteration, 5e6)
         << "\n";
+    if (const RunResult* ws = find(r, "interval/whole_slots" + at))
+      out << "    tracepoint mode (every seq in the pending slots): "
+          << duration(ws->cpu_ns_per_iteration)
+          << " (target < 5 ms): " << verdict(ws->cpu_ns_per_iteration, 5e6) << "\n";
     if (raw)
-      out << "    bound: the kernel's BPF_MAP_LOOKUP_BATCH of the pending map alone takes "
+      out << "    bound (stock modes' hash): the kernel's BPF_MAP_LOOKUP_BATCH of the pending map "
+             "alone takes "
           << duration(raw->cpu_ns_per_iteration) << " ("
           << fmt::format("{:.1f}x the target, {:.0f} ns per entry)",
                          raw->cpu_ns_per_iteration / 5e6,

@@ -18,6 +18,9 @@
 
 /* Set before load (rodata). */
 const volatile __u64 instance_filter = 0; /* only this struct rcu_pending *, 0 = all */
+/* Map pending_slots: queues of instance slots below slot_instances, CPUs below slot_cpus (0: off). */
+const volatile __u32 slot_instances = 0;
+const volatile __u32 slot_cpus = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -74,6 +77,27 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rw_slot_cache);
 } slot_cache SEC(".maps");
+
+/*
+ * Tracepoint mode keeps the radix-tree seqs of the first slot_instances
+ * instances here instead of in map pending: RW_SEQ_SLOTS slots per (instance
+ * slot, queue CPU), enough for the seqs a queue has live at once unless its
+ * processing falls behind. An event finds its seq by probing its queue's
+ * slots (inlined array lookups: no hash, no helper call), and userspace
+ * copies the whole array from its mmap instead of reading a hash through a
+ * syscall per batch. A seq that finds no free slot when it opens goes to
+ * map pending, and stays there until processed; a seq in a slot stays in it
+ * until processed (a slot emptied by dequeues keeps its seq, at 0 objects),
+ * so no seq is ever in both. Every change to a queue's slots happens under
+ * that queue's lock (the patch's tracepoints): plain adds are exact.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, struct rw_pending_slot);
+} pending_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -179,44 +203,37 @@ RW_GLOBAL int instance_slot_new(__u64 instance)
 }
 
 /*
- * @instance's totals on this CPU if this CPU's last event named it (the
- * slot cache), else NULL. A program on this CPU may interrupt another one
- * between its reads of the cache (stock mode's hooks run with interrupts
- * on), so the instance is read again after the slot: a cache rewritten in
- * between no longer names it.
+ * @instance's slot if this CPU's cache names it, else -1. A program on this
+ * CPU may interrupt another one between its reads of the cache (stock
+ * mode's hooks run with interrupts on), so the instance is read again after
+ * the slot: a cache rewritten in between no longer names it.
  */
-static __always_inline struct rw_instance_totals *cached_totals(struct rw_slot_cache *c,
-								__u64 instance)
+static __always_inline int cached_slot(struct rw_slot_cache *c, __u64 instance)
 {
 	__u64 plus1;
-	__u32 slot;
 
 	if (READ_ONCE(c->instance) != instance)
-		return NULL;
+		return -1;
 	plus1 = READ_ONCE(c->slot_plus1);
 	barrier();
-	if (!plus1 || READ_ONCE(c->instance) != instance)
-		return NULL;
-	slot = plus1 - 1;
-	return bpf_map_lookup_elem(&totals, &slot);
+	if (!plus1 || plus1 > RW_MAX_INSTANCES || READ_ONCE(c->instance) != instance)
+		return -1;
+	return plus1 - 1;
 }
 
-/* @instance's totals through instance_slots (a slot given if it has none), cached. */
-static __always_inline struct rw_instance_totals *slot_totals(struct rw_slot_cache *c,
-							      __u64 instance)
+/* @instance's slot through instance_slots (a slot given if it has none), cached; -1: none left. */
+static __always_inline int fill_slot(struct rw_slot_cache *c, __u64 instance)
 {
 	int s = instance_slot_new(instance);
-	__u32 slot;
 
 	if (s < 0)
-		return NULL;
+		return -1;
 	WRITE_ONCE(c->slot_plus1, 0);
 	barrier();
 	WRITE_ONCE(c->instance, instance);
 	barrier();
 	WRITE_ONCE(c->slot_plus1, (__u64)s + 1);
-	slot = s;
-	return bpf_map_lookup_elem(&totals, &slot);
+	return s;
 }
 
 /* This CPU's cache entry for @instance (a multiplicative hash of the address). */
@@ -227,16 +244,30 @@ static __always_inline struct rw_slot_cache *slot_cache_here(__u64 instance)
 	return bpf_map_lookup_elem(&slot_cache, &way);
 }
 
+/* @instance's slot; -1 when every slot is taken. */
+static __always_inline int instance_slot(__u64 instance)
+{
+	struct rw_slot_cache *c = slot_cache_here(instance);
+	int s;
+
+	if (!c)
+		return -1;
+	s = cached_slot(c, instance);
+	return s >= 0 ? s : fill_slot(c, instance);
+}
+
+/* The totals of instance slot @slot on this CPU; NULL for -1. */
+static __always_inline struct rw_instance_totals *totals_at(int slot)
+{
+	__u32 key = slot;
+
+	return slot < 0 ? NULL : bpf_map_lookup_elem(&totals, &key);
+}
+
 /* @instance's totals on this CPU; NULL when every slot is taken. */
 static __always_inline struct rw_instance_totals *totals_of(__u64 instance)
 {
-	struct rw_slot_cache *c = slot_cache_here(instance);
-	struct rw_instance_totals *t;
-
-	if (!c)
-		return NULL;
-	t = cached_totals(c, instance);
-	return t ? t : slot_totals(c, instance);
+	return totals_at(instance_slot(instance));
 }
 
 /*
@@ -370,6 +401,146 @@ static __always_inline bool pending_sub_from(__u64 instance, __u32 cpu, __u64 se
 	return true;
 }
 
+/* ---- pending slots (tracepoint mode; see map pending_slots) */
+
+static const struct rw_pending_key free_key;
+static const struct rw_pending_val zero_val;
+
+/* Makes the compiler keep an atomic's result: the fetching atomics are the ordered ones. */
+#define keep_value(x) asm volatile("" ::"r"(x))
+
+/* Index in pending_slots of the first slot of queue (@islot, @cpu); -1: the queue has none. */
+static __always_inline __s64 queue_slots(int islot, __u32 cpu)
+{
+	if (islot < 0 || (__u32)islot >= slot_instances || cpu >= slot_cpus)
+		return -1;
+	return ((__s64)islot * slot_cpus + cpu) * RW_SEQ_SLOTS;
+}
+
+/*
+ * The slot holding @key among its queue's (from @base); *@free: the index
+ * of a free one met on the way (left alone if none; an index, not a
+ * pointer, which the verifier would not let the compiler combine with the
+ * key's words).
+ */
+static __always_inline struct rw_pending_slot *slot_find(__s64 base, const struct rw_pending_key *key,
+							 __u32 *free)
+{
+	for (int j = 0; j < RW_SEQ_SLOTS; j++) {
+		__u32 idx = base + j;
+		struct rw_pending_slot *s = bpf_map_lookup_elem(&pending_slots, &idx);
+
+		if (!s)
+			return NULL;
+		if (s->key.instance == key->instance && s->key.seq == key->seq &&
+		    s->key.where == key->where)
+			return s;
+		if (!s->key.instance)
+			*free = idx;
+	}
+	return NULL;
+}
+
+/* Gives @s a new key and value, inside two steps of its generation (struct rw_pending_slot). */
+static __always_inline void slot_set(struct rw_pending_slot *s, const struct rw_pending_key *key,
+				     const struct rw_pending_val *val)
+{
+	__u64 g = __sync_fetch_and_add(&s->gen, 1);
+
+	keep_value(g);
+	s->key = *key;
+	s->val = *val;
+	g = __sync_fetch_and_add(&s->gen, 1);
+	keep_value(g);
+}
+
+/*
+ * An object of @bytes joined the radix tree of seq @seq of queue (@islot,
+ * @cpu), under that queue's lock: counted in the seq's slot, which the
+ * seq's first object claims (and announces). False when the seq has no slot:
+ * the queue has none, all are taken, or the seq opened in map pending
+ * before one was free; the caller then counts it there.
+ */
+static __always_inline bool slot_add(int islot, __u64 instance, __u32 cpu, __u64 seq, __u64 bytes)
+{
+	struct rw_pending_key key = {};
+	struct rw_pending_val init = {};
+	struct rw_pending_slot *s;
+	__s64 base = queue_slots(islot, cpu);
+	__u32 free = ~0U;
+
+	if (base < 0)
+		return false;
+	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
+	s = slot_find(base, &key, &free);
+	if (s) {
+		s->val.objects++;
+		s->val.bytes += bytes;
+		return true;
+	}
+	if (free == ~0U || bpf_map_lookup_elem(&pending, &key))
+		return false;
+	s = bpf_map_lookup_elem(&pending_slots, &free);
+	if (!s)
+		return false;
+	init.objects = 1;
+	init.bytes = bytes;
+	init.first_enqueue_ns = bpf_ktime_get_ns();
+	slot_set(s, &key, &init);
+	emit(RW_EV_SEQ_OPEN, cpu, instance, key.seq, RW_WHERE_RADIX, 0, 0, 0, 0);
+	return true;
+}
+
+/*
+ * An object of @bytes left the radix tree of seq @seq of queue (@islot,
+ * @cpu) before being processed, under that queue's lock. 1: taken off its
+ * slot; 0: the seq's slot holds no object (rcuwatch did not see it
+ * enqueued); -1: the seq has no slot (look in map pending). The slot keeps
+ * its seq at 0 objects until the seq is processed.
+ */
+static __always_inline int slot_sub(int islot, __u64 instance, __u32 cpu, __u64 seq, __u64 bytes)
+{
+	struct rw_pending_key key = {};
+	struct rw_pending_slot *s;
+	__s64 base = queue_slots(islot, cpu);
+	__u32 free;
+
+	if (base < 0)
+		return -1;
+	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
+	s = slot_find(base, &key, &free);
+	if (!s)
+		return -1;
+	if (s->val.objects <= 0)
+		return 0;
+	s->val.objects--;
+	s->val.bytes -= bytes;
+	return 1;
+}
+
+/* Takes seq @seq's radix tree of queue (@instance, @cpu) out of its slot into @out; false if none holds it. */
+static __always_inline bool slot_take(__u64 instance, __u32 cpu, __u64 seq,
+				      struct rw_pending_val *out)
+{
+	struct rw_pending_key key = {};
+	struct rw_pending_slot *s;
+	__s64 base;
+	__u32 free;
+
+	if (!slot_instances)
+		return false; /* stock modes: no slots, skip the instance's slot lookup */
+	base = queue_slots(instance_slot(instance), cpu);
+	if (base < 0)
+		return false;
+	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
+	s = slot_find(base, &key, &free);
+	if (!s)
+		return false;
+	*out = s->val;
+	slot_set(s, &free_key, &zero_val);
+	return true;
+}
+
 /* The unlocked ones as global functions, for the many hooks of stock mode. */
 RW_GLOBAL int pending_add(__u64 instance, __u32 cpu, __u64 seq, __u32 where, __u64 bytes)
 {
@@ -395,23 +566,22 @@ static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 proc
 }
 
 /*
- * @instance's totals, noting the instance when this CPU's slot cache did
- * not name it: after that, the cache serves both (the hot path's saving of
- * the instances map).
+ * @instance's slot, noting the instance when this CPU's slot cache did not
+ * name it: after that, the cache serves both (the hot path's saving of the
+ * instances map).
  */
-static __always_inline struct rw_instance_totals *instance_totals(__u64 instance, __u64 srcu,
-								  __u64 process)
+static __always_inline int instance_slot_noting(__u64 instance, __u64 srcu, __u64 process)
 {
 	struct rw_slot_cache *c = slot_cache_here(instance);
-	struct rw_instance_totals *t;
+	int s;
 
 	if (!c)
-		return NULL;
-	t = cached_totals(c, instance);
-	if (t)
-		return t;
+		return -1;
+	s = cached_slot(c, instance);
+	if (s >= 0)
+		return s;
 	note_instance(instance, srcu, process);
-	return slot_totals(c, instance);
+	return fill_slot(c, instance);
 }
 
 /* An object entered rcu_pending (whether it waits or is processed at once). */
@@ -500,16 +670,20 @@ static __always_inline void count_list_object(__u64 instance)
 }
 
 /* Taken back by rcu_pending_dequeue*(); @tracked: rcuwatch saw it enqueued. */
-static __always_inline void count_dequeued(__u64 instance, __u64 bytes, bool tracked)
+static __always_inline void count_dequeued_in(struct rw_instance_totals *t, __u64 bytes,
+					      bool tracked)
 {
-	struct rw_instance_totals *t = totals_of(instance);
-
 	if (t) {
 		t->dequeued_objects++;
 		t->dequeued_bytes += bytes;
 		if (!tracked)
 			t->untracked_objects++;
 	}
+}
+
+static __always_inline void count_dequeued(__u64 instance, __u64 bytes, bool tracked)
+{
+	count_dequeued_in(totals_of(instance), bytes, tracked);
 }
 
 /* A per-seq list of @nr objects whose grace period elapsed moved to the CPU's expired list. */
@@ -551,7 +725,8 @@ RW_GLOBAL int processed_batch(__u64 instance, __u32 cpu, __u64 seq, __u64 nr_rad
 
 	if (seq || nr_radix) {
 		pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
-		radix = pending_take(&key);
+		if (!slot_take(instance, cpu, key.seq, &radix))
+			radix = pending_take(&key);
 	}
 	if (nr_list) {
 		pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);

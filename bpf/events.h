@@ -54,6 +54,20 @@ struct rw_pending_val {
 	__u64 first_enqueue_ns; /* bpf_ktime_get_ns() of the first enqueue */
 };
 
+/*
+ * One slot of map pending_slots (tracepoint mode): the pending entries of
+ * the first instances, RW_SEQ_SLOTS per (instance slot, queue CPU), in an
+ * mmap-able array that userspace copies at memory speed. key.instance 0:
+ * free. gen is odd while the key changes (a seq claiming or leaving the
+ * slot): a reader copies the slot between two reads of an equal, even gen.
+ */
+#define RW_SEQ_SLOTS 4
+struct rw_pending_slot {
+	__u64 gen;
+	struct rw_pending_key key;
+	struct rw_pending_val val;
+};
+
 /* Per-instance lifetime counters (a per-CPU array, one slot per instance; summed in userspace). */
 struct rw_instance_totals {
 	__u64 enqueued_objects;

@@ -22,10 +22,12 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 {
 	__u64 instance = (__u64)pending_ptr;
 	struct rw_instance_totals *t;
+	int islot;
 
 	if (skip_instance(instance))
 		return 0;
-	t = instance_totals(instance, (__u64)srcu, (__u64)process);
+	islot = instance_slot_noting(instance, (__u64)srcu, (__u64)process);
+	t = totals_at(islot);
 	if (t) {
 		t->enqueued_objects++;
 		t->enqueued_bytes += bytes;
@@ -43,10 +45,13 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		}
 		return 0;
 	}
-	if (where == RW_WHERE_LIST && t)
-		t->list_objects++;
-	pending_add_to(instance, cpu, seq, where == RW_WHERE_LIST ? RW_WHERE_LIST : RW_WHERE_RADIX,
-		       bytes, true);
+	if (where == RW_WHERE_LIST) {
+		if (t)
+			t->list_objects++;
+		pending_add_to(instance, cpu, seq, RW_WHERE_LIST, bytes, true);
+	} else if (!slot_add(islot, instance, cpu, seq, bytes)) {
+		pending_add_to(instance, cpu, seq, RW_WHERE_RADIX, bytes, true);
+	}
 	return 0;
 }
 
@@ -55,10 +60,16 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 	     size_t bytes, int where)
 {
 	__u64 instance = (__u64)pending_ptr;
+	int islot, tracked = -1;
 
 	if (skip_instance(instance))
 		return 0;
-	count_dequeued(instance, bytes, pending_sub_from(instance, cpu, seq, where, bytes, true));
+	islot = instance_slot(instance);
+	if (where == RW_WHERE_RADIX)
+		tracked = slot_sub(islot, instance, cpu, seq, bytes);
+	if (tracked < 0)
+		tracked = pending_sub_from(instance, cpu, seq, where, bytes, true);
+	count_dequeued_in(totals_at(islot), bytes, tracked);
 	return 0;
 }
 

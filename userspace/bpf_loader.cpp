@@ -204,6 +204,18 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const Ke
       std::max(16384u, uint32_t(std::max(1, libbpf_num_possible_cpus())) * 64);
   bpf_map__set_max_entries(skel_->maps.queues, per_cpu_keys);
   bpf_map__set_max_entries(skel_->maps.call_sites, per_cpu_keys);
+  // Only the tracepoints run under the queue's lock, which the slots rely on.
+  const uint32_t cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
+  const uint32_t slot_instances =
+      mode == AttachMode::Tracepoint || options.for_tests
+          ? std::min(options.pending_slot_instances,
+                     uint32_t((size_t{16} << 20) /
+                              (size_t(cpus) * RW_SEQ_SLOTS * sizeof(rw_pending_slot))))
+          : 0;
+  skel_->rodata->slot_instances = slot_instances;
+  skel_->rodata->slot_cpus = slot_instances ? cpus : 0;
+  bpf_map__set_max_entries(skel_->maps.pending_slots,
+                           std::max(1u, slot_instances * cpus * RW_SEQ_SLOTS));
 
   std::set<std::string> missing_required;
   bpf_program* prog;

@@ -74,6 +74,10 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
   SampleMaps m;
   m.queue_counts = queue_counts;
   m.pending = bpf_map__fd(skel.maps.pending);
+  if (skel.rodata->slot_instances) {
+    m.pending_slots = bpf_map__fd(skel.maps.pending_slots);
+    m.pending_slot_count = bpf_map__max_entries(skel.maps.pending_slots);
+  }
   m.instances = bpf_map__fd(skel.maps.instances);
   m.instance_slots = bpf_map__fd(skel.maps.instance_slots);
   m.totals = bpf_map__fd(skel.maps.totals);
@@ -85,7 +89,10 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
 }
 
 MapReader::MapReader(const SampleMaps& maps, HashMapRead how)
-    : pending_(reader(maps.pending, how)),
+    : pending_slots_(maps.pending_slots >= 0 ? std::make_unique<PendingSlots>(
+                                                   maps.pending_slots, maps.pending_slot_count)
+                                             : nullptr),
+      pending_(reader(maps.pending, how)),
       instances_(reader(maps.instances, how)),
       instance_slots_(reader(maps.totals >= 0 ? maps.instance_slots : -1, how)),
       grace_periods_(reader(maps.grace_periods, how)),
@@ -105,8 +112,8 @@ Sample MapReader::read() {
 
   // The hot one: up to hundreds of thousands of entries, copied as they
   // come out of the kernel, straight into the sample.
+  s.pending.reserve(last_pending_ + last_pending_ / 8);
   if (pending_) {
-    s.pending.reserve(last_pending_ + last_pending_ / 8);
     pending_->read([&](const HashMapChunk& c) {
       if (c.key_size != sizeof(rw_pending_key) || c.value_size != sizeof(rw_pending_val) ||
           c.cpus != 1)
@@ -119,8 +126,9 @@ Sample MapReader::read() {
         std::memcpy(&out[i].val, c.value(i), sizeof(rw_pending_val));
       }
     });
-    last_pending_ = s.pending.size();
   }
+  if (pending_slots_) pending_slots_->read(s.pending);
+  last_pending_ = s.pending.size();
 
   std::map<uint64_t, rw_instance_info> infos;
   for_each_entry<uint64_t, rw_instance_info>(
@@ -143,7 +151,8 @@ Sample MapReader::read() {
         const rw_instance_totals& t = per_cpu_totals_[cpu];
         accumulate(e.totals, t);
         if (from_totals && t.enqueued_objects)
-          s.queues.push_back({{instance, uint32_t(cpu), 0}, {t.enqueued_objects, t.enqueued_bytes}});
+          s.queues.push_back(
+              {{instance, uint32_t(cpu), 0}, {t.enqueued_objects, t.enqueued_bytes}});
       }
       if (auto it = infos.find(instance); it != infos.end()) e.info = it->second;
       s.instances.push_back(e);

@@ -2,14 +2,18 @@
 // live source each interval and by the BPF tests, so both see the same
 // numbers. Each hash map is read whole with batch lookups, so a sample
 // counts every entry once even while the kernel inserts and deletes
-// entries under it (hash_map_read.hpp).
+// entries under it (hash_map_read.hpp); the pending slots are copied from
+// their mmap (pending_slots.hpp). A seq is in the slots or in the pending
+// hash for its whole life, never in both.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "hash_map_read.hpp"
 #include "kallsyms.hpp"
+#include "pending_slots.hpp"
 #include "sample.hpp"
 
 struct rcuwatch_bpf;
@@ -25,13 +29,15 @@ enum class QueueCounts { InMap, TotalsPlusCorrections };
 // map that is not there (a test may read one map alone).
 struct SampleMaps {
   int pending = -1;        // hash: rw_pending_key -> rw_pending_val
-  int instances = -1;      // hash: instance -> rw_instance_info
+  int pending_slots = -1;  // mmap-able array of rw_pending_slot (tracepoint mode)
+  size_t pending_slot_count = 0;
+  int instances = -1;       // hash: instance -> rw_instance_info
   int instance_slots = -1;  // hash: instance -> its slot in totals
   int totals = -1;          // per-CPU array: slot -> rw_instance_totals
-  int grace_periods = -1;  // hash: flavor key -> rw_gp_stats
-  int stats = -1;          // per-CPU array: enum rw_stat -> u64
-  int call_sites = -1;     // hash: rw_call_site_key -> rw_call_site_val
-  int queues = -1;         // hash: rw_queue_key -> rw_queue_totals
+  int grace_periods = -1;   // hash: flavor key -> rw_gp_stats
+  int stats = -1;           // per-CPU array: enum rw_stat -> u64
+  int call_sites = -1;      // hash: rw_call_site_key -> rw_call_site_val
+  int queues = -1;          // hash: rw_queue_key -> rw_queue_totals
   QueueCounts queue_counts = QueueCounts::InMap;
 };
 
@@ -50,6 +56,7 @@ class MapReader {
   const HashMapReadStats& pending_stats() const;
 
  private:
+  std::unique_ptr<PendingSlots> pending_slots_;
   std::optional<HashMapReader> pending_, instances_, instance_slots_, grace_periods_, call_sites_,
       queues_;
   QueueCounts queue_counts_;

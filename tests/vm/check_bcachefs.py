@@ -7,17 +7,16 @@ own key-cache counters, exits 1 on any failure.
 usage: check_bcachefs.py OUT_DIR [--expect-mode MODE]
 """
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from truth import Checks  # noqa: E402
 
 out = sys.argv[1]
 expect_mode = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--expect-mode" else None
-fails = []
-
-
-def check(what, ok, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
-    if not ok:
-        fails.append(what)
+check = Checks()
+fails = check.fails
 
 
 snaps = [json.loads(l) for l in open(f"{out}/stat.jsonl") if l.strip()]

@@ -12,14 +12,12 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from truth import Checks  # noqa: E402
+
 out = sys.argv[1]
-fails = []
-
-
-def check(what, ok, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
-    if not ok:
-        fails.append(what)
+check = Checks()
+fails = check.fails
 
 
 def load(path):

@@ -14,17 +14,12 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from truth import compare_quiescent, inst, parse_truth  # noqa: E402
+from truth import Checks, compare_quiescent, inst, parse_truth  # noqa: E402
 
 out, replay_path = sys.argv[1], sys.argv[2]
 expect_mode = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--expect-mode" else None
-fails = []
-
-
-def check(what, ok, detail):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
-    if not ok:
-        fails.append(what)
+check = Checks()
+fails = check.fails
 
 
 snaps = [json.loads(l) for l in open(f"{out}/stat.jsonl") if l.strip()]

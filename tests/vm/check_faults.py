@@ -13,16 +13,11 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from truth import compare_quiescent, parse_truth  # noqa: E402
+from truth import Checks, compare_quiescent, parse_truth  # noqa: E402
 
 out, rw = sys.argv[1], sys.argv[2]
-fails = []
-
-
-def check(what, ok, detail=""):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
-    if not ok:
-        fails.append(what)
+check = Checks()
+fails = check.fails
 
 
 def lines(name):

@@ -13,19 +13,13 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from truth import compare_quiescent, parse_truth  # noqa: E402
+from truth import Checks, compare_quiescent, parse_truth  # noqa: E402
 
 out = sys.argv[1]
 RSS_FLAT_KB = 4 * 1024  # "flat within a few MB after warm-up"
 WARMUP_S = 60  # the first cycle
-fails = []
-
-
-def check(what, ok, detail=""):
-    if not ok or not what.startswith("quiescent"):
-        print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
-    if not ok:
-        fails.append(what)
+check = Checks(quiet=lambda what: what.startswith("quiescent"))
+fails = check.fails
 
 
 snaps = [json.loads(l) for l in open(f"{out}/soak.jsonl") if l.strip()]

@@ -1,9 +1,25 @@
 """The workload module's ground truth and the comparison every VM checker
-makes with it (imported by check_e2e.py, check_faults.py, check_soak.py).
+makes with it (imported by check_e2e.py, check_faults.py, check_soak.py),
+and the named checks every checker prints (Checks).
 
 truth.txt blocks: "T <uptime_s> <phase>" then the module's debugfs `stats`
 lines (instance=... cpu=N|total enq_objs=... pending_bytes=...).
 """
+
+
+class Checks:
+    """Named checks, printed as they are made; `fails` names the failed ones.
+    quiet(what): passing checks not to print (a soak makes thousands)."""
+
+    def __init__(self, quiet=lambda what: False):
+        self.fails = []
+        self.quiet = quiet
+
+    def __call__(self, what, ok, detail=""):
+        if not ok or not self.quiet(what):
+            print(f"{'ok  ' if ok else 'FAIL'} {what}: {detail}")
+        if not ok:
+            self.fails.append(what)
 
 
 def parse_truth(path):

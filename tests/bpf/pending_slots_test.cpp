@@ -1,0 +1,209 @@
+// The pending slots (map pending_slots, bpf/accounting.bpf.h): tracepoint
+// mode's seqs in an mmap-able array, read by MapReader from its mmap. The
+// real programs run in the running kernel (BPF_PROG_TEST_RUN): a seq that
+// opens claims a slot, one that finds its queue's slots taken goes to the
+// pending hash, and a seq keeps its place until processed. The churn test
+// claims and frees slots from another thread while samples are read: every
+// sample must hold each seq once, every seq that lived through the read
+// with its exact count, and no key torn between two seqs.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <thread>
+#include <tuple>
+
+#include "bpf_loader.hpp"
+#include "kallsyms.hpp"
+#include "map_reader.hpp"
+#include "rcuwatch.skel.h"
+#include "test_run.hpp"
+
+namespace rcuwatch {
+namespace {
+
+constexpr uint64_t kStable = 0xffff888012340000ull;  // seqs that stay
+constexpr uint64_t kChurn = 0xffff888056780000ull;   // seqs opened and processed all along
+constexpr uint64_t kFull = 0xffff88809abc0000ull;    // more seqs than its queue has slots
+constexpr uint64_t kBytes = 64;
+
+const Kallsyms& no_symbols() {
+  static const Kallsyms none("/dev/null");
+  return none;
+}
+
+using Key = std::tuple<uint64_t, uint64_t, uint32_t, uint32_t>;  // instance, seq, cpu, where
+
+class PendingSlotsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!test::can_load_bpf(&why)) GTEST_SKIP() << "SKIPPED: " << why;
+    LoaderOptions o;
+    o.for_tests = true;
+    loader_ = std::make_unique<BpfLoader>(o, no_symbols());
+    cpus_ = loader_->skel().rodata->slot_cpus;
+    ASSERT_GT(loader_->skel().rodata->slot_instances, 2u) << "pending slots are off";
+  }
+
+  bpf_program* prog(const char* name) { return loader_->program(name); }
+  void enqueue(uint64_t inst, uint32_t cpu, uint64_t seq, int on_cpu = 0) {
+    test::run_raw_tp(
+        prog("rcu_pending_enqueue"),
+        {inst, 0, RW_PROCESS_KVFREE, cpu, seq, 0xffff8880aaaa0000ull, kBytes, RW_WHERE_RADIX},
+        on_cpu);
+  }
+  void dequeue(uint64_t inst, uint32_t cpu, uint64_t seq) {
+    test::run_raw_tp(prog("rcu_pending_dequeue"),
+                     {inst, cpu, seq, 0xffff8880aaaa0000ull, kBytes, RW_WHERE_RADIX}, 0);
+  }
+  void process(uint64_t inst, uint32_t cpu, uint64_t seq, uint64_t nr, int on_cpu = 0) {
+    test::run_raw_tp(prog("rcu_pending_process"), {inst, cpu, seq, nr, 0}, on_cpu);
+  }
+  Sample sample() { return read_sample(loader_->skel(), QueueCounts::TotalsPlusCorrections); }
+  // Objects per seq; a seq whose bytes are not kBytes per object counts -1.
+  static std::map<Key, int64_t> objects_by_key(const Sample& s, int* duplicates) {
+    std::map<Key, int64_t> out;
+    for (const auto& p : s.pending) {
+      const Key k{p.key.instance, p.key.seq, p.key.cpu, p.key.where};
+      if (out.count(k)) (*duplicates)++;
+      out[k] = p.val.bytes == p.val.objects * int64_t(kBytes) ? p.val.objects : -1;
+    }
+    return out;
+  }
+  uint64_t stat(const Sample& s, rw_stat i) { return s.stats[i]; }
+
+  std::unique_ptr<BpfLoader> loader_;
+  uint32_t cpus_ = 0;
+};
+
+TEST_F(PendingSlotsTest, SeqsBeyondTheQueuesSlotsGoToTheHashAndEachIsCountedOnce) {
+  // Six seqs on one queue: the first RW_SEQ_SLOTS in slots, the rest in the hash.
+  for (uint64_t seq = 100; seq < 124; seq += 4)
+    for (int i = 0; i < 3; i++) enqueue(kFull, 0, seq);
+  int duplicates = 0;
+  auto seen = objects_by_key(sample(), &duplicates);
+  EXPECT_EQ(duplicates, 0);
+  ASSERT_EQ(seen.size(), 6u);
+  for (uint64_t seq = 100; seq < 124; seq += 4)
+    EXPECT_EQ((seen[{kFull, seq, 0, RW_WHERE_RADIX}]), 3) << "seq " << seq;
+  // The map pending holds exactly the two that found no slot.
+  rw_pending_key k{kFull, 116, 0, RW_WHERE_RADIX};
+  rw_pending_val v{};
+  EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(loader_->skel().maps.pending), &k, &v), 0);
+  k.seq = 100;
+  EXPECT_NE(bpf_map_lookup_elem(bpf_map__fd(loader_->skel().maps.pending), &k, &v), 0);
+
+  // Processing a slot's seq frees it; a hash seq stays in the hash (no seq moves).
+  process(kFull, 0, 100, 3);
+  enqueue(kFull, 0, 116);
+  seen = objects_by_key(sample(), &duplicates);
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_EQ(seen.count({kFull, 100, 0, RW_WHERE_RADIX}), 0u);
+  EXPECT_EQ((seen[{kFull, 116, 0, RW_WHERE_RADIX}]), 4);
+  k.seq = 116;
+  ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(loader_->skel().maps.pending), &k, &v), 0);
+  EXPECT_EQ(v.objects, 4);
+  // The freed slot takes the next new seq.
+  enqueue(kFull, 0, 124);
+  k.seq = 124;
+  EXPECT_NE(bpf_map_lookup_elem(bpf_map__fd(loader_->skel().maps.pending), &k, &v), 0);
+  seen = objects_by_key(sample(), &duplicates);
+  EXPECT_EQ((seen[{kFull, 124, 0, RW_WHERE_RADIX}]), 1);
+  EXPECT_EQ(stat(sample(), RW_STAT_PROCESS_MISMATCH), 0u);
+}
+
+TEST_F(PendingSlotsTest, ASeqEmptiedByDequeuesKeepsItsSlotUntilProcessed) {
+  enqueue(kStable, 1, 200);
+  enqueue(kStable, 1, 200);
+  dequeue(kStable, 1, 200);
+  dequeue(kStable, 1, 200);
+  int duplicates = 0;
+  Sample s = sample();
+  EXPECT_EQ(objects_by_key(s, &duplicates).count({kStable, 200, 1, RW_WHERE_RADIX}), 0u);
+  ASSERT_EQ(s.instances.size(), 1u);
+  EXPECT_EQ(s.instances[0].totals.dequeued_objects, 2u);
+  EXPECT_EQ(s.instances[0].totals.untracked_objects, 0u);
+  // A third dequeue finds the slot empty: untracked, and nothing goes below zero.
+  dequeue(kStable, 1, 200);
+  s = sample();
+  EXPECT_EQ(s.instances[0].totals.untracked_objects, 1u);
+  // Enqueued again: the same slot (not a second place for the seq).
+  enqueue(kStable, 1, 200);
+  rw_pending_key k{kStable, 200, 1, RW_WHERE_RADIX};
+  rw_pending_val v{};
+  EXPECT_NE(bpf_map_lookup_elem(bpf_map__fd(loader_->skel().maps.pending), &k, &v), 0);
+  auto seen = objects_by_key(sample(), &duplicates);
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_EQ((seen[{kStable, 200, 1, RW_WHERE_RADIX}]), 1);
+  process(kStable, 1, 200, 1);
+  EXPECT_EQ(objects_by_key(sample(), &duplicates).size(), 0u);
+  EXPECT_EQ(stat(sample(), RW_STAT_PROCESS_MISMATCH), 0u);
+}
+
+TEST_F(PendingSlotsTest, SamplesHoldEachSeqOnceWhileSlotsAreClaimedAndFreed) {
+  // Stable: two seqs on every queue CPU of one instance, kStableObjects each.
+  constexpr int kStableObjects = 5;
+  for (uint32_t cpu = 0; cpu < cpus_; cpu++)
+    for (uint64_t seq : {1000, 1004})
+      for (int i = 0; i < kStableObjects; i++) enqueue(kStable, cpu, seq);
+  // Churn, on its own thread and CPU: on every queue of another instance,
+  // a seq opens (claims a slot) with one object and is processed (frees
+  // it); three seqs in flight per queue, so slots are reused all along.
+  const int churn_cpu = libbpf_num_possible_cpus() > 1 ? 1 : 0;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> rounds{0};
+  std::thread churn([&] {
+    uint64_t seq = 4;
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (uint32_t cpu = 0; cpu < cpus_; cpu++) {
+        enqueue(kChurn, cpu, seq + 8, churn_cpu);
+        process(kChurn, cpu, seq, 1, churn_cpu);
+      }
+      seq += 4;
+      rounds.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  int samples = 0, duplicates = 0, missing = 0, wrong = 0, torn = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (samples < 20 || std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) {
+    const Sample s = sample();
+    samples++;
+    const auto seen = objects_by_key(s, &duplicates);
+    for (uint32_t cpu = 0; cpu < cpus_; cpu++)
+      for (uint64_t seq : {1000, 1004}) {
+        auto it = seen.find({kStable, seq, cpu, RW_WHERE_RADIX});
+        if (it == seen.end())
+          missing++;
+        else if (it->second != kStableObjects)
+          wrong++;
+      }
+    for (const auto& [k, objects] : seen) {
+      const auto& [inst, seq, cpu, where] = k;
+      if (inst == kStable) continue;
+      // A churn seq (12 on, a multiple of 4) holds its one object; anything
+      // else is a key or value torn between two seqs, or a stray one.
+      if (inst != kChurn || seq < 12 || seq % 4 || cpu >= cpus_ || where != RW_WHERE_RADIX ||
+          objects != 1)
+        torn++;
+    }
+  }
+  stop = true;
+  churn.join();
+  std::printf(
+      "pending slots: %d samples while %llu churn rounds (%u queues) claimed and freed slots\n",
+      samples, static_cast<unsigned long long>(rounds.load()), cpus_);
+  EXPECT_GT(rounds.load(), 10u) << "the churn did not run";
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_EQ(missing, 0);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(torn, 0);
+}
+
+}  // namespace
+}  // namespace rcuwatch

@@ -1,0 +1,74 @@
+#include "pending_slots.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "error.hpp"
+
+namespace rcuwatch {
+
+namespace {
+
+// A slot as the kernel lays it out (value size rounded up to 8: already is).
+static_assert(sizeof(rw_pending_slot) % 8 == 0 && sizeof(rw_pending_slot) == 7 * 8);
+
+// Words read with relaxed atomics: the kernel writes them concurrently.
+uint64_t load(const uint64_t* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+// Copies slot `s`, consistently with its generation; false while a writer
+// is inside it (odd generation) or changed it during the copy.
+bool copy_slot(const rw_pending_slot* s, PendingEntry& e) {
+  const auto* words = reinterpret_cast<const uint64_t*>(s);  // gen, key (3), val (3)
+  const uint64_t before = __atomic_load_n(words, __ATOMIC_ACQUIRE);
+  if (before & 1) return false;
+  uint64_t w[6];
+  for (int i = 0; i < 6; i++) w[i] = load(words + 1 + i);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (load(words) != before) return false;
+  std::memcpy(&e.key, w, sizeof e.key);
+  std::memcpy(&e.val, w + 3, sizeof e.val);
+  return true;
+}
+
+}  // namespace
+
+PendingSlots::PendingSlots(int fd, size_t slots) : count_(slots) {
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  mapped_bytes_ = (slots * sizeof(rw_pending_slot) + page - 1) / page * page;
+  void* p = mmap(nullptr, mapped_bytes_, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    throw Error(std::string("cannot map the BPF pending slots: ") + std::strerror(errno));
+  slots_ = static_cast<const rw_pending_slot*>(p);
+}
+
+PendingSlots::~PendingSlots() { munmap(const_cast<rw_pending_slot*>(slots_), mapped_bytes_); }
+
+void PendingSlots::read(std::vector<PendingEntry>& out) const {
+  // A writer is inside a slot for a few instructions, under the queue's
+  // spinlock with interrupts off: a slot that stays mid-change this long
+  // means the map is not what this rcuwatch wrote.
+  constexpr size_t kMaxTries = size_t{1} << 24;
+  for (size_t i = 0; i < count_; i++) {
+    const rw_pending_slot* s = slots_ + i;
+    // Free slots, the common case, without the full copy (word 1: key.instance).
+    const auto* words = reinterpret_cast<const uint64_t*>(s);
+    if (load(words + 1) == 0 && !(load(words) & 1)) continue;
+    PendingEntry e;
+    size_t tries = 0;
+    while (!copy_slot(s, e)) {
+      if (++tries == kMaxTries)
+        throw Error("BPF pending slot " + std::to_string(i) + " stays in the middle of a change");
+      retries_++;
+    }
+    // Free, or a seq whose objects were all dequeued (it keeps its slot until processed).
+    if (e.key.instance == 0 || (e.val.objects == 0 && e.val.bytes == 0)) continue;
+    out.push_back(e);
+  }
+}
+
+}  // namespace rcuwatch
