@@ -33,12 +33,10 @@ case "$kernel" in
     mods=(--modules-dir "$kdir/bcachefs-modules")
     what="Debian $(cat "$kdir/package")" ;;
   patched|stock)
-    kdir=$("$here/scripts/build-kernel.sh" "$kernel" | tail -1)
+    . "$here/tests/vm/boot.sh"
+    vm_kernel "$kernel"
     bzimage=$kdir/bzImage
-    if [ -f "$kdir/modules.order" ]; then
-      while read -r m; do mods+=(--module "$kdir/$m"); done < "$kdir/modules.order"
-      mods+=(--add "$kdir/modules.order:/lib/modules/modules.order")
-    fi
+    mods=("${vm_modules[@]}")
     what="our $kernel kernel" ;;
   *) echo "bcachefs_test: --kernel debian, patched or stock" >&2; exit 2 ;;
 esac

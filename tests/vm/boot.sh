@@ -1,6 +1,20 @@
 # Sourced by the VM tests of the patched kernel (vm_faults_test.sh,
 # vm_soak_test.sh, vm_privileges_test.sh): the checks before booting and
-# the boot itself. Needs $here (the repo root).
+# the boot itself; and by every VM test that picks a kernel variant
+# (vm_kernel). Needs $here (the repo root).
+
+# vm_kernel VARIANT (patched, stock): builds that kernel (cached) and sets
+# $kdir, its build's directory, and $vm_modules, make-initramfs arguments
+# for the modules it needs in the guest (a stock kernel's bcachefs and its
+# dependencies; none for the patched one, which has them built in).
+vm_kernel() {
+  kdir=$("$here/scripts/build-kernel.sh" "$1" | tail -1) || return 1
+  vm_modules=()
+  if [ -f "$kdir/modules.order" ]; then
+    while read -r m; do vm_modules+=(--module "$kdir/$m"); done < "$kdir/modules.order"
+    vm_modules+=(--add "$kdir/modules.order:/lib/modules/modules.order")
+  fi
+}
 
 # vm_prepare OUT_DIR: creates it; exits 77 (SKIPPED) unless root.
 vm_prepare() {

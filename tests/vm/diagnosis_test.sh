@@ -24,20 +24,15 @@ done
 out=${out:-$(mktemp -d /tmp/rcuwatch-diagnosis.XXXXXX)}
 mkdir -p "$out"
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: the VM test builds a kernel under /var/cache and needs root"; exit 77; }
-kdir=$("$here/scripts/build-kernel.sh" "$variant" | tail -1)
-
-adds=()
-if [ -f "$kdir/modules.order" ]; then  # stock: bcachefs and its dependencies
-  while read -r m; do adds+=(--module "$kdir/$m"); done < "$kdir/modules.order"
-  adds+=(--add "$kdir/modules.order:/lib/modules/modules.order")
-fi
+. "$here/tests/vm/boot.sh"
+vm_kernel "$variant"
 env_file=$(mktemp /tmp/rcuwatch-diagnosis-env.XXXXXX)
 trap 'rm -f "$env_file"' EXIT
 {
   echo "ATTACH=$attach"
   [ -z "$phases" ] || echo "PHASES=\"$phases\""
 } > "$env_file"
-initrd=$("$here/scripts/make-initramfs.sh" "${adds[@]}" --module "$kdir/rcu_pending_load.ko" \
+initrd=$("$here/scripts/make-initramfs.sh" "${vm_modules[@]}" --module "$kdir/rcu_pending_load.ko" \
   --add "$rw:/usr/sbin/rcuwatch" --add "$env_file:/etc/e2e.env" \
   --run "$here/tests/vm/diagnosis_job.sh" | tail -1)
 echo "booting $kdir/bzImage ($variant, --attach $attach, 320 MB); results in $out"

@@ -30,13 +30,8 @@ while [ $# -gt 0 ]; do
 done
 out=${out:-$(mktemp -d /tmp/rcuwatch-e2e.XXXXXX)}
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: the VM test builds a kernel under /var/cache and needs root"; exit 77; }
-kdir=$("$here/scripts/build-kernel.sh" "$variant" | tail -1)
-
-adds=()
-if [ -f "$kdir/modules.order" ]; then  # stock: bcachefs and its dependencies
-  while read -r m; do adds+=(--module "$kdir/$m"); done < "$kdir/modules.order"
-  adds+=(--add "$kdir/modules.order:/lib/modules/modules.order")
-fi
+. "$here/tests/vm/boot.sh"
+vm_kernel "$variant"
 env_file=$(mktemp /tmp/rcuwatch-e2e-env.XXXXXX)
 trap 'rm -f "$env_file"' EXIT
 {
@@ -45,7 +40,7 @@ trap 'rm -f "$env_file"' EXIT
   # Stock modes cannot size vmalloc objects (docs/kernel.md): none there.
   if [ "$variant" = stock ] || [ -n "$no_vmalloc" ]; then echo "VMALLOC_PCT=0"; fi
 } > "$env_file"
-initrd=$("$here/scripts/make-initramfs.sh" "${adds[@]}" --module "$kdir/rcu_pending_load.ko" \
+initrd=$("$here/scripts/make-initramfs.sh" "${vm_modules[@]}" --module "$kdir/rcu_pending_load.ko" \
   --add "$rw:/usr/sbin/rcuwatch" --add "$env_file:/etc/e2e.env" \
   --run "$here/tests/vm/e2e_job.sh" | tail -1)
 echo "booting $kdir/bzImage ($variant, --attach $attach${also:+, also $also}); results in $out"
