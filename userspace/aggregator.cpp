@@ -79,14 +79,15 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   }
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
-  flows(in, pending(in, gp, snap), snap);
+  QueueObjects queue_objects;
+  flows(in, pending(in, gp, snap, queue_objects), snap);
   if (spent) std::vector<PendingEntry>().swap(*spent);  // read by pending() only
   QueueTotals queue_totals;
   queue_totals.reserve(s.queues.size());
   for (const auto& q : s.queues) queue_totals.push_back({{q.key.instance, q.key.cpu}, q.val});
   std::sort(queue_totals.begin(), queue_totals.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  QueueObjects queue_objects = cpu_queues(in, queue_totals, snap);
+  cpu_queues(in, queue_objects, queue_totals, snap);
   call_sites_.update(s, stacks, names, have_prev_ ? secs : 0, snap);
   snap.call_site_sample_bytes = info.call_site_sample_bytes;
   snap.oom_kills_total = s.stats[RW_STAT_OOM_KILLS];
@@ -154,12 +155,12 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
 }
 
 // Per instance x cpu x seq (radix and list of one seq merged), per seq, per
-// CPU and per instance sums of the pending entries: pending_breakdown.cpp
-// does the per-entry work (one pass to sum, two counting sorts, one pass to
-// build the rows); what is per seq or per instance is done here. Returns
-// the instance rows with their pending figures; flows() completes them.
+// CPU, per instance x CPU and per instance sums of the pending entries:
+// pending_breakdown.cpp does the per-entry work; what is per seq or per
+// instance is done here. Returns the instance rows with their pending
+// figures; flows() completes them.
 std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByKey& gp,
-                                                    Snapshot& snap) {
+                                                    Snapshot& snap, QueueObjects& queue_objects) {
   const Sample& s = in.sample;
   std::map<uint64_t, uint64_t> flavor_of;  // instance -> srcu_struct (0: RCU)
   for (const auto& i : s.instances) flavor_of[i.instance] = i.info.srcu;
@@ -174,6 +175,7 @@ std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByK
   PendingBreakdown b = breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of);
   snap.seq_cpus = std::move(b.rows);
   snap.cpus = std::move(b.cpus);
+  queue_objects = std::move(b.queues);
   snap.nr_cpus = uint32_t(snap.cpus.size());
 
   // Seqs come sorted by instance: an instance's rows are runs of them.
@@ -290,39 +292,18 @@ void Aggregator::retire_flavors(const Sample& s, Snapshot& snap) {
   flavor_active_ns_ = std::move(active);
 }
 
-// Per instance x CPU: pending objects and how fast objects entered that
-// queue (CpuQueueRow): exactly from the per-queue enqueue counters
-// (`enqueued`, sorted by key) when the sample has them, else estimated. A
-// queue gets a row while it holds objects, had objects processed in the
-// interval, or has counted enqueues. Rows come sorted by (instance, seq,
-// expired, cpu): an instance's rows are one run, summed per CPU in a dense
-// array; everything else is merged in key order.
-Aggregator::QueueObjects Aggregator::cpu_queues(const Input& in, const QueueTotals& enqueued,
-                                                Snapshot& snap) const {
+// Per instance x CPU: pending objects (`objects`, from the breakdown) and
+// how fast objects entered that queue (CpuQueueRow): exactly from the
+// per-queue enqueue counters (`enqueued`, sorted by key) when the sample has
+// them, else estimated. A queue gets a row while it holds objects, had
+// objects processed in the interval, or has counted enqueues: everything
+// is merged in key order.
+void Aggregator::cpu_queues(const Input& in, const QueueObjects& objects,
+                            const QueueTotals& enqueued, Snapshot& snap) const {
   const bool exact = in.sample.has_queue_counts;
   snap.queue_rates_exact = exact;
-  QueueObjects objects;
-  std::vector<int64_t> sum(snap.cpus.size());
-  std::vector<uint8_t> seen(snap.cpus.size());
-  std::vector<uint32_t> touched;
-  const auto& rows = snap.seq_cpus;
-  for (size_t i = 0; i < rows.size();) {
-    const uint64_t instance = rows[i].instance;
-    for (; i < rows.size() && rows[i].instance == instance; i++) {
-      const uint32_t cpu = rows[i].cpu;
-      if (cpu >= sum.size()) continue;  // beyond kMaxCpus: no CPU row (pending_breakdown.cpp)
-      if (!seen[cpu]) touched.push_back(cpu);
-      seen[cpu] = 1;
-      add_to(sum[cpu], rows[i].objects);
-    }
-    std::sort(touched.begin(), touched.end());
-    for (const uint32_t cpu : touched) {
-      objects.push_back({{instance, cpu}, sum[cpu]});
-      sum[cpu] = 0;
-      seen[cpu] = 0;
-    }
-    touched.clear();
-  }
+  // As many rows as the largest of the three, but for idle queues.
+  snap.cpu_queues.reserve(std::max({objects.size(), enqueued.size(), processed_by_queue_.size()}));
 
   // Finds key in a vector sorted by key, searched in increasing key order.
   auto find = [](const auto& sorted, size_t& at, const QueueKey& key) {
@@ -374,7 +355,6 @@ Aggregator::QueueObjects Aggregator::cpu_queues(const Input& in, const QueueTota
     if (row.cpu < snap.cpus.size()) snap.cpus[row.cpu].queued_per_sec += row.queued_per_sec;
     snap.cpu_queues.push_back(row);
   }
-  return objects;
 }
 
 }  // namespace rcuwatch

@@ -41,7 +41,7 @@ class Aggregator {
   using QueueKey = std::pair<uint64_t, uint32_t>;  // (instance, cpu)
   // Per instance x cpu, sorted by key: up to 65536 of them at 1024 CPUs x 64
   // instances, so vectors, not maps.
-  using QueueObjects = std::vector<std::pair<QueueKey, int64_t>>;
+  using QueueObjects = std::vector<QueuePending>;
   using QueueProcessed = std::vector<std::pair<QueueKey, uint64_t>>;
   using QueueTotals = std::vector<std::pair<QueueKey, rw_queue_totals>>;  // BPF map queues
   struct Previous {
@@ -64,9 +64,11 @@ class Aggregator {
   // The phases of update(), in order; each fills its part of the Snapshot.
   using GpByKey = std::map<uint64_t, const rw_gp_stats*>;
   GpByKey grace_periods(const Input& in, Snapshot& snap) const;
-  std::map<uint64_t, InstanceRow> pending(const Input& in, const GpByKey& gp, Snapshot& snap);
+  std::map<uint64_t, InstanceRow> pending(const Input& in, const GpByKey& gp, Snapshot& snap,
+                                          QueueObjects& queue_objects);
   void flows(const Input& in, std::map<uint64_t, InstanceRow> rows, Snapshot& snap);
-  QueueObjects cpu_queues(const Input& in, const QueueTotals& enqueued, Snapshot& snap) const;
+  void cpu_queues(const Input& in, const QueueObjects& objects, const QueueTotals& enqueued,
+                  Snapshot& snap) const;
   // `spent`, if not null, is the tick's pending entries: freed after the rows.
   Snapshot update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,
                   double progress, const CallStacks& stacks, std::vector<PendingEntry>* spent);

@@ -62,18 +62,22 @@ class SeqIds {
   uint32_t size_ = 0;
 };
 
-unsigned bits_for(uint64_t max_value) { return unsigned(std::bit_width(max_value)); }
+// Marks the end of a row's chain of entries; a row's head with kMore set
+// has more than one entry (the others are chained in keys_).
+constexpr uint32_t kEnd = UINT32_MAX;
+constexpr uint32_t kMore = uint32_t(1) << 31;
 
-// counts[i] becomes the sum of the counts before it: where bucket i starts.
-template <typename T>
-void starts_from_counts(std::vector<T>& counts) {
-  T at = 0;
-  for (T& c : counts) at += std::exchange(c, at);
-}
+// A key packs (seq id, cpu), the CPU clamped to kMaxCpus.
+constexpr unsigned kCpuBits = 14;
+static_assert(limits::kMaxCpus < (1u << kCpuBits));
 
-// How far ahead the rows pass prefetches the entry it will read: the
-// entries come in sort order, that is from anywhere in the sample.
-constexpr size_t kPrefetchAhead = 16;
+// How far ahead the rows pass prefetches the entries it will read: they
+// come in row order, that is from anywhere in the sample.
+constexpr size_t kPrefetchAhead = 32;
+
+// The grid (one bit per seq x CPU) is used while it has at most this many
+// 64-bit words: 2 bits per entry, plus 64 KB for small samples.
+size_t max_grid_words(size_t entries) { return entries / 32 + 8192; }
 
 }  // namespace
 
@@ -83,127 +87,225 @@ PendingBreakdown PendingBreakdownBuilder::build(
   PendingBreakdown out;
   const size_t n = pending.size();
   out.cpus.resize(nr_cpus);
-  per_cpu_.assign(nr_cpus, 0);
   keys_.resize(n);
+  size_t words = (std::max<size_t>(nr_cpus, 1) + 63) / 64;  // grid words per seq
+  grid_.clear();
+  bool grid_ok = max_key_bits_ >= 32 && n < kMore;
+  bool regrid = false;  // a CPU beyond the grid's width: the grid is redone after pass 1
 
-  // Pass 1 over the entries: each one's seq, sums per seq and per CPU, and
-  // the counts the sorts below place entries with.
+  // Pass 1 over the entries: each one's seq, sums per seq and per CPU, its
+  // key and its grid bit.
   SeqIds ids;
-  std::vector<SeqTotal> by_id;   // first-seen order
-  std::vector<uint32_t> in_seq;  // entries per seq, by id
-  bool beyond = false;           // an entry on a CPU >= kMaxCpus
+  std::vector<SeqTotal> by_id;  // first-seen order
+  bool beyond = false;          // an entry on a CPU >= kMaxCpus
+  uint32_t max_cpu = 0;
+  SeqKey last;
+  uint32_t last_id = kEnd;  // entries often come grouped by seq: no hashing then
   for (size_t i = 0; i < n; i++) {
     const PendingEntry& p = pending[i];
     const SeqKey key{p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED};
-    bool fresh;
-    const uint32_t id = ids.id(key, fresh);
-    if (fresh) {
-      by_id.push_back({key});
-      in_seq.push_back(0);
+    if (last_id == kEnd || key.instance != last.instance || key.seq != last.seq ||
+        key.expired != last.expired) {
+      bool fresh;
+      last_id = ids.id(key, fresh);
+      last = key;
+      if (fresh) {
+        by_id.push_back({key});
+        if (grid_ok) grid_.resize(grid_.size() + words);
+        grid_ok =
+            grid_ok && by_id.size() < (1u << (32 - kCpuBits)) && grid_.size() <= max_grid_words(n);
+      }
     }
+    const uint32_t id = last_id;
     const uint64_t age = age_ns(now_ns, p.val.first_enqueue_ns);
     SeqTotal& q = by_id[id];
     add_to(q.objects, p.val.objects);
     add_to(q.bytes, p.val.bytes);
     q.age_ns = std::max(q.age_ns, age);
-    in_seq[id]++;
     // A CPU row per CPU below kMaxCpus: a CPU number from a kernel bug
     // must neither index past the rows nor make millions of them. Entries
     // beyond it count in their seq and seq row, without a CPU row; the
     // comparison sort below orders them by their CPU.
     const uint32_t cpu = std::min(p.key.cpu, limits::kMaxCpus);
-    beyond |= cpu == limits::kMaxCpus;
-    if (cpu < limits::kMaxCpus && cpu >= out.cpus.size()) out.cpus.resize(size_t(cpu) + 1);
-    if (cpu >= per_cpu_.size()) per_cpu_.resize(size_t(cpu) + 1);
     if (cpu < limits::kMaxCpus) {
+      if (cpu >= out.cpus.size()) out.cpus.resize(size_t(cpu) + 1);
       CpuRow& c = out.cpus[cpu];
       add_to(c.objects, p.val.objects);
       add_to(c.bytes, p.val.bytes);
       c.oldest_age_ns = std::max(c.oldest_age_ns, age);
+    } else {
+      beyond = true;
     }
-    per_cpu_[cpu]++;
-    keys_[i] = uint64_t(id) << 32 | cpu;
+    max_cpu = std::max(max_cpu, cpu);
+    keys_[i] = id << kCpuBits | cpu;
+    if (cpu / 64 < words) {
+      if (grid_ok) grid_[size_t(id) * words + cpu / 64] |= uint64_t(1) << (cpu % 64);
+    } else {
+      regrid = true;
+    }
   }
   for (uint32_t c = 0; c < out.cpus.size(); c++) out.cpus[c].cpu = c;
 
-  // The seqs in order: each one's rank, state, and where its entries start.
-  std::vector<uint32_t> by_rank(by_id.size());
+  // The seqs in order, each with its state.
+  const size_t nr_seqs = by_id.size();
+  std::vector<uint32_t> by_rank(nr_seqs);
   std::iota(by_rank.begin(), by_rank.end(), 0);
   std::sort(by_rank.begin(), by_rank.end(), [&](uint32_t a, uint32_t b) {
     const SeqKey &x = by_id[a].key, &y = by_id[b].key;
     return std::tie(x.instance, x.seq, x.expired) < std::tie(y.instance, y.seq, y.expired);
   });
-  std::vector<uint32_t> rank(by_id.size());
-  std::vector<uint32_t> seq_start(by_id.size());
-  out.seqs.reserve(by_id.size());
-  for (uint32_t r = 0; r < by_rank.size(); r++) {
-    rank[by_rank[r]] = r;
-    seq_start[r] = in_seq[by_rank[r]];
-    out.seqs.push_back(by_id[by_rank[r]]);
+  out.seqs.reserve(nr_seqs);
+  for (const uint32_t id : by_rank) {
+    out.seqs.push_back(by_id[id]);
     out.seqs.back().state = state_of(out.seqs.back().key);
   }
-  starts_from_counts(seq_start);
 
-  // One integer per entry: (seq rank, cpu, entry index), in order.
-  const unsigned index_bits = std::max(1u, bits_for(n ? n - 1 : 0));
-  const unsigned cpu_bits = bits_for(per_cpu_.empty() ? 0 : per_cpu_.size() - 1);
-  const unsigned rank_bits = bits_for(by_id.empty() ? 0 : by_id.size() - 1);
-  const uint64_t index_mask = (uint64_t(1) << index_bits) - 1;
-  unsigned seq_shift = index_bits;
-  if (!beyond && rank_bits + cpu_bits + index_bits <= std::min(max_key_bits_, 64u)) {
-    // Two stable counting sorts: by CPU (packing the integers as it goes),
-    // then by seq rank. Entries enter in index order, so equal keys stay
-    // in it.
-    seq_shift = cpu_bits + index_bits;
-    tmp_.resize(n);
-    starts_from_counts(per_cpu_);
-    for (size_t i = 0; i < n; i++) {
-      const uint32_t cpu = uint32_t(keys_[i]);
-      tmp_[per_cpu_[cpu]++] =
-          uint64_t(rank[keys_[i] >> 32]) << seq_shift | uint64_t(cpu) << index_bits | i;
+  if (grid_ok && !beyond && regrid) {
+    words = size_t(max_cpu) / 64 + 1;
+    grid_ok = nr_seqs * words <= max_grid_words(n);
+    if (grid_ok) {
+      grid_.assign(nr_seqs * words, 0);
+      for (const uint32_t k : keys_) {
+        const uint32_t cpu = k & ((1u << kCpuBits) - 1);
+        grid_[size_t(k >> kCpuBits) * words + cpu / 64] |= uint64_t(1) << (cpu % 64);
+      }
     }
-    for (const uint64_t v : tmp_) keys_[seq_start[v >> seq_shift]++] = v;
-    // Not held with the rows and the sample through pass 2, this run's
-    // peak (2 MB at 262144 entries).
-    std::vector<uint64_t>().swap(tmp_);
+  }
+  // Where each seq's rows start (by rank), and the rows: each one's first
+  // entry in heads_, the next one in keys_.
+  std::vector<uint32_t> seq_rows(nr_seqs + 1);
+  if (grid_ok && !beyond) {
+    // A cell's row: the rows of the grid words before it, plus its bits
+    // before it in its word.
+    word_rows_.resize(grid_.size());
+    uint32_t rows = 0;
+    for (size_t r = 0; r < nr_seqs; r++) {
+      seq_rows[r] = rows;
+      const size_t w0 = size_t(by_rank[r]) * words;
+      for (size_t w = w0; w < w0 + words; w++) {
+        word_rows_[w] = rows;
+        rows += uint32_t(std::popcount(grid_[w]));
+      }
+    }
+    seq_rows[nr_seqs] = rows;
+    heads_.assign(rows, kEnd);
+    // Backwards, so that each chain lists its entries in sample order.
+    for (size_t i = n; i-- > 0;) {
+      const uint32_t k = keys_[i];
+      const uint32_t cpu = k & ((1u << kCpuBits) - 1);
+      const size_t w = size_t(k >> kCpuBits) * words + cpu / 64;
+      const uint32_t row =
+          word_rows_[w] + uint32_t(std::popcount(grid_[w] & ((uint64_t(1) << (cpu % 64)) - 1)));
+      const uint32_t head = heads_[row];
+      keys_[i] = head == kEnd ? kEnd : head & ~kMore;
+      heads_[row] = head == kEnd ? uint32_t(i) : uint32_t(i) | kMore;
+    }
   } else {
-    for (size_t i = 0; i < n; i++) keys_[i] = uint64_t(rank[keys_[i] >> 32]) << seq_shift | i;
-    std::sort(keys_.begin(), keys_.end(), [&](uint64_t a, uint64_t b) {
-      const uint64_t ra = a >> seq_shift, rb = b >> seq_shift;
-      if (ra != rb) return ra < rb;
-      const uint32_t ca = pending[a & index_mask].key.cpu, cb = pending[b & index_mask].key.cpu;
+    // The comparison sort: (seq rank, cpu, entry index).
+    std::vector<uint32_t> rank(nr_seqs);
+    for (uint32_t r = 0; r < nr_seqs; r++) rank[by_rank[r]] = r;
+    std::vector<uint64_t> order(n);
+    for (size_t i = 0; i < n; i++) {
+      const PendingEntry& p = pending[i];
+      bool fresh;
+      const uint32_t id =
+          ids.id({p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED}, fresh);
+      order[i] = uint64_t(rank[id]) << 32 | i;
+    }
+    std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
+      if (a >> 32 != b >> 32) return a < b;
+      const uint32_t ca = pending[uint32_t(a)].key.cpu, cb = pending[uint32_t(b)].key.cpu;
       return ca != cb ? ca < cb : a < b;
     });
+    heads_.clear();
+    uint32_t prev = kEnd, prev_rank = 0, prev_cpu = 0;
+    for (const uint64_t o : order) {
+      const uint32_t i = uint32_t(o), r = uint32_t(o >> 32), cpu = pending[i].key.cpu;
+      if (prev == kEnd || r != prev_rank || cpu != prev_cpu) {
+        heads_.push_back(i);
+        seq_rows[r + 1]++;
+      } else {
+        keys_[prev] = i;
+        heads_.back() |= kMore;
+      }
+      keys_[i] = kEnd;
+      prev = i;
+      prev_rank = r;
+      prev_cpu = cpu;
+    }
+    for (size_t r = 0; r < nr_seqs; r++) seq_rows[r + 1] += seq_rows[r];
   }
 
-  // Pass 2 over the entries, in order: one row per (seq, cpu).
-  out.rows.reserve(n);
-  size_t prev_rank = SIZE_MAX;
-  uint32_t prev_cpu = 0;
-  for (size_t k = 0; k < n; k++) {
-    if (k + kPrefetchAhead < n)
-      __builtin_prefetch(&pending[keys_[k + kPrefetchAhead] & index_mask]);
-    const size_t r = size_t(keys_[k] >> seq_shift);
-    const PendingEntry& p = pending[keys_[k] & index_mask];
-    if (r != prev_rank || p.key.cpu != prev_cpu) {
-      SeqTotal& q = out.seqs[r];
-      SeqRow row;
-      row.instance = q.key.instance;
-      row.seq = q.key.seq;
-      row.cpu = p.key.cpu;
-      row.state = q.state;
-      out.rows.push_back(row);
-      q.cpus++;
-      if (p.key.cpu < out.cpus.size()) out.cpus[p.key.cpu].seqs_in_flight++;
-      prev_rank = r;
-      prev_cpu = p.key.cpu;
+  // Pass 3: the rows in order, each written once, from its chain of
+  // entries; and the objects per instance x CPU, an instance's seqs being
+  // consecutive.
+  const size_t nr_rows = heads_.size();
+  out.rows.reserve(nr_rows);
+  const size_t nr_cpu_rows = out.cpus.size();
+  queue_sum_.assign(nr_cpu_rows, 0);
+  queue_seen_.assign(nr_cpu_rows, 0);
+  queue_cpus_.clear();
+  auto end_instance = [&](uint64_t instance) {
+    // In CPU order: a scan of every CPU when the instance is on many, else
+    // its CPUs sorted.
+    if (queue_cpus_.size() * 8 >= nr_cpu_rows) {
+      queue_cpus_.clear();
+      for (uint32_t c = 0; c < nr_cpu_rows; c++)
+        if (queue_seen_[c]) queue_cpus_.push_back(c);
+    } else {
+      std::sort(queue_cpus_.begin(), queue_cpus_.end());
     }
-    SeqRow& row = out.rows.back();
-    add_to(row.objects, p.val.objects);
-    add_to(row.bytes, p.val.bytes);
-    if (p.key.where != RW_WHERE_RADIX) add_to(row.list_objects, p.val.objects);
-    row.age_ns = std::max(row.age_ns, age_ns(now_ns, p.val.first_enqueue_ns));
+    for (const uint32_t c : queue_cpus_) {
+      out.queues.push_back({{instance, c}, std::exchange(queue_sum_[c], 0)});
+      queue_seen_[c] = 0;
+    }
+    queue_cpus_.clear();
+  };
+  for (size_t r = 0; r < nr_seqs; r++) {
+    SeqTotal& q = out.seqs[r];
+    q.cpus = seq_rows[r + 1] - seq_rows[r];
+    for (size_t row = seq_rows[r]; row < seq_rows[r + 1]; row++) {
+      if (row + kPrefetchAhead < nr_rows) {
+        const PendingEntry& ahead = pending[heads_[row + kPrefetchAhead] & ~kMore];
+        __builtin_prefetch(&ahead.key.cpu);  // from the CPU on: 32 bytes, maybe two lines
+        __builtin_prefetch(&ahead.val.first_enqueue_ns);
+      }
+      // Summed in registers, then written once in place: no row copied.
+      const uint32_t head = heads_[row];
+      uint32_t i = head & ~kMore;
+      const uint32_t cpu = pending[i].key.cpu;
+      int64_t objects = 0, bytes = 0, list_objects = 0;
+      uint64_t age = 0;
+      do {
+        const PendingEntry& p = pending[i];
+        add_to(objects, p.val.objects);
+        add_to(bytes, p.val.bytes);
+        if (p.key.where != RW_WHERE_RADIX) add_to(list_objects, p.val.objects);
+        age = std::max(age, age_ns(now_ns, p.val.first_enqueue_ns));
+        i = head & kMore ? keys_[i] : kEnd;  // most rows have one entry: keys_ unread
+      } while (i != kEnd);
+      SeqRow& s = out.rows.emplace_back();
+      s.instance = q.key.instance;
+      s.cpu = cpu;
+      s.state = q.state;
+      s.seq = q.key.seq;
+      s.objects = objects;
+      s.bytes = bytes;
+      s.list_objects = list_objects;
+      s.age_ns = age;
+      if (cpu < nr_cpu_rows) {
+        out.cpus[cpu].seqs_in_flight++;
+        if (!queue_seen_[cpu]) queue_cpus_.push_back(cpu);
+        queue_seen_[cpu] = 1;
+        add_to(queue_sum_[cpu], objects);
+      }
+    }
+    if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
+      end_instance(q.key.instance);
   }
+  // Not held beside the rows and the next sample.
+  std::vector<uint32_t>().swap(keys_);
+  std::vector<uint32_t>().swap(heads_);
   return out;
 }
 

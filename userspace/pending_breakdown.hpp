@@ -1,20 +1,23 @@
 // The pending entries of a Sample broken down as the Snapshot shows them:
 // one row per (instance, seq, cpu) in (instance, seq, expired, cpu) order,
-// radix and list objects of a seq merged; sums per seq and per CPU.
+// radix and list objects of a seq merged; sums per seq, per CPU and per
+// instance x CPU.
 //
 // This is the per-interval hot path (262144 entries on a 1024-CPU machine
-// with 64 instances), and it is bound by memory traffic, not by
-// instructions: the entries are read in two passes and no comparison sort
-// touches them. The first pass finds each entry's seq (a hash table of the
-// few hundred distinct seqs), sums per seq and per CPU, and counts entries
-// per CPU and per seq. The seqs alone are then sorted; two counting-sort
-// passes (by CPU, then by seq rank, stable) order one integer per entry
-// (seq rank, cpu, entry index); the second pass over the entries builds the
-// rows in that order.
+// with 64 instances, in hash-map order), and it is bound by memory traffic,
+// not by instructions: no sort touches the entries. Pass 1 reads them in
+// order: each one's seq (a hash table of the few hundred distinct seqs), the
+// sums per seq and per CPU, one 4-byte key per entry, and one bit per
+// (seq, cpu) cell in a grid of a few kilobytes. The seqs alone are then
+// sorted; counting the grid's bits in seq order gives each cell its row,
+// exactly as many rows as cells. Pass 2 over the keys chains each row's
+// entries; pass 3 writes the rows in order, each one once and in its final
+// place, reading its entries from wherever they are (prefetched).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "sample.hpp"
@@ -40,20 +43,25 @@ struct SeqTotal {
   uint32_t cpus = 0;  // rows: CPUs holding objects of the seq
 };
 
+// Pending objects of one instance on one CPU ((instance, cpu), objects).
+using QueuePending = std::pair<std::pair<uint64_t, uint32_t>, int64_t>;
+
 struct PendingBreakdown {
   std::vector<SeqRow> rows;    // Snapshot::seq_cpus
   std::vector<SeqTotal> seqs;  // sorted by (instance, seq, expired)
   std::vector<CpuRow> cpus;    // every CPU by number: at least nr_cpus, and every CPU seen
+  // Per instance x CPU with a CPU row, sorted by (instance, cpu).
+  std::vector<QueuePending> queues;
 };
 
 // Keeps its scratch buffers from one interval to the next.
 class PendingBreakdownBuilder {
  public:
-  // max_key_bits: the counting sorts run when (seq rank, cpu, entry index)
-  // packs into this many bits (always below a million entries and 4096
-  // CPUs); otherwise a comparison sort gives the same order. Tests lower
-  // it to compare the two.
-  explicit PendingBreakdownBuilder(unsigned max_key_bits = 64) : max_key_bits_(max_key_bits) {}
+  // max_key_bits: the grid path runs when (seq id, cpu) packs into this
+  // many bits (32 at most; always below 262144 distinct seqs, every CPU
+  // below limits::kMaxCpus) and the grid stays small; otherwise a
+  // comparison sort gives the same order. Tests lower it to compare the two.
+  explicit PendingBreakdownBuilder(unsigned max_key_bits = 32) : max_key_bits_(max_key_bits) {}
 
   // state_of is called once per seq. Ages are counted to `now_ns`.
   PendingBreakdown build(const std::vector<PendingEntry>& pending, uint64_t now_ns,
@@ -61,8 +69,16 @@ class PendingBreakdownBuilder {
 
  private:
   unsigned max_key_bits_;
-  std::vector<uint64_t> keys_, tmp_;  // one per entry; tmp_ freed after the sorts
-  std::vector<uint32_t> per_cpu_;     // entries per CPU, then where each CPU's start
+  // Scratch, kept from one interval to the next, except keys_ and heads_
+  // (one per entry, one per row: 2 MB at 262144 entries), freed with the
+  // rows built: not held beside the next sample.
+  std::vector<uint32_t> keys_;        // per entry: (seq id, cpu), then the next entry of its row
+  std::vector<uint32_t> heads_;       // per row: its first entry
+  std::vector<uint64_t> grid_;        // one bit per (seq id, cpu)
+  std::vector<uint32_t> word_rows_;   // per grid word: the rows before it
+  std::vector<int64_t> queue_sum_;    // per CPU, the instance's objects
+  std::vector<uint8_t> queue_seen_;   // per CPU, whether the instance has rows on it
+  std::vector<uint32_t> queue_cpus_;  // the CPUs the instance has rows on
 };
 
 }  // namespace rcuwatch
