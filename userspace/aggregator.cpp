@@ -80,7 +80,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
   QueueObjects queue_objects;
-  flows(in, pending(in, gp, snap, queue_objects), snap);
+  flows(in, pending(in, gp, snap, queue_objects, spent), snap);
   if (spent) std::vector<PendingEntry>().swap(*spent);  // read by pending() only
   QueueTotals queue_totals;
   queue_totals.reserve(s.queues.size());
@@ -160,7 +160,8 @@ Aggregator::GpByKey Aggregator::grace_periods(const Input& in, Snapshot& snap) c
 // instance is done here. Returns the instance rows with their pending
 // figures; flows() completes them.
 std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByKey& gp,
-                                                    Snapshot& snap, QueueObjects& queue_objects) {
+                                                    Snapshot& snap, QueueObjects& queue_objects,
+                                                    std::vector<PendingEntry>* spent) {
   const Sample& s = in.sample;
   std::map<uint64_t, uint64_t> flavor_of;  // instance -> srcu_struct (0: RCU)
   for (const auto& i : s.instances) flavor_of[i.instance] = i.info.srcu;
@@ -172,7 +173,10 @@ std::map<uint64_t, InstanceRow> Aggregator::pending(const Input& in, const GpByK
       return SeqState::GracePeriodElapsed;
     return SeqState::WaitingForGracePeriod;
   };
-  PendingBreakdown b = breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of);
+  // Consumed, the entries are freed before the rows are allocated.
+  PendingBreakdown b = spent
+                           ? breakdown_.build(std::move(*spent), s.time_ns, snap.nr_cpus, state_of)
+                           : breakdown_.build(s.pending, s.time_ns, snap.nr_cpus, state_of);
   snap.seq_cpus = std::move(b.rows);
   snap.cpus = std::move(b.cpus);
   queue_objects = std::move(b.queues);

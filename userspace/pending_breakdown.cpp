@@ -62,6 +62,15 @@ class SeqIds {
   uint32_t size_ = 0;
 };
 
+// What the rows need of a pending entry: one cache line, not one or two.
+struct alignas(32) RowInput {
+  struct {
+    uint32_t cpu, where;
+  } key;
+  rw_pending_val val;
+};
+static_assert(sizeof(RowInput) == 32);
+
 // Marks the end of a row's chain of entries; a row's head with kMore set
 // has more than one entry (the others are chained in keys_).
 constexpr uint32_t kEnd = UINT32_MAX;
@@ -84,6 +93,18 @@ size_t max_grid_words(size_t entries) { return entries / 32 + 8192; }
 PendingBreakdown PendingBreakdownBuilder::build(
     const std::vector<PendingEntry>& pending, uint64_t now_ns, uint32_t nr_cpus,
     const std::function<SeqState(const SeqKey&)>& state_of) {
+  return build(pending, nullptr, now_ns, nr_cpus, state_of);
+}
+
+PendingBreakdown PendingBreakdownBuilder::build(
+    std::vector<PendingEntry>&& pending, uint64_t now_ns, uint32_t nr_cpus,
+    const std::function<SeqState(const SeqKey&)>& state_of) {
+  return build(pending, &pending, now_ns, nr_cpus, state_of);
+}
+
+PendingBreakdown PendingBreakdownBuilder::build(
+    const std::vector<PendingEntry>& pending, std::vector<PendingEntry>* spent, uint64_t now_ns,
+    uint32_t nr_cpus, const std::function<SeqState(const SeqKey&)>& state_of) {
   PendingBreakdown out;
   const size_t n = pending.size();
   out.cpus.resize(nr_cpus);
@@ -174,7 +195,8 @@ PendingBreakdown PendingBreakdownBuilder::build(
   // Where each seq's rows start (by rank), and the rows: each one's first
   // entry in heads_, the next one in keys_.
   std::vector<uint32_t> seq_rows(nr_seqs + 1);
-  if (grid_ok && !beyond) {
+  const bool by_grid = grid_ok && !beyond;
+  if (by_grid) {
     // A cell's row: the rows of the grid words before it, plus its bits
     // before it in its word.
     word_rows_.resize(grid_.size());
@@ -261,47 +283,62 @@ PendingBreakdown PendingBreakdownBuilder::build(
     }
     queue_cpus_.clear();
   };
-  for (size_t r = 0; r < nr_seqs; r++) {
-    SeqTotal& q = out.seqs[r];
-    q.cpus = seq_rows[r + 1] - seq_rows[r];
-    for (size_t row = seq_rows[r]; row < seq_rows[r + 1]; row++) {
-      if (row + kPrefetchAhead < nr_rows) {
-        const PendingEntry& ahead = pending[heads_[row + kPrefetchAhead] & ~kMore];
-        __builtin_prefetch(&ahead.key.cpu);  // from the CPU on: 32 bytes, maybe two lines
-        __builtin_prefetch(&ahead.val.first_enqueue_ns);
+  auto write_rows = [&](const auto& entries) {
+    for (size_t r = 0; r < nr_seqs; r++) {
+      SeqTotal& q = out.seqs[r];
+      q.cpus = seq_rows[r + 1] - seq_rows[r];
+      for (size_t row = seq_rows[r]; row < seq_rows[r + 1]; row++) {
+        if (row + kPrefetchAhead < nr_rows) {
+          const auto& ahead = entries[heads_[row + kPrefetchAhead] & ~kMore];
+          __builtin_prefetch(&ahead.key.cpu);  // from the CPU on: 32 bytes, maybe two lines
+          __builtin_prefetch(&ahead.val.first_enqueue_ns);
+        }
+        // Summed in registers, then written once in place: no row copied.
+        const uint32_t head = heads_[row];
+        uint32_t i = head & ~kMore;
+        const uint32_t cpu = entries[i].key.cpu;
+        int64_t objects = 0, bytes = 0, list_objects = 0;
+        uint64_t age = 0;
+        do {
+          const auto& p = entries[i];
+          add_to(objects, p.val.objects);
+          add_to(bytes, p.val.bytes);
+          if (p.key.where != RW_WHERE_RADIX) add_to(list_objects, p.val.objects);
+          age = std::max(age, age_ns(now_ns, p.val.first_enqueue_ns));
+          i = head & kMore ? keys_[i] : kEnd;  // most rows have one entry: keys_ unread
+        } while (i != kEnd);
+        SeqRow& s = out.rows.emplace_back();
+        s.instance = q.key.instance;
+        s.cpu = cpu;
+        s.state = q.state;
+        s.seq = q.key.seq;
+        s.objects = objects;
+        s.bytes = bytes;
+        s.list_objects = list_objects;
+        s.age_ns = age;
+        if (cpu < nr_cpu_rows) {
+          out.cpus[cpu].seqs_in_flight++;
+          if (!queue_seen_[cpu]) queue_cpus_.push_back(cpu);
+          queue_seen_[cpu] = 1;
+          add_to(queue_sum_[cpu], objects);
+        }
       }
-      // Summed in registers, then written once in place: no row copied.
-      const uint32_t head = heads_[row];
-      uint32_t i = head & ~kMore;
-      const uint32_t cpu = pending[i].key.cpu;
-      int64_t objects = 0, bytes = 0, list_objects = 0;
-      uint64_t age = 0;
-      do {
-        const PendingEntry& p = pending[i];
-        add_to(objects, p.val.objects);
-        add_to(bytes, p.val.bytes);
-        if (p.key.where != RW_WHERE_RADIX) add_to(list_objects, p.val.objects);
-        age = std::max(age, age_ns(now_ns, p.val.first_enqueue_ns));
-        i = head & kMore ? keys_[i] : kEnd;  // most rows have one entry: keys_ unread
-      } while (i != kEnd);
-      SeqRow& s = out.rows.emplace_back();
-      s.instance = q.key.instance;
-      s.cpu = cpu;
-      s.state = q.state;
-      s.seq = q.key.seq;
-      s.objects = objects;
-      s.bytes = bytes;
-      s.list_objects = list_objects;
-      s.age_ns = age;
-      if (cpu < nr_cpu_rows) {
-        out.cpus[cpu].seqs_in_flight++;
-        if (!queue_seen_[cpu]) queue_cpus_.push_back(cpu);
-        queue_seen_[cpu] = 1;
-        add_to(queue_sum_[cpu], objects);
-      }
+      if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
+        end_instance(q.key.instance);
     }
-    if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
-      end_instance(q.key.instance);
+  };
+  if (spent && by_grid) {
+    // Consumed: what the rows need of the entries (32 bytes of 48), and
+    // the entries freed, before the rows are allocated.
+    std::vector<RowInput> inputs(n);
+    for (size_t i = 0; i < n; i++) {
+      const PendingEntry& p = pending[i];
+      inputs[i] = {{p.key.cpu, p.key.where}, p.val};
+    }
+    std::vector<PendingEntry>().swap(*spent);
+    write_rows(inputs);
+  } else {
+    write_rows(pending);
   }
   // Not held beside the rows and the next sample.
   std::vector<uint32_t>().swap(keys_);

@@ -66,8 +66,15 @@ class PendingBreakdownBuilder {
   // state_of is called once per seq. Ages are counted to `now_ns`.
   PendingBreakdown build(const std::vector<PendingEntry>& pending, uint64_t now_ns,
                          uint32_t nr_cpus, const std::function<SeqState(const SeqKey&)>& state_of);
+  // The same, consuming the entries: what the rows need of them (32 bytes
+  // of 48) is kept, and they are freed before the rows are allocated.
+  PendingBreakdown build(std::vector<PendingEntry>&& pending, uint64_t now_ns, uint32_t nr_cpus,
+                         const std::function<SeqState(const SeqKey&)>& state_of);
 
  private:
+  PendingBreakdown build(const std::vector<PendingEntry>& pending, std::vector<PendingEntry>* spent,
+                         uint64_t now_ns, uint32_t nr_cpus,
+                         const std::function<SeqState(const SeqKey&)>& state_of);
   unsigned max_key_bits_;
   // Scratch, kept from one interval to the next, except keys_ and heads_
   // (one per entry, one per row: 2 MB at 262144 entries), freed with the

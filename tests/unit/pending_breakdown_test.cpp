@@ -1,4 +1,4 @@
-// The pending breakdown (counting sorts, a hash of seqs) against a plain
+// The pending breakdown (a grid of (seq, cpu) cells, a hash of seqs) against a plain
 // std::map reference of what the Snapshot must hold, on random samples:
 // every way of building it gives the same rows and sums.
 #include "pending_breakdown.hpp"
@@ -133,11 +133,13 @@ TEST(PendingBreakdown, EveryWayOfBuildingItMatchesTheReference) {
     SCOPED_TRACE(testing::Message() << n << " entries on " << cpus << " CPUs");
     const std::vector<PendingEntry> pending = random_pending(rng, n, cpus);
     const PendingBreakdown want = reference(pending, nr_cpus);
-    PendingBreakdownBuilder sorts;             // counting sorts
+    PendingBreakdownBuilder sorts;             // the grid (but beyond limits::kMaxCpus)
     PendingBreakdownBuilder compare(0);        // no key fits in 0 bits: the comparison sort
     for (int round = 0; round < 2; round++) {  // and again with the buffers of the first
       expect_same(sorts.build(pending, kNow, nr_cpus, state_of), want);
       expect_same(compare.build(pending, kNow, nr_cpus, state_of), want);
+      std::vector<PendingEntry> spent = pending;  // consumed: the rows from what they need of it
+      expect_same(sorts.build(std::move(spent), kNow, nr_cpus, state_of), want);
     }
   }
 }
