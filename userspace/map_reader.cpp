@@ -76,7 +76,9 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
   m.pending = bpf_map__fd(skel.maps.pending);
   if (skel.rodata->slot_instances) {
     m.pending_slots = bpf_map__fd(skel.maps.pending_slots);
-    m.pending_slot_count = bpf_map__max_entries(skel.maps.pending_slots);
+    // One value per queue: its RW_SEQ_SLOTS slots, back to back (bpf/accounting.bpf.h).
+    m.pending_slot_count = size_t(bpf_map__max_entries(skel.maps.pending_slots)) *
+                           bpf_map__value_size(skel.maps.pending_slots) / sizeof(rw_pending_slot);
   }
   m.instances = bpf_map__fd(skel.maps.instances);
   m.instance_slots = bpf_map__fd(skel.maps.instance_slots);
