@@ -84,10 +84,13 @@ struct rw_sampler {
 
 /*
  * What a CPU's events keep between them, in one per-CPU value so that one
- * (inlined) lookup serves the enqueue program: the instance -> slot cache
- * and the call-site sampler.
+ * (inlined) lookup serves each hot-path program: its hits (the enqueue and
+ * dequeue tracepoints' share of RW_STAT_EVENTS, which userspace adds from
+ * this first word of each CPU's value: map_reader.cpp), the instance ->
+ * slot cache and the call-site sampler.
  */
 struct rw_cpu_state {
+	__u64 events; /* first: userspace reads it there */
 	struct rw_slot_cache ways[RW_SLOT_CACHE_WAYS];
 	struct rw_sampler sampler;
 };
@@ -202,6 +205,13 @@ static __always_inline void stat_add(__u32 idx, __u64 n)
 static __always_inline bool skip_instance(__u64 instance)
 {
 	stat_add(RW_STAT_EVENTS, 1);
+	return instance_filter && instance != instance_filter;
+}
+
+/* skip_instance() for the hot path: the hit counted in this CPU's state @st. */
+static __always_inline bool skip_instance_in(struct rw_cpu_state *st, __u64 instance)
+{
+	st->events++;
 	return instance_filter && instance != instance_filter;
 }
 
@@ -331,12 +341,12 @@ static __always_inline int instance_slot(__u64 instance)
 	return instance_ref(instance).slot;
 }
 
-/* The totals of instance slot @slot on this CPU; NULL for -1. */
+/* The totals of instance slot @slot on this CPU; NULL for -1 (past the array's end as a key). */
 static __always_inline struct rw_instance_totals *totals_at(int slot)
 {
 	__u32 key = slot;
 
-	return slot < 0 ? NULL : bpf_map_lookup_elem(&totals, &key);
+	return bpf_map_lookup_elem(&totals, &key);
 }
 
 /* @instance's totals on this CPU; NULL when every slot is taken. */
@@ -632,24 +642,6 @@ static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 proc
 	info.process = process;
 	info.first_seen_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&instances, &instance, &info, BPF_NOEXIST);
-}
-
-/*
- * @instance's slot and queue row through this CPU's cache @st, noting the
- * instance when the cache did not name it: after that, the cache serves
- * both (the hot path's saving of the instances map).
- */
-static __always_inline struct rw_instance_ref instance_ref_noting(struct rw_cpu_state *st,
-								   __u64 instance, __u64 srcu,
-								   __u64 process)
-{
-	struct rw_slot_cache *c = slot_cache_way(st, instance);
-	struct rw_instance_ref ref;
-
-	if (__builtin_expect(cached_ref(c, instance, &ref), 1))
-		return ref;
-	note_instance(instance, srcu, process);
-	return fill_ref(c, instance);
 }
 
 /* An object entered rcu_pending (whether it waits or is processed at once). */

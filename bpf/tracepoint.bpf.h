@@ -23,14 +23,23 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 	__u64 instance = (__u64)pending_ptr;
 	struct rw_instance_totals *t;
 	struct rw_instance_ref ref;
+	struct rw_slot_cache *c;
 	struct rw_cpu_state *st;
 
-	if (skip_instance(instance))
-		return 0;
 	st = cpu_state_here();
-	if (!st)
+	if (!st || skip_instance_in(st, instance))
 		return 0;
-	ref = instance_ref_noting(st, instance, (__u64)srcu, (__u64)process);
+	c = slot_cache_way(st, instance);
+	if (!__builtin_expect(cached_ref(c, instance, &ref), 1)) {
+		/*
+		 * The instance is noted when this CPU's cache did not name it:
+		 * after that, the cache serves both (the hot path's saving of
+		 * the instances map). srcu and process are read from the
+		 * context here only, not kept through the hot path.
+		 */
+		note_instance(instance, ctx[1], ctx[2]);
+		ref = fill_ref(c, instance);
+	}
 	t = totals_at(ref.slot);
 	if (t) {
 		t->enqueued_objects++;
@@ -64,12 +73,13 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 	     size_t bytes, int where)
 {
 	__u64 instance = (__u64)pending_ptr;
+	struct rw_cpu_state *st = cpu_state_here();
 	struct rw_instance_ref ref;
 	int tracked = -1;
 
-	if (skip_instance(instance))
+	if (!st || skip_instance_in(st, instance))
 		return 0;
-	ref = instance_ref(instance);
+	ref = instance_ref_in(st, instance);
 	if (__builtin_expect(where == RW_WHERE_RADIX, 1))
 		tracked = slot_sub(ref, instance, cpu, seq, bytes);
 	if (tracked < 0)

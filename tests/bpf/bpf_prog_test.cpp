@@ -135,6 +135,7 @@ TEST_F(BpfProgTest, EnqueueDequeueProcessAreExact) {
   ASSERT_EQ(s.instances.size(), 1u);
   EXPECT_EQ(s.instances[0].info.process, kFn);
   EXPECT_EQ(s.instances[0].info.srcu, 0u);
+  EXPECT_EQ(s.stats[RW_STAT_EVENTS], 6u);
 
   // rcu_pending_dequeue_from_all(): CPU 1 takes an object queued on CPU 0.
   dequeue(kInst, 0, 100, 4096, RW_WHERE_RADIX, /*on_cpu=*/1);
@@ -151,6 +152,8 @@ TEST_F(BpfProgTest, EnqueueDequeueProcessAreExact) {
   EXPECT_EQ(t->dequeued_bytes, 4096u);
   EXPECT_EQ(t->untracked_objects, 0u);
   EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+  // The hot path counts its hits in map cpu_state, per CPU: summed in.
+  EXPECT_EQ(s.stats[RW_STAT_EVENTS], 6u + 1 + 2);
   // Every byte enqueued is pending, processed or dequeued.
   EXPECT_EQ(t->enqueued_bytes, t->processed_bytes + t->dequeued_bytes + 256);
 
