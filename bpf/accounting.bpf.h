@@ -35,9 +35,9 @@ struct {
  * hash lookup is a helper call that hashes the key and walks a bucket. The
  * slot is found through instance_slots (instance -> slot, given on first
  * sight from slot_counter and never taken back), and on the hot path
- * through each CPU's slot_cache: rcu_pending's one in-tree user has one
- * instance per filesystem, so consecutive events nearly always name the
- * instance the previous one did.
+ * through each CPU's slot cache (map cpu_state): rcu_pending's one
+ * in-tree user has one instance per filesystem, so consecutive events
+ * nearly always name the instance the previous one did.
  */
 #define RW_MAX_INSTANCES 1024
 
