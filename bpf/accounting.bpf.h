@@ -91,6 +91,7 @@ struct rw_sampler {
  */
 struct rw_cpu_state {
 	__u64 events; /* first: userspace reads it there */
+	__u64 filling; /* 1 while a program on this CPU writes a cache way (fill_ref()) */
 	struct rw_slot_cache ways[RW_SLOT_CACHE_WAYS];
 	struct rw_sampler sampler;
 };
@@ -281,8 +282,17 @@ static __always_inline bool cached_ref(struct rw_slot_cache *c, __u64 instance,
 	return true;
 }
 
-/* @instance's slot through instance_slots (a slot given if it has none), cached in @c. */
-static __always_inline struct rw_instance_ref fill_ref(struct rw_slot_cache *c, __u64 instance)
+/*
+ * @instance's slot through instance_slots (a slot given if it has none),
+ * cached in @c, a way of this CPU's @st. A way is written in steps; a
+ * program that interrupts the writer (another hook on this CPU: stock
+ * modes run with interrupts on) and wrote the same way between two of
+ * them would leave it naming one instance with another's slot. Programs
+ * on one CPU nest last in, first out, so the nested one sees @st->filling
+ * and leaves the cache alone: the writes of a fill are never interleaved.
+ */
+static __always_inline struct rw_instance_ref fill_ref(struct rw_cpu_state *st,
+						       struct rw_slot_cache *c, __u64 instance)
 {
 	struct rw_instance_ref ref;
 	int s = instance_slot_new(instance);
@@ -291,12 +301,18 @@ static __always_inline struct rw_instance_ref fill_ref(struct rw_slot_cache *c, 
 		return no_instance_ref;
 	ref.slot = s;
 	ref.queue_row = (__u32)s < slot_instances ? (__u32)s * slot_cpus : RW_NO_QUEUE_ROW;
+	if (READ_ONCE(st->filling))
+		return ref;
+	WRITE_ONCE(st->filling, 1);
+	barrier();
 	WRITE_ONCE(c->slot_plus1, 0);
 	barrier();
 	WRITE_ONCE(c->instance, instance);
 	WRITE_ONCE(c->queue_row, ref.queue_row);
 	barrier();
 	WRITE_ONCE(c->slot_plus1, (__u32)s + 1);
+	barrier();
+	WRITE_ONCE(st->filling, 0);
 	return ref;
 }
 
@@ -324,7 +340,7 @@ static __always_inline struct rw_instance_ref instance_ref_in(struct rw_cpu_stat
 
 	if (__builtin_expect(cached_ref(c, instance, &ref), 1))
 		return ref;
-	return fill_ref(c, instance);
+	return fill_ref(st, c, instance);
 }
 
 /* @instance's slot and queue row. */

@@ -38,7 +38,7 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		 * context here only, not kept through the hot path.
 		 */
 		note_instance(instance, ctx[1], ctx[2]);
-		ref = fill_ref(c, instance);
+		ref = fill_ref(st, c, instance);
 	}
 	t = totals_at(ref.slot);
 	if (t) {
