@@ -146,14 +146,17 @@ Subject cpu_subject(uint32_t cpu) { return {SubjectKind::Cpu, cpu, fmt::format("
 // CPUs seen, a bit each (rows are per instance x CPU x seq: 262k at 1024 CPUs).
 class CpuSet {
  public:
-  void add(uint32_t cpu) {
-    const size_t word = cpu / 64;
+  void add(uint32_t cpu) { add_word(cpu / 64, uint64_t{1} << (cpu % 64)); }
+  void add_word(size_t word, uint64_t bits) {
     if (word >= words_.size()) words_.resize(word + 1);
-    words_[word] |= uint64_t{1} << (cpu % 64);
+    words_[word] |= bits;
   }
   // In increasing order.
   std::vector<uint32_t> list() const {
+    size_t n = 0;
+    for (uint64_t bits : words_) n += size_t(std::popcount(bits));
     std::vector<uint32_t> out;
+    out.reserve(n);
     for (size_t w = 0; w < words_.size(); w++)
       for (uint64_t bits = words_[w]; bits; bits &= bits - 1)
         out.push_back(uint32_t(w * 64 + size_t(std::countr_zero(bits))));
@@ -162,6 +165,32 @@ class CpuSet {
 
  private:
   std::vector<uint64_t> words_;
+};
+
+// CPUs on their way to a set as rows come (by seq, then CPU): the bits of
+// one word gather in a register, not in memory row after row.
+class CpuRun {
+ public:
+  explicit CpuRun(CpuSet* to = nullptr) : to_(to) {}
+  void add(uint32_t cpu) {
+    if (cpu / 64 != word_) flush(cpu / 64);
+    bits_ |= uint64_t{1} << (cpu % 64);
+  }
+  // What gathered goes to its set; the run goes on in `word` (to `to`).
+  void flush(uint32_t word = 0) {
+    if (bits_) to_->add_word(word_, bits_);
+    bits_ = 0;
+    word_ = word;
+  }
+  void flush_to(CpuSet* to) {
+    flush();
+    to_ = to;
+  }
+
+ private:
+  CpuSet* to_;
+  uint32_t word_ = 0;
+  uint64_t bits_ = 0;
 };
 
 void add_sorted(std::vector<std::string>& v, const std::string& x) {
@@ -177,7 +206,7 @@ void add_sorted(std::vector<uint32_t>& v, uint32_t x) {
 // Adds sorted, distinct `xs` to sorted `v`: usually all there already, as
 // an episode goes on.
 void add_sorted(std::vector<uint32_t>& v, const std::vector<uint32_t>& xs) {
-  if (std::includes(v.begin(), v.end(), xs.begin(), xs.end())) return;
+  if (v == xs || std::includes(v.begin(), v.end(), xs.begin(), xs.end())) return;
   std::vector<uint32_t> both;
   both.reserve(v.size() + xs.size());
   std::set_union(v.begin(), v.end(), xs.begin(), xs.end(), std::back_inserter(both));
@@ -278,6 +307,7 @@ DetectorSet::DetectorSet(DetectorLimits limits) : limits_(limits) {}
 
 Detections DetectorSet::evaluate(const Snapshot& s) {
   evaluations_++;
+  next_track_ = tracks_.begin();
   Evaluation ev(s);
   scan_rows(ev);
 
@@ -312,13 +342,110 @@ Detections DetectorSet::evaluate(const Snapshot& s) {
 template <typename Describe>
 void DetectorSet::observe(const Evaluation& ev, Detector d, Subject subject, double value,
                           Describe&& describe, Detections& out) {
-  Track& t = tracks_[TrackKey{d, subject.kind, subject.key}];
+  // Subjects come mostly in the order of tracks_: the one after the last is a step away.
+  const auto it = tracks_.try_emplace(next_track_, TrackKey{d, subject.kind, subject.key});
+  next_track_ = std::next(it);
+  Track& t = it->second;
   t.seen_at = evaluations_;
   Observation o{d, std::move(subject), value, {}, {}, {}};
   // Whether step() keeps the condition holding, as it decides it.
   const double limit = limit_of(d, limits_);
   if (t.active ? !(value < limit * clear_fraction(d)) : value >= limit) describe(o);
   step(t, std::move(o), ev.s, out);
+}
+
+void DetectorSet::LagTable::clear(size_t expected) {
+  seqs_.clear();
+  queues_.clear();
+  const size_t room = expected + expected / 8 + 64;
+  if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
+  queues_.reserve(room);
+  sorted_ = true;
+  seq_at_ = queue_at_ = 0;
+}
+
+[[gnu::always_inline]] inline void DetectorSet::LagTable::add(const LagKey& key,
+                                                              uint64_t since_ns) {
+  const auto& [instance, seq, expired, cpu] = key;
+  if (!seqs_.empty() && seqs_.back().instance == instance && seqs_.back().seq == seq &&
+      seqs_.back().expired == expired) {
+    if (cpu <= queues_.back().cpu) sorted_ = false;  // out of order, or the same queue twice
+    queues_.emplace_back(cpu, since_ns);
+  } else {
+    add_seq(key, since_ns);
+  }
+}
+
+void DetectorSet::LagTable::add_seq(const LagKey& key, uint64_t since_ns) {
+  const auto& [instance, seq, expired, cpu] = key;
+  if (!seqs_.empty() && std::tie(instance, seq, expired) <
+                            std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired))
+    sorted_ = false;
+  seqs_.push_back({instance, seq, expired, uint32_t(queues_.size())});
+  queues_.emplace_back(cpu, since_ns);
+}
+
+void DetectorSet::LagTable::finish() {
+  if (sorted_) return;
+  std::vector<std::pair<LagKey, uint64_t>> all;
+  all.reserve(queues_.size());
+  for (size_t s = 0; s < seqs_.size(); s++)
+    for (size_t q = seqs_[s].begin; q < end_of(s); q++)
+      all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
+                       queues_[q].since_ns);
+  std::sort(all.begin(), all.end());
+  clear(all.size());
+  for (const auto& [key, since_ns] : all) add(key, since_ns);
+  sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
+}
+
+// Inline, with add(): one call each per queue past its grace period.
+[[gnu::always_inline]] inline uint64_t DetectorSet::LagTable::find(const LagKey& key,
+                                                                   uint64_t otherwise) {
+  // Keys in increasing order: the queue found last or the next one, in the
+  // same seq. queue_at_ is where a search for a CPU of seq_at_'s stopped:
+  // the queues of that seq before it are below that CPU.
+  const auto& [instance, seq, expired, cpu] = key;
+  if (seq_at_ < seqs_.size()) {
+    const Seq& at = seqs_[seq_at_];
+    const size_t q = queue_at_, end = end_of(seq_at_);
+    if (at.instance == instance && at.seq == seq && at.expired == expired && q >= at.begin &&
+        q < end) {
+      if (queues_[q].cpu == cpu) return queues_[q].since_ns;
+      if (queues_[q].cpu < cpu && q + 1 < end && queues_[q + 1].cpu == cpu) {
+        queue_at_ = q + 1;
+        return queues_[q + 1].since_ns;
+      }
+    }
+  }
+  return search(key, otherwise);
+}
+
+uint64_t DetectorSet::LagTable::search(const LagKey& key, uint64_t otherwise) {
+  const auto& [instance, seq, expired, cpu] = key;
+  const auto seq_key = std::tie(instance, seq, expired);
+  const auto key_of = [](const Seq& s) { return std::tie(s.instance, s.seq, s.expired); };
+  // The next seq (seqs are distinct): its first queue.
+  if (seq_at_ + 1 < seqs_.size() && key_of(seqs_[seq_at_ + 1]) == seq_key)
+    queue_at_ = seqs_[++seq_at_].begin;
+  // Everything before the cursor must be below the key: else search from the start.
+  if (seq_at_ > seqs_.size() || (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < seq_key)))
+    seq_at_ = 0;
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key)
+    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), seq_key,
+                                      [&](const Seq& s, const auto& k) { return key_of(s) < k; }) -
+                     seqs_.begin());
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key) return otherwise;
+  const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_);
+  if (queue_at_ < begin || queue_at_ > end ||
+      (queue_at_ > begin && queues_[queue_at_ - 1].cpu >= cpu))
+    queue_at_ = begin;
+  if (queue_at_ == end || queues_[queue_at_].cpu != cpu)
+    queue_at_ = size_t(std::lower_bound(queues_.begin() + ptrdiff_t(queue_at_),
+                                        queues_.begin() + ptrdiff_t(end), cpu,
+                                        [](const Queue& q, uint32_t c) { return q.cpu < c; }) -
+                       queues_.begin());
+  return queue_at_ < end && queues_[queue_at_].cpu == cpu ? queues_[queue_at_].since_ns : otherwise;
 }
 
 // One pass over Snapshot::seq_cpus for the three detectors that look at
@@ -337,18 +464,21 @@ void DetectorSet::scan_rows(Evaluation& ev) {
   // searched forward; rows of one instance come together.
   Evaluation::Instance* in = nullptr;
   uint64_t in_addr = 0;
+  CpuRun stranded_cpus(&ev.stranded_cpus), lagging_cpus, list_cpus;
   for (const SeqRow& r : s.seq_cpus) {
-    if (stranded && r.age_ns >= limits_.stranded_age_ns) ev.stranded_cpus.add(r.cpu);
+    if (stranded && r.age_ns >= limits_.stranded_age_ns) stranded_cpus.add(r.cpu);
     const bool past_gp = lag && r.state != SeqState::WaitingForGracePeriod;
     const bool on_list = list && r.list_objects > 0;
     if (!past_gp && !on_list) continue;
     if (!in || r.instance != in_addr) {
       in = &ev.instance(r.instance);
       in_addr = r.instance;
+      lagging_cpus.flush_to(&in->lagging_cpus);
+      list_cpus.flush_to(&in->list_cpus);
     }
     if (on_list) {
       in->on_lists.offer(&r);
-      in->list_cpus.add(r.cpu);
+      list_cpus.add(r.cpu);
     }
     if (!past_gp) continue;
     const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
@@ -359,8 +489,11 @@ void DetectorSet::scan_rows(Evaluation& ev) {
     in->lag_ns = std::max(in->lag_ns, lag_ns);
     if (!lag_ns) continue;
     in->lagging.offer({&r, lag_ns});
-    in->lagging_cpus.add(r.cpu);
+    lagging_cpus.add(r.cpu);
   }
+  stranded_cpus.flush();
+  lagging_cpus.flush();
+  list_cpus.flush();
   if (lag) {
     lag_now_.finish();
     std::swap(lag_before_, lag_now_);
@@ -543,87 +676,6 @@ void DetectorSet::processing_lag(Evaluation& ev, Detections& out) {
     observe(ev, Detector::ProcessingLag, ev.names.instance_subject(addr), double(in.lag_ns),
             describe, out);
   }
-}
-
-void DetectorSet::LagTable::clear(size_t expected) {
-  seqs_.clear();
-  queues_.clear();
-  const size_t room = expected + expected / 8 + 64;
-  if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
-  queues_.reserve(room);
-  sorted_ = true;
-  seq_at_ = queue_at_ = 0;
-}
-
-void DetectorSet::LagTable::add(const LagKey& key, uint64_t since_ns) {
-  const auto& [instance, seq, expired, cpu] = key;
-  const auto seq_key = std::tie(instance, seq, expired);
-  if (seqs_.empty() ||
-      seq_key != std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired)) {
-    if (!seqs_.empty() &&
-        seq_key < std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired))
-      sorted_ = false;
-    seqs_.push_back({instance, seq, expired, uint32_t(queues_.size())});
-  } else if (cpu <= queues_.back().cpu) {
-    sorted_ = false;  // out of order, or the same queue twice
-  }
-  queues_.push_back({cpu, since_ns});
-}
-
-void DetectorSet::LagTable::finish() {
-  if (sorted_) return;
-  std::vector<std::pair<LagKey, uint64_t>> all;
-  all.reserve(queues_.size());
-  for (size_t s = 0; s < seqs_.size(); s++)
-    for (size_t q = seqs_[s].begin; q < end_of(s); q++)
-      all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
-                       queues_[q].since_ns);
-  std::sort(all.begin(), all.end());
-  clear(all.size());
-  for (const auto& [key, since_ns] : all) add(key, since_ns);
-  sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
-}
-
-uint64_t DetectorSet::LagTable::find(const LagKey& key, uint64_t otherwise) {
-  const auto& [instance, seq, expired, cpu] = key;
-  const auto seq_key = std::tie(instance, seq, expired);
-  const auto key_of = [](const Seq& s) { return std::tie(s.instance, s.seq, s.expired); };
-  // Keys in increasing order: the seq of the last key or the next one, and
-  // there the queue after the last one found. Seqs are distinct, and
-  // queue_at_ is where a search for some CPU of its seq stopped: all before
-  // it are below the CPU there.
-  if (seq_at_ < seqs_.size() && key_of(seqs_[seq_at_]) != seq_key) {
-    if (seq_at_ + 1 < seqs_.size() && key_of(seqs_[seq_at_ + 1]) == seq_key)
-      queue_at_ = seqs_[++seq_at_].begin;
-  }
-  if (seq_at_ < seqs_.size() && key_of(seqs_[seq_at_]) == seq_key) {
-    const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_), q = queue_at_;
-    if (q >= begin && q < end) {
-      if (queues_[q].cpu == cpu) return queues_[q].since_ns;
-      if (queues_[q].cpu < cpu && q + 1 < end && queues_[q + 1].cpu == cpu) {
-        queue_at_ = q + 1;
-        return queues_[q + 1].since_ns;
-      }
-    }
-  }
-  // Everything before the cursor must be below the key: else search from the start.
-  if (seq_at_ > seqs_.size() || (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < seq_key)))
-    seq_at_ = 0;
-  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key)
-    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), seq_key,
-                                      [&](const Seq& s, const auto& k) { return key_of(s) < k; }) -
-                     seqs_.begin());
-  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key) return otherwise;
-  const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_);
-  if (queue_at_ < begin || queue_at_ > end ||
-      (queue_at_ > begin && queues_[queue_at_ - 1].cpu >= cpu))
-    queue_at_ = begin;
-  if (queue_at_ == end || queues_[queue_at_].cpu != cpu)
-    queue_at_ = size_t(std::lower_bound(queues_.begin() + ptrdiff_t(queue_at_),
-                                        queues_.begin() + ptrdiff_t(end), cpu,
-                                        [](const Queue& q, uint32_t c) { return q.cpu < c; }) -
-                       queues_.begin());
-  return queue_at_ < end && queues_[queue_at_].cpu == cpu ? queues_[queue_at_].since_ns : otherwise;
 }
 
 // Per instance in process or call_rcu mode: objects enqueued on the list in

@@ -84,6 +84,8 @@ class DetectorSet {
       uint32_t cpu = 0;
       uint64_t since_ns = 0;
     };
+    void add_seq(const LagKey& key, uint64_t since_ns);      // add() of a seq's first queue
+    uint64_t search(const LagKey& key, uint64_t otherwise);  // find() past its steps
     size_t end_of(size_t seq) const {
       return seq + 1 < seqs_.size() ? seqs_[seq + 1].begin : queues_.size();
     }
@@ -111,7 +113,8 @@ class DetectorSet {
 
   DetectorLimits limits_;
   std::map<TrackKey, Track> tracks_;
-  uint64_t evaluations_ = 0;  // Track::seen_at
+  uint64_t evaluations_ = 0;                        // Track::seen_at
+  std::map<TrackKey, Track>::iterator next_track_;  // after the last observed, while evaluating
   // The last sample's table, and the next one while a sample is evaluated
   // (2.9 MB each at 164k queues, reserved from the last one's size).
   LagTable lag_before_, lag_now_;
