@@ -415,16 +415,18 @@ class BpfBench {
       v.objects = int64_t(1) << 40;
       v.bytes = v.objects * int64_t(kBytes);
     };
+    // One value per queue: its RW_SEQ_SLOTS slots (bpf/accounting.bpf.h).
     const int slots_fd = bpf_map__fd(loader_.skel().maps.pending_slots);
     for (uint32_t i = 0; i < bpf_map__max_entries(loader_.skel().maps.pending_slots); i++) {
-      rw_pending_slot slot{};
-      if (bpf_map_lookup_elem(slots_fd, &i, &slot) != 0 ||
-          std::memcmp(&slot.key, &key, sizeof key) != 0)
-        continue;
-      fill(slot.val);
-      if (bpf_map_update_elem(slots_fd, &i, &slot, BPF_ANY) != 0)
-        throw Error(std::string("pending slots update: ") + std::strerror(errno));
-      return;
+      rw_pending_slot queue[RW_SEQ_SLOTS]{};
+      if (bpf_map_lookup_elem(slots_fd, &i, queue) != 0) continue;
+      for (rw_pending_slot& slot : queue) {
+        if (std::memcmp(&slot.key, &key, sizeof key) != 0) continue;
+        fill(slot.val);
+        if (bpf_map_update_elem(slots_fd, &i, queue, BPF_ANY) != 0)
+          throw Error(std::string("pending slots update: ") + std::strerror(errno));
+        return;
+      }
     }
     const int pending_fd = bpf_map__fd(loader_.skel().maps.pending);
     rw_pending_val val{};

@@ -35,9 +35,9 @@ struct {
  * hash lookup is a helper call that hashes the key and walks a bucket. The
  * slot is found through instance_slots (instance -> slot, given on first
  * sight from slot_counter and never taken back), and on the hot path
- * through each CPU's slot_cache: rcu_pending's one in-tree user has one
- * instance per filesystem, so consecutive events nearly always name the
- * instance the previous one did.
+ * through each CPU's slot cache (map cpu_state): rcu_pending's one
+ * in-tree user has one instance per filesystem, so consecutive events
+ * nearly always name the instance the previous one did.
  */
 #define RW_MAX_INSTANCES 1024
 
@@ -62,28 +62,56 @@ struct {
 	__type(value, __u64);
 } slot_counter SEC(".maps");
 
-/* An instance this CPU's events named lately, and its slot + 1 (0: none yet). */
+/*
+ * An instance this CPU's events named lately: its slot + 1 (0: none yet)
+ * and the row of its queues in pending_slots (struct rw_instance_ref).
+ */
 struct rw_slot_cache {
 	__u64 instance;
-	__u64 slot_plus1;
+	__u32 slot_plus1;
+	__u32 queue_row;
 };
 
 /* Direct-mapped: bcachefs's key cache alternates between its two instances. */
 #define RW_SLOT_CACHE_WAYS 16
 
+/* This CPU's count since its last call-site sample (call_sites.bpf.h). */
+struct rw_sampler {
+	__u64 bytes;
+	__u64 objects;
+	__u64 threshold; /* bytes that trigger the next sample; 0 at first: sample at once */
+};
+
+/*
+ * What a CPU's events keep between them, in one per-CPU value so that one
+ * (inlined) lookup serves each hot-path program: its hits (the enqueue and
+ * dequeue tracepoints' share of RW_STAT_EVENTS, which userspace adds from
+ * this first word of each CPU's value: map_reader.cpp), the instance ->
+ * slot cache and the call-site sampler.
+ */
+struct rw_cpu_state {
+	__u64 events; /* first: userspace reads it there */
+	__u64 filling; /* 1 while a program on this CPU writes a cache way (fill_ref()) */
+	struct rw_slot_cache ways[RW_SLOT_CACHE_WAYS];
+	struct rw_sampler sampler;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RW_SLOT_CACHE_WAYS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct rw_slot_cache);
-} slot_cache SEC(".maps");
+	__type(value, struct rw_cpu_state);
+} cpu_state SEC(".maps");
 
 /*
  * Tracepoint mode keeps the radix-tree seqs of the first slot_instances
  * instances here instead of in map pending: RW_SEQ_SLOTS slots per (instance
  * slot, queue CPU), enough for the seqs a queue has live at once unless its
- * processing falls behind. An event finds its seq by probing its queue's
- * slots (inlined array lookups: no hash, no helper call), and userspace
+ * processing falls behind. A queue's slots are one value of the array (one
+ * inlined lookup finds them all; in memory they are RW_SEQ_SLOTS
+ * consecutive struct rw_pending_slot, as userspace reads them), at index
+ * instance slot * slot_cpus + queue CPU. An event finds its seq by
+ * comparing its queue's slots (no hash, no helper call), and userspace
  * copies the whole array from its mmap instead of reading a hash through a
  * syscall per batch. A seq that finds no free slot when it opens goes to
  * map pending, and stays there until processed; a seq in a slot stays in it
@@ -91,12 +119,16 @@ struct {
  * so no seq is ever in both. Every change to a queue's slots happens under
  * that queue's lock (the patch's tracepoints): plain adds are exact.
  */
+struct rw_queue_slots {
+	struct rw_pending_slot slot[RW_SEQ_SLOTS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* resized by the loader */
 	__type(key, __u32);
-	__type(value, struct rw_pending_slot);
+	__type(value, struct rw_queue_slots);
 } pending_slots SEC(".maps");
 
 struct {
@@ -177,6 +209,13 @@ static __always_inline bool skip_instance(__u64 instance)
 	return instance_filter && instance != instance_filter;
 }
 
+/* skip_instance() for the hot path: the hit counted in this CPU's state @st. */
+static __always_inline bool skip_instance_in(struct rw_cpu_state *st, __u64 instance)
+{
+	st->events++;
+	return instance_filter && instance != instance_filter;
+}
+
 /*
  * @instance's slot from instance_slots, given a new one if it has none;
  * -1 when every slot is taken (its events are then not counted per instance).
@@ -203,65 +242,127 @@ RW_GLOBAL int instance_slot_new(__u64 instance)
 }
 
 /*
- * @instance's slot if this CPU's cache names it, else -1. A program on this
- * CPU may interrupt another one between its reads of the cache (stock
- * mode's hooks run with interrupts on), so the instance is read again after
- * the slot: a cache rewritten in between no longer names it.
+ * Where an instance's counts live: its slot (-1 when every slot is taken)
+ * and the row of its queues in pending_slots (RW_NO_QUEUE_ROW: none).
  */
-static __always_inline int cached_slot(struct rw_slot_cache *c, __u64 instance)
+struct rw_instance_ref {
+	int slot;
+	__u32 queue_row;
+};
+
+/*
+ * RW_NO_QUEUE_ROW plus any CPU is past the end of pending_slots (the loader
+ * keeps it far smaller), so a queue of an instance without slots needs no
+ * test of its own: its lookup finds nothing.
+ */
+#define RW_NO_QUEUE_ROW 0x80000000U
+
+static const struct rw_instance_ref no_instance_ref = { .slot = -1, .queue_row = RW_NO_QUEUE_ROW };
+
+/*
+ * Fills @ref from @c if @c names @instance. A program on this CPU may
+ * interrupt another one between its reads of the cache (stock mode's hooks
+ * run with interrupts on), so the instance is read again after the rest: a
+ * cache rewritten in between no longer names it.
+ */
+static __always_inline bool cached_ref(struct rw_slot_cache *c, __u64 instance,
+				       struct rw_instance_ref *ref)
 {
-	__u64 plus1;
+	__u32 plus1, row;
 
 	if (READ_ONCE(c->instance) != instance)
-		return -1;
+		return false;
 	plus1 = READ_ONCE(c->slot_plus1);
+	row = READ_ONCE(c->queue_row);
 	barrier();
-	if (!plus1 || plus1 > RW_MAX_INSTANCES || READ_ONCE(c->instance) != instance)
-		return -1;
-	return plus1 - 1;
+	if (!plus1 || READ_ONCE(c->instance) != instance)
+		return false;
+	ref->slot = plus1 - 1;
+	ref->queue_row = row;
+	return true;
 }
 
-/* @instance's slot through instance_slots (a slot given if it has none), cached; -1: none left. */
-static __always_inline int fill_slot(struct rw_slot_cache *c, __u64 instance)
+/*
+ * @instance's slot through instance_slots (a slot given if it has none),
+ * cached in @c, a way of this CPU's @st. A way is written in steps; a
+ * program that interrupts the writer (another hook on this CPU: stock
+ * modes run with interrupts on) and wrote the same way between two of
+ * them would leave it naming one instance with another's slot. Programs
+ * on one CPU nest last in, first out, so the nested one sees @st->filling
+ * and leaves the cache alone: the writes of a fill are never interleaved.
+ */
+static __always_inline struct rw_instance_ref fill_ref(struct rw_cpu_state *st,
+						       struct rw_slot_cache *c, __u64 instance)
 {
+	struct rw_instance_ref ref;
 	int s = instance_slot_new(instance);
 
 	if (s < 0)
-		return -1;
+		return no_instance_ref;
+	ref.slot = s;
+	ref.queue_row = (__u32)s < slot_instances ? (__u32)s * slot_cpus : RW_NO_QUEUE_ROW;
+	if (READ_ONCE(st->filling))
+		return ref;
+	WRITE_ONCE(st->filling, 1);
+	barrier();
 	WRITE_ONCE(c->slot_plus1, 0);
 	barrier();
 	WRITE_ONCE(c->instance, instance);
+	WRITE_ONCE(c->queue_row, ref.queue_row);
 	barrier();
-	WRITE_ONCE(c->slot_plus1, (__u64)s + 1);
-	return s;
+	WRITE_ONCE(c->slot_plus1, (__u32)s + 1);
+	barrier();
+	WRITE_ONCE(st->filling, 0);
+	return ref;
 }
 
-/* This CPU's cache entry for @instance (a multiplicative hash of the address). */
-static __always_inline struct rw_slot_cache *slot_cache_here(__u64 instance)
+/* This CPU's state (slot cache, call-site sampler). */
+static __always_inline struct rw_cpu_state *cpu_state_here(void)
 {
-	__u32 way = (instance * 0x9e3779b97f4a7c15ULL) >> 60;
+	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&slot_cache, &way);
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+/* @st's cache way for @instance (a multiplicative hash of the address). */
+static __always_inline struct rw_slot_cache *slot_cache_way(struct rw_cpu_state *st,
+							    __u64 instance)
+{
+	return &st->ways[(instance * 0x9e3779b97f4a7c15ULL) >> 60];
+}
+
+/* @instance's slot and queue row, through this CPU's cache @st. */
+static __always_inline struct rw_instance_ref instance_ref_in(struct rw_cpu_state *st,
+							       __u64 instance)
+{
+	struct rw_slot_cache *c = slot_cache_way(st, instance);
+	struct rw_instance_ref ref;
+
+	if (__builtin_expect(cached_ref(c, instance, &ref), 1))
+		return ref;
+	return fill_ref(st, c, instance);
+}
+
+/* @instance's slot and queue row. */
+static __always_inline struct rw_instance_ref instance_ref(__u64 instance)
+{
+	struct rw_cpu_state *st = cpu_state_here();
+
+	return st ? instance_ref_in(st, instance) : no_instance_ref;
 }
 
 /* @instance's slot; -1 when every slot is taken. */
 static __always_inline int instance_slot(__u64 instance)
 {
-	struct rw_slot_cache *c = slot_cache_here(instance);
-	int s;
-
-	if (!c)
-		return -1;
-	s = cached_slot(c, instance);
-	return s >= 0 ? s : fill_slot(c, instance);
+	return instance_ref(instance).slot;
 }
 
-/* The totals of instance slot @slot on this CPU; NULL for -1. */
+/* The totals of instance slot @slot on this CPU; NULL for -1 (past the array's end as a key). */
 static __always_inline struct rw_instance_totals *totals_at(int slot)
 {
 	__u32 key = slot;
 
-	return slot < 0 ? NULL : bpf_map_lookup_elem(&totals, &key);
+	return bpf_map_lookup_elem(&totals, &key);
 }
 
 /* @instance's totals on this CPU; NULL when every slot is taken. */
@@ -409,34 +510,33 @@ static const struct rw_pending_val zero_val;
 /* Makes the compiler keep an atomic's result: the fetching atomics are the ordered ones. */
 #define keep_value(x) asm volatile("" ::"r"(x))
 
-/* Index in pending_slots of the first slot of queue (@islot, @cpu); -1: the queue has none. */
-static __always_inline __s64 queue_slots(int islot, __u32 cpu)
+/* The slots of queue (@ref's instance, @cpu); NULL when that queue has none. */
+static __always_inline struct rw_queue_slots *queue_slots(struct rw_instance_ref ref, __u32 cpu)
 {
-	if (islot < 0 || (__u32)islot >= slot_instances || cpu >= slot_cpus)
-		return -1;
-	return ((__s64)islot * slot_cpus + cpu) * RW_SEQ_SLOTS;
+	__u32 idx = ref.queue_row + cpu;
+
+	if (cpu >= slot_cpus)
+		return NULL;
+	return bpf_map_lookup_elem(&pending_slots, &idx);
 }
 
 /*
- * The slot holding @key among its queue's (from @base); *@free: the index
+ * The slot of @q holding (@instance, @seq): only radix-tree seqs of @q's
+ * queue ever take one, so the instance and seq tell it. *@free: the index
  * of a free one met on the way (left alone if none; an index, not a
  * pointer, which the verifier would not let the compiler combine with the
  * key's words).
  */
-static __always_inline struct rw_pending_slot *slot_find(__s64 base, const struct rw_pending_key *key,
-							 __u32 *free)
+static __always_inline struct rw_pending_slot *slot_find(struct rw_queue_slots *q, __u64 instance,
+							 __u64 seq, __u32 *free)
 {
 	for (int j = 0; j < RW_SEQ_SLOTS; j++) {
-		__u32 idx = base + j;
-		struct rw_pending_slot *s = bpf_map_lookup_elem(&pending_slots, &idx);
+		struct rw_pending_slot *s = &q->slot[j];
 
-		if (!s)
-			return NULL;
-		if (s->key.instance == key->instance && s->key.seq == key->seq &&
-		    s->key.where == key->where)
+		if (s->key.seq == seq && s->key.instance == instance)
 			return s;
 		if (!s->key.instance)
-			*free = idx;
+			*free = j;
 	}
 	return NULL;
 }
@@ -455,60 +555,57 @@ static __always_inline void slot_set(struct rw_pending_slot *s, const struct rw_
 }
 
 /*
- * An object of @bytes joined the radix tree of seq @seq of queue (@islot,
- * @cpu), under that queue's lock: counted in the seq's slot, which the
- * seq's first object claims (and announces). False when the seq has no slot:
- * the queue has none, all are taken, or the seq opened in map pending
- * before one was free; the caller then counts it there.
+ * An object of @bytes joined the radix tree of seq @seq of queue (@ref's
+ * instance, @cpu), under that queue's lock: counted in the seq's slot,
+ * which the seq's first object claims (and announces). False when the seq
+ * has no slot: the queue has none, all are taken, or the seq opened in map
+ * pending before one was free; the caller then counts it there.
  */
-static __always_inline bool slot_add(int islot, __u64 instance, __u32 cpu, __u64 seq, __u64 bytes)
+static __always_inline bool slot_add(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
+				     __u64 seq, __u64 bytes)
 {
 	struct rw_pending_key key = {};
 	struct rw_pending_val init = {};
+	struct rw_queue_slots *q = queue_slots(ref, cpu);
 	struct rw_pending_slot *s;
-	__s64 base = queue_slots(islot, cpu);
 	__u32 free = ~0U;
 
-	if (base < 0)
+	if (!q)
 		return false;
-	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
-	s = slot_find(base, &key, &free);
-	if (s) {
+	s = slot_find(q, instance, seq, &free);
+	if (__builtin_expect(s != NULL, 1)) {
 		s->val.objects++;
 		s->val.bytes += bytes;
 		return true;
 	}
-	if (free == ~0U || bpf_map_lookup_elem(&pending, &key))
-		return false;
-	s = bpf_map_lookup_elem(&pending_slots, &free);
-	if (!s)
+	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
+	if (free >= RW_SEQ_SLOTS || bpf_map_lookup_elem(&pending, &key))
 		return false;
 	init.objects = 1;
 	init.bytes = bytes;
 	init.first_enqueue_ns = bpf_ktime_get_ns();
-	slot_set(s, &key, &init);
+	slot_set(&q->slot[free], &key, &init);
 	emit(RW_EV_SEQ_OPEN, cpu, instance, key.seq, RW_WHERE_RADIX, 0, 0, 0, 0);
 	return true;
 }
 
 /*
- * An object of @bytes left the radix tree of seq @seq of queue (@islot,
- * @cpu) before being processed, under that queue's lock. 1: taken off its
- * slot; 0: the seq's slot holds no object (rcuwatch did not see it
+ * An object of @bytes left the radix tree of seq @seq of queue (@ref's
+ * instance, @cpu) before being processed, under that queue's lock. 1: taken
+ * off its slot; 0: the seq's slot holds no object (rcuwatch did not see it
  * enqueued); -1: the seq has no slot (look in map pending). The slot keeps
  * its seq at 0 objects until the seq is processed.
  */
-static __always_inline int slot_sub(int islot, __u64 instance, __u32 cpu, __u64 seq, __u64 bytes)
+static __always_inline int slot_sub(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
+				    __u64 seq, __u64 bytes)
 {
-	struct rw_pending_key key = {};
+	struct rw_queue_slots *q = queue_slots(ref, cpu);
 	struct rw_pending_slot *s;
-	__s64 base = queue_slots(islot, cpu);
 	__u32 free;
 
-	if (base < 0)
+	if (!q)
 		return -1;
-	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
-	s = slot_find(base, &key, &free);
+	s = slot_find(q, instance, seq, &free);
 	if (!s)
 		return -1;
 	if (s->val.objects <= 0)
@@ -522,18 +619,16 @@ static __always_inline int slot_sub(int islot, __u64 instance, __u32 cpu, __u64 
 static __always_inline bool slot_take(__u64 instance, __u32 cpu, __u64 seq,
 				      struct rw_pending_val *out)
 {
-	struct rw_pending_key key = {};
+	struct rw_queue_slots *q;
 	struct rw_pending_slot *s;
-	__s64 base;
 	__u32 free;
 
 	if (!slot_instances)
 		return false; /* stock modes: no slots, skip the instance's slot lookup */
-	base = queue_slots(instance_slot(instance), cpu);
-	if (base < 0)
+	q = queue_slots(instance_ref(instance), cpu);
+	if (!q)
 		return false;
-	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
-	s = slot_find(base, &key, &free);
+	s = slot_find(q, instance, seq, &free);
 	if (!s)
 		return false;
 	*out = s->val;
@@ -563,25 +658,6 @@ static __always_inline void note_instance(__u64 instance, __u64 srcu, __u64 proc
 	info.process = process;
 	info.first_seen_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&instances, &instance, &info, BPF_NOEXIST);
-}
-
-/*
- * @instance's slot, noting the instance when this CPU's slot cache did not
- * name it: after that, the cache serves both (the hot path's saving of the
- * instances map).
- */
-static __always_inline int instance_slot_noting(__u64 instance, __u64 srcu, __u64 process)
-{
-	struct rw_slot_cache *c = slot_cache_here(instance);
-	int s;
-
-	if (!c)
-		return -1;
-	s = cached_slot(c, instance);
-	if (s >= 0)
-		return s;
-	note_instance(instance, srcu, process);
-	return fill_slot(c, instance);
 }
 
 /* An object entered rcu_pending (whether it waits or is processed at once). */

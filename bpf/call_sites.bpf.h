@@ -14,7 +14,8 @@
  * is drawn anew each time (uniform from half to one and a half times the
  * mean), so that periodic traffic does not alias with a fixed period.
  *
- * Per enqueue this costs one per-CPU array lookup and three additions; the
+ * Per enqueue this costs three additions and a comparison (the sampler
+ * shares the per-CPU value of the slot cache, struct rw_cpu_state); the
  * stack walk and the map update run once per sample.
  */
 #ifndef RCUWATCH_CALL_SITES_BPF_H
@@ -38,20 +39,6 @@ struct {
 	__type(key, struct rw_call_site_key);
 	__type(value, struct rw_call_site_val);
 } call_sites SEC(".maps");
-
-/* This CPU's count since its last sample. */
-struct rw_sampler {
-	__u64 bytes;
-	__u64 objects;
-	__u64 threshold; /* bytes that trigger the next sample; 0 at first: sample at once */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rw_sampler);
-} sampler SEC(".maps");
 
 static const struct rw_call_site_val zero_call_site;
 
@@ -83,29 +70,35 @@ RW_GLOBAL int call_site_add(__u64 instance, __u32 cpu, __s32 stack_id, __u64 byt
 }
 
 /*
- * An object of @bytes was enqueued on @instance for the queue of @cpu.
- * @ctx: the program's context (the stack is taken from it), so this is
- * inlined into each program rather than a global function.
+ * An object of @bytes was enqueued on @instance for the queue of @cpu;
+ * @st: this CPU's state (struct rw_cpu_state: its sampler). @ctx: the
+ * program's context (the stack is taken from it), so this is inlined into
+ * each program rather than a global function.
  */
-static __always_inline void sample_call_site(void *ctx, __u64 instance, __u32 cpu, __u64 bytes)
+static __always_inline void sample_call_site_in(void *ctx, struct rw_cpu_state *st,
+						__u64 instance, __u32 cpu, __u64 bytes)
 {
-	__u32 zero = 0;
-	struct rw_sampler *s;
+	struct rw_sampler *s = &st->sampler;
 	__u64 period = call_site_sample_bytes;
 
 	if (!period)
 		return;
-	s = bpf_map_lookup_elem(&sampler, &zero);
-	if (!s)
-		return;
 	s->bytes += bytes;
 	s->objects++;
-	if (s->bytes < s->threshold)
+	if (__builtin_expect(s->bytes < s->threshold, 1))
 		return;
 	call_site_add(instance, cpu, bpf_get_stackid(ctx, &stacks, 0), s->bytes, s->objects);
 	s->bytes = 0;
 	s->objects = 0;
 	s->threshold = period / 2 + bpf_get_prandom_u32() % period;
+}
+
+static __always_inline void sample_call_site(void *ctx, __u64 instance, __u32 cpu, __u64 bytes)
+{
+	struct rw_cpu_state *st = cpu_state_here();
+
+	if (st)
+		sample_call_site_in(ctx, st, instance, cpu, bytes);
 }
 
 #endif /* RCUWATCH_CALL_SITES_BPF_H */

@@ -22,21 +22,34 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 {
 	__u64 instance = (__u64)pending_ptr;
 	struct rw_instance_totals *t;
-	int islot;
+	struct rw_instance_ref ref;
+	struct rw_slot_cache *c;
+	struct rw_cpu_state *st;
 
-	if (skip_instance(instance))
+	st = cpu_state_here();
+	if (!st || skip_instance_in(st, instance))
 		return 0;
-	islot = instance_slot_noting(instance, (__u64)srcu, (__u64)process);
-	t = totals_at(islot);
+	c = slot_cache_way(st, instance);
+	if (!__builtin_expect(cached_ref(c, instance, &ref), 1)) {
+		/*
+		 * The instance is noted when this CPU's cache did not name it:
+		 * after that, the cache serves both (the hot path's saving of
+		 * the instances map). srcu and process are read from the
+		 * context here only, not kept through the hot path.
+		 */
+		note_instance(instance, ctx[1], ctx[2]);
+		ref = fill_ref(st, c, instance);
+	}
+	t = totals_at(ref.slot);
 	if (t) {
 		t->enqueued_objects++;
 		t->enqueued_bytes += bytes;
 	}
 	/* Per queue CPU: t is per-CPU (see queues in accounting.bpf.h). */
-	if (t && (__u32)cpu != bpf_get_smp_processor_id())
+	if (t && __builtin_expect((__u32)cpu != bpf_get_smp_processor_id(), 0))
 		count_queued_elsewhere(instance, cpu, bpf_get_smp_processor_id(), bytes);
-	sample_call_site(ctx, instance, cpu, bytes);
-	if (where == RW_WHERE_IMMEDIATE) {
+	sample_call_site_in(ctx, st, instance, cpu, bytes);
+	if (__builtin_expect(where == RW_WHERE_IMMEDIATE, 0)) {
 		if (t) {
 			t->immediate_objects++;
 			t->immediate_bytes += bytes;
@@ -45,11 +58,11 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		}
 		return 0;
 	}
-	if (where == RW_WHERE_LIST) {
+	if (__builtin_expect(where == RW_WHERE_LIST, 0)) {
 		if (t)
 			t->list_objects++;
 		pending_add_to(instance, cpu, seq, RW_WHERE_LIST, bytes, true);
-	} else if (!slot_add(islot, instance, cpu, seq, bytes)) {
+	} else if (!slot_add(ref, instance, cpu, seq, bytes)) {
 		pending_add_to(instance, cpu, seq, RW_WHERE_RADIX, bytes, true);
 	}
 	return 0;
@@ -60,16 +73,18 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 	     size_t bytes, int where)
 {
 	__u64 instance = (__u64)pending_ptr;
-	int islot, tracked = -1;
+	struct rw_cpu_state *st = cpu_state_here();
+	struct rw_instance_ref ref;
+	int tracked = -1;
 
-	if (skip_instance(instance))
+	if (!st || skip_instance_in(st, instance))
 		return 0;
-	islot = instance_slot(instance);
-	if (where == RW_WHERE_RADIX)
-		tracked = slot_sub(islot, instance, cpu, seq, bytes);
+	ref = instance_ref_in(st, instance);
+	if (__builtin_expect(where == RW_WHERE_RADIX, 1))
+		tracked = slot_sub(ref, instance, cpu, seq, bytes);
 	if (tracked < 0)
 		tracked = pending_sub_from(instance, cpu, seq, where, bytes, true);
-	count_dequeued_in(totals_at(islot), bytes, tracked);
+	count_dequeued_in(totals_at(ref.slot), bytes, tracked);
 	return 0;
 }
 

@@ -214,8 +214,8 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const Ke
           : 0;
   skel_->rodata->slot_instances = slot_instances;
   skel_->rodata->slot_cpus = slot_instances ? cpus : 0;
-  bpf_map__set_max_entries(skel_->maps.pending_slots,
-                           std::max(1u, slot_instances * cpus * RW_SEQ_SLOTS));
+  // One value per (instance, CPU) queue: its RW_SEQ_SLOTS slots.
+  bpf_map__set_max_entries(skel_->maps.pending_slots, std::max(1u, slot_instances * cpus));
 
   std::set<std::string> missing_required;
   bpf_program* prog;

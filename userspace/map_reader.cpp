@@ -76,13 +76,17 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
   m.pending = bpf_map__fd(skel.maps.pending);
   if (skel.rodata->slot_instances) {
     m.pending_slots = bpf_map__fd(skel.maps.pending_slots);
-    m.pending_slot_count = bpf_map__max_entries(skel.maps.pending_slots);
+    // One value per queue: its RW_SEQ_SLOTS slots, back to back (bpf/accounting.bpf.h).
+    m.pending_slot_count = size_t(bpf_map__max_entries(skel.maps.pending_slots)) *
+                           bpf_map__value_size(skel.maps.pending_slots) / sizeof(rw_pending_slot);
   }
   m.instances = bpf_map__fd(skel.maps.instances);
   m.instance_slots = bpf_map__fd(skel.maps.instance_slots);
   m.totals = bpf_map__fd(skel.maps.totals);
   m.grace_periods = bpf_map__fd(skel.maps.grace_periods);
   m.stats = bpf_map__fd(skel.maps.stats);
+  m.cpu_state = bpf_map__fd(skel.maps.cpu_state);
+  m.cpu_state_size = bpf_map__value_size(skel.maps.cpu_state);
   m.call_sites = bpf_map__fd(skel.maps.call_sites);
   m.queues = bpf_map__fd(skel.maps.queues);
   return m;
@@ -100,7 +104,9 @@ MapReader::MapReader(const SampleMaps& maps, HashMapRead how)
       queues_(reader(maps.queues, how)),
       queue_counts_(maps.queue_counts),
       totals_fd_(maps.totals),
-      stats_fd_(maps.stats) {}
+      stats_fd_(maps.stats),
+      cpu_state_fd_(maps.cpu_state),
+      cpu_state_size_(maps.cpu_state_size) {}
 
 const HashMapReadStats& MapReader::pending_stats() const {
   static const HashMapReadStats none;
@@ -195,6 +201,17 @@ Sample MapReader::read() {
       if (bpf_map_lookup_elem(stats_fd_, &i, per_cpu.data()) != 0) continue;
       for (uint64_t v : per_cpu) s.stats[i] += v;
     }
+  }
+  if (cpu_state_fd_ >= 0 && cpu_state_size_ >= sizeof(uint64_t)) {
+    static const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
+    // A per-CPU value is copied out rounded up to 8 bytes on every CPU.
+    const size_t stride = (cpu_state_size_ + 7) / 8;
+    std::vector<uint64_t> per_cpu(size_t(cpus) * stride, 0);
+    const uint32_t zero = 0;
+    if (bpf_map_lookup_elem(cpu_state_fd_, &zero, per_cpu.data()) == 0)
+      for (size_t cpu = 0; cpu < size_t(cpus); cpu++)
+        s.stats[RW_STAT_EVENTS] += per_cpu[cpu * stride];  // events: the value's first word
   }
   s.time_ns = monotonic_ns();
   return s;

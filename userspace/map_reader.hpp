@@ -36,8 +36,13 @@ struct SampleMaps {
   int totals = -1;          // per-CPU array: slot -> rw_instance_totals
   int grace_periods = -1;   // hash: flavor key -> rw_gp_stats
   int stats = -1;           // per-CPU array: enum rw_stat -> u64
-  int call_sites = -1;      // hash: rw_call_site_key -> rw_call_site_val
-  int queues = -1;          // hash: rw_queue_key -> rw_queue_totals
+  // Per-CPU array, one value of cpu_state_size bytes (bpf/accounting.bpf.h,
+  // struct rw_cpu_state) whose first u64 counts the hot path's share of
+  // RW_STAT_EVENTS.
+  int cpu_state = -1;
+  size_t cpu_state_size = 0;
+  int call_sites = -1;  // hash: rw_call_site_key -> rw_call_site_val
+  int queues = -1;      // hash: rw_queue_key -> rw_queue_totals
   QueueCounts queue_counts = QueueCounts::InMap;
 };
 
@@ -62,6 +67,8 @@ class MapReader {
   QueueCounts queue_counts_;
   int totals_fd_;
   int stats_fd_;
+  int cpu_state_fd_;
+  size_t cpu_state_size_;
   std::vector<rw_instance_totals> per_cpu_totals_;  // one slot's value on every CPU
   size_t last_pending_ = 0;  // entries last time: the next read reserves for them
 };

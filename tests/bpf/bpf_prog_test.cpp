@@ -2,6 +2,7 @@
 // every raw_tp program with BPF_PROG_TEST_RUN, then reads the maps and the
 // ring buffer through the daemon's own code (map_reader, RingbufReader,
 // Aggregator) and checks exact numbers.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
@@ -135,6 +136,7 @@ TEST_F(BpfProgTest, EnqueueDequeueProcessAreExact) {
   ASSERT_EQ(s.instances.size(), 1u);
   EXPECT_EQ(s.instances[0].info.process, kFn);
   EXPECT_EQ(s.instances[0].info.srcu, 0u);
+  EXPECT_EQ(s.stats[RW_STAT_EVENTS], 6u);
 
   // rcu_pending_dequeue_from_all(): CPU 1 takes an object queued on CPU 0.
   dequeue(kInst, 0, 100, 4096, RW_WHERE_RADIX, /*on_cpu=*/1);
@@ -151,6 +153,8 @@ TEST_F(BpfProgTest, EnqueueDequeueProcessAreExact) {
   EXPECT_EQ(t->dequeued_bytes, 4096u);
   EXPECT_EQ(t->untracked_objects, 0u);
   EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+  // The hot path counts its hits in map cpu_state, per CPU: summed in.
+  EXPECT_EQ(s.stats[RW_STAT_EVENTS], 6u + 1 + 2);
   // Every byte enqueued is pending, processed or dequeued.
   EXPECT_EQ(t->enqueued_bytes, t->processed_bytes + t->dequeued_bytes + 256);
 
@@ -402,6 +406,58 @@ TEST_F(BpfRingbufFullTest, DropsAreCountedAndCountersStayExact) {
 
 // Enqueues per queue CPU: keyed by the tracepoint's cpu (the queue that took
 // the object), not the CPU the program runs on; immediate ones count.
+// A program that interrupts another one on its CPU while that one writes a
+// way of the slot cache (stock modes run with interrupts on) must leave the
+// cache alone, or the way could end naming one instance with another's
+// slot. The nested program is simulated here by setting the fill flag of
+// every CPU's state from userspace: an enqueue then counts exactly without
+// caching its instance, and caches it once the flag is clear.
+TEST_F(BpfProgTest, ANestedFillLeavesTheSlotCacheAlone) {
+  // struct rw_cpu_state (bpf/accounting.bpf.h), in 64-bit words: events,
+  // filling, then RW_SLOT_CACHE_WAYS ways of {instance, slot + 1 | queue row << 32}.
+  constexpr size_t kFilling = 1, kFirstWay = 2, kWays = 16;
+  const int fd = bpf_map__fd(loader_->skel().maps.cpu_state);
+  const size_t stride = (bpf_map__value_size(loader_->skel().maps.cpu_state) + 7) / 8;
+  ASSERT_GE(stride, kFirstWay + 2 * kWays);
+  const size_t cpus = size_t(libbpf_num_possible_cpus());
+  std::vector<uint64_t> state(stride * cpus);
+  const uint32_t zero = 0;
+  auto set_filling = [&](uint64_t v) {
+    ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, state.data()), 0);
+    for (size_t c = 0; c < cpus; c++) state[c * stride + kFilling] = v;
+    ASSERT_EQ(bpf_map_update_elem(fd, &zero, state.data(), BPF_ANY), 0);
+  };
+  auto ways_naming = [&](uint64_t inst) {
+    EXPECT_EQ(bpf_map_lookup_elem(fd, &zero, state.data()), 0);
+    int n = 0;
+    for (size_t w = 0; w < kWays; w++) n += state[kFirstWay + 2 * w] == inst;  // CPU 0's
+    return n;
+  };
+
+  set_filling(1);
+  enqueue(kInst, 0, 100, 64);
+  enqueue(kInst, 0, 100, 128);
+  EXPECT_EQ(ways_naming(kInst), 0);
+  Sample s = sample();
+  auto* t = totals(s, kInst);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->enqueued_objects, 2u);
+  auto* p = find(s, kInst, 100, 0, RW_WHERE_RADIX);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->val.bytes, 64 + 128);
+
+  set_filling(0);
+  enqueue(kInst, 0, 100, 256);
+  EXPECT_EQ(ways_naming(kInst), 1);
+  s = sample();
+  t = totals(s, kInst);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->enqueued_objects, 3u);
+  p = find(s, kInst, 100, 0, RW_WHERE_RADIX);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->val.bytes, 64 + 128 + 256);
+}
+
 TEST_F(BpfProgTest, EnqueuesAreCountedPerQueueCpu) {
   run("rcu_pending_enqueue", {kInst, 0, kFn, 3, 100, 0xffff8880aaaa0000ull, 64, RW_WHERE_RADIX}, 0);
   run("rcu_pending_enqueue", {kInst, 0, kFn, 3, 100, 0xffff8880aaaa0000ull, 32, RW_WHERE_LIST}, 1);
