@@ -633,8 +633,12 @@ void DetectorSet::callback_flood(const Evaluation& ev, Detections& out) {
       std::stable_sort(by_cpu.begin(), by_cpu.end(),
                        [](const CpuQueueRow* a, const CpuQueueRow* b) { return a->cpu < b->cpu; });
     }
-    const auto cpu_of = [](const CpuQueueRow* q) { return q->cpu; };
-    return std::ranges::equal_range(by_cpu, cpu, {}, cpu_of);
+    struct ByCpu {
+      bool operator()(const CpuQueueRow* q, uint32_t c) const { return q->cpu < c; }
+      bool operator()(uint32_t c, const CpuQueueRow* q) const { return c < q->cpu; }
+    };
+    const auto [first, last] = std::equal_range(by_cpu.begin(), by_cpu.end(), cpu, ByCpu{});
+    return std::vector<const CpuQueueRow*>(first, last);
   };
   for (const auto& c : s.cpus) {
     const auto describe = [&](Observation& o) {
@@ -662,7 +666,8 @@ void DetectorSet::callback_flood(const Evaluation& ev, Detections& out) {
 // to one interval. Contributions: the bytes of each such queue, the largest
 // only (a lag on every CPU of a big machine is thousands of queues).
 void DetectorSet::processing_lag(Evaluation& ev, Detections& out) {
-  for (auto& [addr, in] : ev.instances) {
+  for (auto& instance : ev.instances) {
+    Evaluation::Instance& in = instance.second;  // named for the lambda (clang 14)
     if (!in.judged_lag) continue;
     const auto describe = [&](Observation& o) {
       for (const auto& [r, lag] : in.lagging.sorted())
@@ -673,8 +678,8 @@ void DetectorSet::processing_lag(Evaluation& ev, Detections& out) {
                                                      format_duration_ns(lag))});
       o.cpus = in.lagging_cpus.list();
     };
-    observe(ev, Detector::ProcessingLag, ev.names.instance_subject(addr), double(in.lag_ns),
-            describe, out);
+    observe(ev, Detector::ProcessingLag, ev.names.instance_subject(instance.first),
+            double(in.lag_ns), describe, out);
   }
 }
 

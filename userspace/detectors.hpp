@@ -81,6 +81,7 @@ class DetectorSet {
       uint32_t begin = 0;  // its first queue in queues_
     };
     struct Queue {
+      Queue(uint32_t c, uint64_t since) : cpu(c), since_ns(since) {}  // built in place
       uint32_t cpu = 0;
       uint64_t since_ns = 0;
     };
