@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <iterator>
 
 #include "saturating.hpp"
+#include "top_k.hpp"
 #include "units.hpp"
 
 namespace rcuwatch {
@@ -140,20 +143,54 @@ class Names {
 
 Subject cpu_subject(uint32_t cpu) { return {SubjectKind::Cpu, cpu, fmt::format("cpu {}", cpu)}; }
 
-// CPUs seen, each named once (rows are per instance x CPU x seq: thousands).
+// CPUs seen, a bit each (rows are per instance x CPU x seq: 262k at 1024 CPUs).
 class CpuSet {
  public:
-  void add(uint32_t cpu) {
-    if (cpu >= seen_.size()) seen_.resize(cpu + 1);
-    seen_[cpu] = true;
+  void add(uint32_t cpu) { add_word(cpu / 64, uint64_t{1} << (cpu % 64)); }
+  void add_word(size_t word, uint64_t bits) {
+    if (word >= words_.size()) words_.resize(word + 1);
+    words_[word] |= bits;
   }
-  void append_to(std::vector<Subject>& out) const {
-    for (uint32_t c = 0; c < seen_.size(); c++)
-      if (seen_[c]) out.push_back(cpu_subject(c));
+  // In increasing order.
+  std::vector<uint32_t> list() const {
+    size_t n = 0;
+    for (uint64_t bits : words_) n += size_t(std::popcount(bits));
+    std::vector<uint32_t> out;
+    out.reserve(n);
+    for (size_t w = 0; w < words_.size(); w++)
+      for (uint64_t bits = words_[w]; bits; bits &= bits - 1)
+        out.push_back(uint32_t(w * 64 + size_t(std::countr_zero(bits))));
+    return out;
   }
 
  private:
-  std::vector<bool> seen_;
+  std::vector<uint64_t> words_;
+};
+
+// CPUs on their way to a set as rows come (by seq, then CPU): the bits of
+// one word gather in a register, not in memory row after row.
+class CpuRun {
+ public:
+  explicit CpuRun(CpuSet* to = nullptr) : to_(to) {}
+  void add(uint32_t cpu) {
+    if (cpu / 64 != word_) flush(cpu / 64);
+    bits_ |= uint64_t{1} << (cpu % 64);
+  }
+  // What gathered goes to its set; the run goes on in `word` (to `to`).
+  void flush(uint32_t word = 0) {
+    if (bits_) to_->add_word(word_, bits_);
+    bits_ = 0;
+    word_ = word;
+  }
+  void flush_to(CpuSet* to) {
+    flush();
+    to_ = to;
+  }
+
+ private:
+  CpuSet* to_;
+  uint32_t word_ = 0;
+  uint64_t bits_ = 0;
 };
 
 void add_sorted(std::vector<std::string>& v, const std::string& x) {
@@ -164,6 +201,16 @@ void add_sorted(std::vector<std::string>& v, const std::string& x) {
 void add_sorted(std::vector<uint32_t>& v, uint32_t x) {
   auto it = std::lower_bound(v.begin(), v.end(), x);
   if (it == v.end() || *it != x) v.insert(it, x);
+}
+
+// Adds sorted, distinct `xs` to sorted `v`: usually all there already, as
+// an episode goes on.
+void add_sorted(std::vector<uint32_t>& v, const std::vector<uint32_t>& xs) {
+  if (v == xs || std::includes(v.begin(), v.end(), xs.begin(), xs.end())) return;
+  std::vector<uint32_t> both;
+  both.reserve(v.size() + xs.size());
+  std::set_union(v.begin(), v.end(), xs.begin(), xs.end(), std::back_inserter(both));
+  v = std::move(both);
 }
 
 void rank(std::vector<Contribution>& c) {
@@ -216,33 +263,70 @@ void credit_call_sites(std::map<std::pair<std::string, std::string>, CallSite>& 
   }
 }
 
+// A queue past its grace period, and for how long: what processing_lag
+// describes, the most bytes first.
+struct LaggingRow {
+  const SeqRow* row = nullptr;
+  uint64_t lag_ns = 0;
+};
+struct MoreBytes {
+  bool operator()(const LaggingRow& a, const LaggingRow& b) const {
+    return a.row->bytes > b.row->bytes;
+  }
+};
+struct MoreListObjects {
+  bool operator()(const SeqRow* a, const SeqRow* b) const {
+    return a->list_objects > b->list_objects;
+  }
+};
+
 }  // namespace
+
+// What one evaluation knows besides the snapshot: the names in it, and what
+// the one pass over its rows (scan_rows) found, per instance.
+struct DetectorSet::Evaluation {
+  struct Instance {
+    bool judged_lag = false;  // known, or a queue of it is past its grace period
+    uint64_t lag_ns = 0;      // the longest
+    TopK<LaggingRow, kMaxContributions, MoreBytes> lagging;  // lag > 0, as described
+    CpuSet lagging_cpus;
+    TopK<const SeqRow*, kMaxContributions, MoreListObjects> on_lists;
+    CpuSet list_cpus;
+  };
+
+  explicit Evaluation(const Snapshot& snapshot) : s(snapshot), names(snapshot) {}
+  Instance& instance(uint64_t addr) { return instances[addr]; }
+
+  const Snapshot& s;
+  const Names names;
+  std::map<uint64_t, Instance> instances;  // by address: processing_lag's order
+  CpuSet stranded_cpus;                    // holding bytes pending >= --stranded-age
+};
 
 DetectorSet::DetectorSet(DetectorLimits limits) : limits_(limits) {}
 
 Detections DetectorSet::evaluate(const Snapshot& s) {
-  std::vector<Observation> observed;
-  if (limits_.stranded_bytes) stranded_bytes(s, observed);
-  if (limits_.gp_ns) grace_period_too_long(s, observed);
-  if (limits_.flood_objects_per_sec > 0) callback_flood(s, observed);
-  if (limits_.lag_ns) processing_lag(s, observed);
-  if (limits_.list_fallback_objects) list_fallback(s, observed);
-  if (limits_.losses) losses(s, observed);
+  evaluations_++;
+  next_track_ = tracks_.begin();
+  Evaluation ev(s);
+  scan_rows(ev);
 
   Detections out;
   out.evaluated = true;
   out.limits = limits_;
-  std::map<TrackKey, bool> seen;
-  for (auto& o : observed) {
-    const TrackKey key{o.detector, o.subject.kind, o.subject.key};
-    seen[key] = true;
-    step(tracks_[key], std::move(o), s, out);
-  }
+  if (limits_.stranded_bytes) stranded_bytes(ev, out);
+  if (limits_.gp_ns) grace_period_too_long(ev, out);
+  if (limits_.flood_objects_per_sec > 0) callback_flood(ev, out);
+  if (limits_.lag_ns) processing_lag(ev, out);
+  if (limits_.list_fallback_objects) list_fallback(ev, out);
+  if (limits_.losses) losses(ev, out);
+
+  out.states.reserve(tracks_.size());
   for (auto it = tracks_.begin(); it != tracks_.end();) {
     Track& t = it->second;
-    if (!seen.count(it->first)) {
+    if (t.seen_at != evaluations_) {
       // Gone (an instance unloaded, a CPU without queues): nothing holds.
-      Observation gone{t.state.detector, t.state.subject, 0, {}, {}};
+      Observation gone{t.state.detector, t.state.subject, 0, {}, {}, {}};
       step(t, std::move(gone), s, out);
       if (!t.state.episodes) {
         it = tracks_.erase(it);
@@ -253,6 +337,168 @@ Detections DetectorSet::evaluate(const Snapshot& s) {
     ++it;
   }
   return out;
+}
+
+template <typename Describe>
+void DetectorSet::observe(const Evaluation& ev, Detector d, Subject subject, double value,
+                          Describe&& describe, Detections& out) {
+  // Subjects come mostly in the order of tracks_: the one after the last is a step away.
+  const auto it = tracks_.try_emplace(next_track_, TrackKey{d, subject.kind, subject.key});
+  next_track_ = std::next(it);
+  Track& t = it->second;
+  t.seen_at = evaluations_;
+  Observation o{d, std::move(subject), value, {}, {}, {}};
+  // Whether step() keeps the condition holding, as it decides it.
+  const double limit = limit_of(d, limits_);
+  if (t.active ? !(value < limit * clear_fraction(d)) : value >= limit) describe(o);
+  step(t, std::move(o), ev.s, out);
+}
+
+void DetectorSet::LagTable::clear(size_t expected) {
+  seqs_.clear();
+  queues_.clear();
+  const size_t room = expected + expected / 8 + 64;
+  if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
+  queues_.reserve(room);
+  sorted_ = true;
+  seq_at_ = queue_at_ = 0;
+}
+
+[[gnu::always_inline]] inline void DetectorSet::LagTable::add(const LagKey& key,
+                                                              uint64_t since_ns) {
+  const auto& [instance, seq, expired, cpu] = key;
+  if (!seqs_.empty() && seqs_.back().instance == instance && seqs_.back().seq == seq &&
+      seqs_.back().expired == expired) {
+    if (cpu <= queues_.back().cpu) sorted_ = false;  // out of order, or the same queue twice
+    queues_.emplace_back(cpu, since_ns);
+  } else {
+    add_seq(key, since_ns);
+  }
+}
+
+void DetectorSet::LagTable::add_seq(const LagKey& key, uint64_t since_ns) {
+  const auto& [instance, seq, expired, cpu] = key;
+  if (!seqs_.empty() && std::tie(instance, seq, expired) <
+                            std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired))
+    sorted_ = false;
+  seqs_.push_back({instance, seq, expired, uint32_t(queues_.size())});
+  queues_.emplace_back(cpu, since_ns);
+}
+
+void DetectorSet::LagTable::finish() {
+  if (sorted_) return;
+  std::vector<std::pair<LagKey, uint64_t>> all;
+  all.reserve(queues_.size());
+  for (size_t s = 0; s < seqs_.size(); s++)
+    for (size_t q = seqs_[s].begin; q < end_of(s); q++)
+      all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
+                       queues_[q].since_ns);
+  std::sort(all.begin(), all.end());
+  clear(all.size());
+  for (const auto& [key, since_ns] : all) add(key, since_ns);
+  sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
+}
+
+// Inline, with add(): one call each per queue past its grace period.
+[[gnu::always_inline]] inline uint64_t DetectorSet::LagTable::find(const LagKey& key,
+                                                                   uint64_t otherwise) {
+  // Keys in increasing order: the queue found last or the next one, in the
+  // same seq. queue_at_ is where a search for a CPU of seq_at_'s stopped:
+  // the queues of that seq before it are below that CPU.
+  const auto& [instance, seq, expired, cpu] = key;
+  if (seq_at_ < seqs_.size()) {
+    const Seq& at = seqs_[seq_at_];
+    const size_t q = queue_at_, end = end_of(seq_at_);
+    if (at.instance == instance && at.seq == seq && at.expired == expired && q >= at.begin &&
+        q < end) {
+      if (queues_[q].cpu == cpu) return queues_[q].since_ns;
+      if (queues_[q].cpu < cpu && q + 1 < end && queues_[q + 1].cpu == cpu) {
+        queue_at_ = q + 1;
+        return queues_[q + 1].since_ns;
+      }
+    }
+  }
+  return search(key, otherwise);
+}
+
+uint64_t DetectorSet::LagTable::search(const LagKey& key, uint64_t otherwise) {
+  const auto& [instance, seq, expired, cpu] = key;
+  const auto seq_key = std::tie(instance, seq, expired);
+  const auto key_of = [](const Seq& s) { return std::tie(s.instance, s.seq, s.expired); };
+  // The next seq (seqs are distinct): its first queue.
+  if (seq_at_ + 1 < seqs_.size() && key_of(seqs_[seq_at_ + 1]) == seq_key)
+    queue_at_ = seqs_[++seq_at_].begin;
+  // Everything before the cursor must be below the key: else search from the start.
+  if (seq_at_ > seqs_.size() || (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < seq_key)))
+    seq_at_ = 0;
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key)
+    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), seq_key,
+                                      [&](const Seq& s, const auto& k) { return key_of(s) < k; }) -
+                     seqs_.begin());
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key) return otherwise;
+  const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_);
+  if (queue_at_ < begin || queue_at_ > end ||
+      (queue_at_ > begin && queues_[queue_at_ - 1].cpu >= cpu))
+    queue_at_ = begin;
+  if (queue_at_ == end || queues_[queue_at_].cpu != cpu)
+    queue_at_ = size_t(std::lower_bound(queues_.begin() + ptrdiff_t(queue_at_),
+                                        queues_.begin() + ptrdiff_t(end), cpu,
+                                        [](const Queue& q, uint32_t c) { return q.cpu < c; }) -
+                       queues_.begin());
+  return queue_at_ < end && queues_[queue_at_].cpu == cpu ? queues_[queue_at_].since_ns : otherwise;
+}
+
+// One pass over Snapshot::seq_cpus for the three detectors that look at
+// rows: the CPUs holding stranded bytes, each instance's queues past their
+// grace period (timed by the lag tables) and on the list fallback.
+void DetectorSet::scan_rows(Evaluation& ev) {
+  const Snapshot& s = ev.s;
+  const bool stranded = limits_.stranded_bytes, lag = limits_.lag_ns,
+             list = limits_.list_fallback_objects;
+  if (lag) {
+    for (const auto& i : s.instances) ev.instance(i.instance).judged_lag = true;
+    lag_now_.clear(lag_before_.size());
+  }
+  // Keys in seq_cpus order (the Aggregator sorts rows by instance, seq,
+  // expired, cpu), so the new table is built sorted and the last one is
+  // searched forward; rows of one instance come together.
+  Evaluation::Instance* in = nullptr;
+  uint64_t in_addr = 0;
+  CpuRun stranded_cpus(&ev.stranded_cpus), lagging_cpus, list_cpus;
+  for (const SeqRow& r : s.seq_cpus) {
+    if (stranded && r.age_ns >= limits_.stranded_age_ns) stranded_cpus.add(r.cpu);
+    const bool past_gp = lag && r.state != SeqState::WaitingForGracePeriod;
+    const bool on_list = list && r.list_objects > 0;
+    if (!past_gp && !on_list) continue;
+    if (!in || r.instance != in_addr) {
+      in = &ev.instance(r.instance);
+      in_addr = r.instance;
+      lagging_cpus.flush_to(&in->lagging_cpus);
+      list_cpus.flush_to(&in->list_cpus);
+    }
+    if (on_list) {
+      in->on_lists.offer(&r);
+      list_cpus.add(r.cpu);
+    }
+    if (!past_gp) continue;
+    const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
+    const uint64_t first = lag_before_.find(key, s.time_ns);
+    lag_now_.add(key, first);
+    const uint64_t lag_ns = s.time_ns - first;
+    in->judged_lag = true;
+    in->lag_ns = std::max(in->lag_ns, lag_ns);
+    if (!lag_ns) continue;
+    in->lagging.offer({&r, lag_ns});
+    lagging_cpus.add(r.cpu);
+  }
+  stranded_cpus.flush();
+  lagging_cpus.flush();
+  list_cpus.flush();
+  if (lag) {
+    lag_now_.finish();
+    std::swap(lag_before_, lag_now_);
+    lag_now_ = {};  // not held through the next interval's peak, while its sample is read
+  }
 }
 
 void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& out) const {
@@ -302,6 +548,7 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
     if (x.kind == SubjectKind::GracePeriod) add_sorted(e.grace_periods, x.name);
     if (x.kind == SubjectKind::Cpu) add_sorted(e.cpus, uint32_t(x.key));
   }
+  add_sorted(e.cpus, o.cpus);
   credit_call_sites(t.call_sites, st.subject, o.involved, s, e);
   st.contributions = std::move(o.contributions);
   if (!st.firing && now - e.onset_ns >= hold_ns(st.detector, limits_)) {
@@ -313,203 +560,127 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
 
 // Bytes pending for at least --stranded-age, machine-wide; contributions
 // per instance, with its grace period and the state holding most of them.
-void DetectorSet::stranded_bytes(const Snapshot& s, std::vector<Observation>& out) const {
-  const Names names(s);
-  Observation o{Detector::StrandedBytes, {SubjectKind::Machine, 0, ""}, 0, {}, {}};
+void DetectorSet::stranded_bytes(const Evaluation& ev, Detections& out) {
+  const Snapshot& s = ev.s;
   std::map<uint64_t, std::array<int64_t, 3>> by_instance;
   for (const auto& q : s.seqs)
     if (q.age_ns >= limits_.stranded_age_ns)
       add_to(by_instance[q.instance][size_t(q.state)], q.bytes);
+  struct Stranded {
+    uint64_t instance;
+    int64_t bytes;
+    size_t state;  // holding the most
+  };
+  std::vector<Stranded> stranded;
+  double value = 0;
   for (const auto& [addr, by_state] : by_instance) {
-    int64_t bytes = 0;
-    size_t state = 0;
+    Stranded x{addr, 0, 0};
     for (size_t i = 0; i < by_state.size(); i++) {
-      add_to(bytes, by_state[i]);
-      if (by_state[i] > by_state[state]) state = i;
+      add_to(x.bytes, by_state[i]);
+      if (by_state[i] > by_state[x.state]) x.state = i;
     }
-    const InstanceRow* row = names.instance(addr);
-    const uint64_t gp = row ? row->srcu : 0;
-    o.value += double(bytes);
-    o.contributions.push_back({names.instance_subject(addr), double(bytes),
-                               fmt::format("{} {}, {}", to_string(row ? row->flavor : Flavor::Rcu),
-                                           names.grace_period(gp), to_string(SeqState(state)))});
-    o.involved.push_back(names.instance_subject(addr));
-    o.involved.push_back(names.grace_period_subject(gp));
+    value += double(x.bytes);
+    stranded.push_back(x);
   }
-  CpuSet cpus;
-  for (const auto& r : s.seq_cpus)
-    if (r.age_ns >= limits_.stranded_age_ns) cpus.add(r.cpu);
-  cpus.append_to(o.involved);
-  out.push_back(std::move(o));
+  const auto describe = [&](Observation& o) {
+    for (const Stranded& x : stranded) {
+      const InstanceRow* row = ev.names.instance(x.instance);
+      const uint64_t gp = row ? row->srcu : 0;
+      o.contributions.push_back(
+          {ev.names.instance_subject(x.instance), double(x.bytes),
+           fmt::format("{} {}, {}", to_string(row ? row->flavor : Flavor::Rcu),
+                       ev.names.grace_period(gp), to_string(SeqState(x.state)))});
+      o.involved.push_back(ev.names.instance_subject(x.instance));
+      o.involved.push_back(ev.names.grace_period_subject(gp));
+    }
+    o.cpus = ev.stranded_cpus.list();
+  };
+  observe(ev, Detector::StrandedBytes, {SubjectKind::Machine, 0, ""}, value, describe, out);
 }
 
 // Per flavor: how long the grace period in progress has run; contributions:
 // the bytes of each instance of that flavor waiting for a grace period.
-void DetectorSet::grace_period_too_long(const Snapshot& s, std::vector<Observation>& out) const {
-  const Names names(s);
+void DetectorSet::grace_period_too_long(const Evaluation& ev, Detections& out) {
+  const Snapshot& s = ev.s;
   std::map<uint64_t, int64_t> waiting;  // per instance
   for (const auto& q : s.seqs)
     if (q.state == SeqState::WaitingForGracePeriod) add_to(waiting[q.instance], q.bytes);
   for (const auto& g : s.grace_periods) {
-    Observation o{Detector::GracePeriodTooLong,
-                  {SubjectKind::GracePeriod, g.key, g.name},
-                  double(g.in_progress_ns),
-                  {},
-                  {}};
-    for (const auto& i : s.instances) {
-      auto w = waiting.find(i.instance);
-      if (i.srcu != g.key || w == waiting.end() || w->second <= 0) continue;
-      o.contributions.push_back({names.instance_subject(i.instance), double(w->second), ""});
-      o.involved.push_back(names.instance_subject(i.instance));
-    }
-    out.push_back(std::move(o));
+    const auto describe = [&](Observation& o) {
+      for (const auto& i : s.instances) {
+        auto w = waiting.find(i.instance);
+        if (i.srcu != g.key || w == waiting.end() || w->second <= 0) continue;
+        o.contributions.push_back({ev.names.instance_subject(i.instance), double(w->second), ""});
+        o.involved.push_back(ev.names.instance_subject(i.instance));
+      }
+    };
+    observe(ev, Detector::GracePeriodTooLong, {SubjectKind::GracePeriod, g.key, g.name},
+            double(g.in_progress_ns), describe, out);
   }
 }
 
 // Per CPU: objects entering its queues per second (CpuRow::queued_per_sec:
 // exact from the per-queue counters, a lower bound without them, in
 // recordings of ABI 2 and before); contributions per instance.
-void DetectorSet::callback_flood(const Snapshot& s, std::vector<Observation>& out) const {
-  const Names names(s);
-  std::map<uint32_t, std::vector<const CpuQueueRow*>> by_cpu;
-  for (const auto& q : s.cpu_queues) by_cpu[q.cpu].push_back(&q);
-  for (const auto& c : s.cpus) {
-    Observation o{Detector::CallbackFlood, cpu_subject(c.cpu), c.queued_per_sec, {}, {}};
-    for (const CpuQueueRow* q : by_cpu[c.cpu]) {
-      if (q->queued_per_sec <= 0) continue;
-      o.contributions.push_back(
-          {names.instance_subject(q->instance), q->queued_per_sec, "objects queued per second"});
-      o.involved.push_back(names.instance_subject(q->instance));
+void DetectorSet::callback_flood(const Evaluation& ev, Detections& out) {
+  const Snapshot& s = ev.s;
+  // cpu_queues by CPU, in their order (65536 rows at 1024 CPUs x 64
+  // instances): sorted once a CPU floods.
+  std::vector<const CpuQueueRow*> by_cpu;
+  const auto queues_of = [&](uint32_t cpu) {
+    if (by_cpu.empty()) {
+      for (const auto& q : s.cpu_queues) by_cpu.push_back(&q);
+      std::stable_sort(by_cpu.begin(), by_cpu.end(),
+                       [](const CpuQueueRow* a, const CpuQueueRow* b) { return a->cpu < b->cpu; });
     }
-    out.push_back(std::move(o));
+    struct ByCpu {
+      bool operator()(const CpuQueueRow* q, uint32_t c) const { return q->cpu < c; }
+      bool operator()(uint32_t c, const CpuQueueRow* q) const { return c < q->cpu; }
+    };
+    const auto [first, last] = std::equal_range(by_cpu.begin(), by_cpu.end(), cpu, ByCpu{});
+    return std::vector<const CpuQueueRow*>(first, last);
+  };
+  for (const auto& c : s.cpus) {
+    const auto describe = [&](Observation& o) {
+      std::vector<const CpuQueueRow*> queued;
+      for (const CpuQueueRow* q : queues_of(c.cpu)) {
+        if (q->queued_per_sec <= 0) continue;
+        queued.push_back(q);
+        o.involved.push_back(ev.names.instance_subject(q->instance));
+      }
+      // The largest, as step() ranks them: describe only those.
+      std::stable_sort(queued.begin(), queued.end(), [](const auto* a, const auto* b) {
+        return a->queued_per_sec > b->queued_per_sec;
+      });
+      for (size_t k = 0; k < std::min(queued.size(), kMaxContributions); k++)
+        o.contributions.push_back({ev.names.instance_subject(queued[k]->instance),
+                                   queued[k]->queued_per_sec, "objects queued per second"});
+    };
+    observe(ev, Detector::CallbackFlood, cpu_subject(c.cpu), c.queued_per_sec, describe, out);
   }
 }
 
 // Per instance: the longest any of its queues has been seen past its grace
 // period (gp-elapsed or on the expired list) without being processed,
-// counted from the first sample that saw it so: a lower bound, to one
-// interval. Contributions: the bytes of each such queue.
-void DetectorSet::processing_lag(const Snapshot& s, std::vector<Observation>& out) {
-  const Names names(s);
-  struct Acc {
-    Observation o;
-    std::vector<std::pair<const SeqRow*, uint64_t>> lagging;  // row, lag
-    CpuSet cpus;
-  };
-  std::map<uint64_t, Acc> by_instance;
-  const auto acc_of = [&](uint64_t addr) -> Acc& {
-    auto it = by_instance.find(addr);
-    if (it == by_instance.end())
-      it = by_instance
-               .emplace(
-                   addr,
-                   Acc{{Detector::ProcessingLag, names.instance_subject(addr), 0, {}, {}}, {}, {}})
-               .first;
-    return it->second;
-  };
-  for (const auto& i : s.instances) acc_of(i.instance);
-
-  // Keys in seq_cpus order (the Aggregator sorts rows by instance, seq,
-  // expired, cpu), so the new table is built sorted and the last one is
-  // searched forward.
-  lag_now_.clear(lag_before_.size());
-  for (const auto& r : s.seq_cpus) {
-    if (r.state == SeqState::WaitingForGracePeriod) continue;
-    const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
-    const uint64_t first = lag_before_.find(key, s.time_ns);
-    lag_now_.add(key, first);
-    const uint64_t lag = s.time_ns - first;
-    Acc& acc = acc_of(r.instance);
-    acc.o.value = std::max(acc.o.value, double(lag));
-    if (!lag) continue;
-    acc.lagging.emplace_back(&r, lag);
-    acc.cpus.add(r.cpu);
+// counted from the first sample that saw it so (scan_rows): a lower bound,
+// to one interval. Contributions: the bytes of each such queue, the largest
+// only (a lag on every CPU of a big machine is thousands of queues).
+void DetectorSet::processing_lag(Evaluation& ev, Detections& out) {
+  for (auto& instance : ev.instances) {
+    Evaluation::Instance& in = instance.second;  // named for the lambda (clang 14)
+    if (!in.judged_lag) continue;
+    const auto describe = [&](Observation& o) {
+      for (const auto& [r, lag] : in.lagging.sorted())
+        o.contributions.push_back({cpu_subject(r->cpu), double(r->bytes),
+                                   r->state == SeqState::Expired
+                                       ? fmt::format("expired list, {}", format_duration_ns(lag))
+                                       : fmt::format("seq {} {}, {}", r->seq, to_string(r->state),
+                                                     format_duration_ns(lag))});
+      o.cpus = in.lagging_cpus.list();
+    };
+    observe(ev, Detector::ProcessingLag, ev.names.instance_subject(instance.first),
+            double(in.lag_ns), describe, out);
   }
-  lag_now_.finish();
-  std::swap(lag_before_, lag_now_);
-  lag_now_ = {};  // not held through the next interval's peak, while its sample is read
-
-  for (auto& [addr, acc] : by_instance) {
-    // Only the largest are described: a lag on every CPU of a big machine is
-    // thousands of queues.
-    auto& rows = acc.lagging;
-    const size_t n = std::min(rows.size(), kMaxContributions);
-    std::partial_sort(rows.begin(), rows.begin() + ptrdiff_t(n), rows.end(),
-                      [](const auto& a, const auto& b) { return a.first->bytes > b.first->bytes; });
-    for (size_t k = 0; k < n; k++) {
-      const auto& [r, lag] = rows[k];
-      acc.o.contributions.push_back({cpu_subject(r->cpu), double(r->bytes),
-                                     r->state == SeqState::Expired
-                                         ? fmt::format("expired list, {}", format_duration_ns(lag))
-                                         : fmt::format("seq {} {}, {}", r->seq, to_string(r->state),
-                                                       format_duration_ns(lag))});
-    }
-    acc.cpus.append_to(acc.o.involved);
-    out.push_back(std::move(acc.o));
-  }
-}
-
-void DetectorSet::LagTable::clear(size_t expected) {
-  seqs_.clear();
-  queues_.clear();
-  const size_t room = expected + expected / 8 + 64;
-  if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
-  queues_.reserve(room);
-  sorted_ = true;
-  seq_at_ = queue_at_ = 0;
-}
-
-void DetectorSet::LagTable::add(const LagKey& key, uint64_t since_ns) {
-  const auto& [instance, seq, expired, cpu] = key;
-  const auto seq_key = std::tie(instance, seq, expired);
-  if (seqs_.empty() ||
-      seq_key != std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired)) {
-    if (!seqs_.empty() &&
-        seq_key < std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired))
-      sorted_ = false;
-    seqs_.push_back({instance, seq, expired, uint32_t(queues_.size())});
-  } else if (cpu <= queues_.back().cpu) {
-    sorted_ = false;  // out of order, or the same queue twice
-  }
-  queues_.push_back({cpu, since_ns});
-}
-
-void DetectorSet::LagTable::finish() {
-  if (sorted_) return;
-  std::vector<std::pair<LagKey, uint64_t>> all;
-  all.reserve(queues_.size());
-  for (size_t s = 0; s < seqs_.size(); s++)
-    for (size_t q = seqs_[s].begin; q < end_of(s); q++)
-      all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
-                       queues_[q].since_ns);
-  std::sort(all.begin(), all.end());
-  clear(all.size());
-  for (const auto& [key, since_ns] : all) add(key, since_ns);
-  sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
-}
-
-uint64_t DetectorSet::LagTable::find(const LagKey& key, uint64_t otherwise) {
-  const auto& [instance, seq, expired, cpu] = key;
-  const auto seq_key = std::tie(instance, seq, expired);
-  const auto key_of = [](const Seq& s) { return std::tie(s.instance, s.seq, s.expired); };
-  // Everything before the cursor must be below the key: else search from the start.
-  if (seq_at_ > seqs_.size() || (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < seq_key)))
-    seq_at_ = 0;
-  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key)
-    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), seq_key,
-                                      [&](const Seq& s, const auto& k) { return key_of(s) < k; }) -
-                     seqs_.begin());
-  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key) return otherwise;
-  const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_);
-  if (queue_at_ < begin || queue_at_ > end ||
-      (queue_at_ > begin && queues_[queue_at_ - 1].cpu >= cpu))
-    queue_at_ = begin;
-  if (queue_at_ == end || queues_[queue_at_].cpu != cpu)
-    queue_at_ = size_t(std::lower_bound(queues_.begin() + ptrdiff_t(queue_at_),
-                                        queues_.begin() + ptrdiff_t(end), cpu,
-                                        [](const Queue& q, uint32_t c) { return q.cpu < c; }) -
-                       queues_.begin());
-  return queue_at_ < end && queues_[queue_at_].cpu == cpu ? queues_[queue_at_].since_ns : otherwise;
 }
 
 // Per instance in process or call_rcu mode: objects enqueued on the list in
@@ -517,61 +688,52 @@ uint64_t DetectorSet::LagTable::find(const LagKey& key, uint64_t otherwise) {
 // allocation fails, except in kvfree mode, where every vmalloc()ed pointer
 // goes on the list by design (__rcu_pending_enqueue(), fs/bcachefs/
 // rcu_pending.c): the tracepoint does not say which, so kvfree instances
-// are not judged. Contributions: list objects pending per CPU.
-void DetectorSet::list_fallback(const Snapshot& s, std::vector<Observation>& out) {
-  const Names names(s);
-  std::map<uint64_t, std::vector<const SeqRow*>> on_lists;  // per instance
-  for (const auto& r : s.seq_cpus)
-    if (r.list_objects > 0) on_lists[r.instance].push_back(&r);
+// are not judged. Contributions: list objects pending per CPU, the largest
+// (scan_rows).
+void DetectorSet::list_fallback(Evaluation& ev, Detections& out) {
+  const Snapshot& s = ev.s;
   std::map<uint64_t, uint64_t> now;
   for (const auto& i : s.instances) {
     now[i.instance] = i.list_objects;
     if (i.mode == Mode::Kvfree) continue;
     auto before = list_objects_.find(i.instance);
     const uint64_t prev = before != list_objects_.end() ? before->second : 0;
-    Observation o{Detector::ListFallback,
-                  names.instance_subject(i.instance),
-                  i.list_objects > prev ? double(i.list_objects - prev) : 0.0,
-                  {},
-                  {}};
-    auto& rows = on_lists[i.instance];
-    const size_t n = std::min(rows.size(), kMaxContributions);  // the largest only
-    std::partial_sort(
-        rows.begin(), rows.begin() + ptrdiff_t(n), rows.end(),
-        [](const SeqRow* a, const SeqRow* b) { return a->list_objects > b->list_objects; });
-    CpuSet cpus;
-    for (size_t k = 0; k < rows.size(); k++) {
-      const SeqRow* r = rows[k];
-      cpus.add(r->cpu);
-      if (k < n)
+    const auto describe = [&](Observation& o) {
+      auto in = ev.instances.find(i.instance);
+      if (in == ev.instances.end()) return;
+      for (const SeqRow* r : in->second.on_lists.sorted())
         o.contributions.push_back(
             {cpu_subject(r->cpu), double(r->list_objects),
              r->state == SeqState::Expired ? "expired list" : fmt::format("seq {}", r->seq)});
-    }
-    cpus.append_to(o.involved);
-    out.push_back(std::move(o));
+      o.cpus = in->second.list_cpus.list();
+    };
+    observe(ev, Detector::ListFallback, ev.names.instance_subject(i.instance),
+            i.list_objects > prev ? double(i.list_objects - prev) : 0.0, describe, out);
   }
   list_objects_ = std::move(now);
 }
 
 // Machine-wide: how much every loss counter grew in the interval (from 0
 // at the first sample: the counters start when rcuwatch attaches).
-void DetectorSet::losses(const Snapshot& s, std::vector<Observation>& out) {
-  Observation o{Detector::Losses, {SubjectKind::Machine, 0, ""}, 0, {}, {}};
-  const auto add = [&](const char* name, uint64_t now, uint64_t before) {
-    if (now <= before) return;
-    o.value += double(now - before);
-    Contribution& c = o.contributions.emplace_back();
+void DetectorSet::losses(const Evaluation& ev, Detections& out) {
+  const Losses& now = ev.s.losses;
+  std::vector<Contribution> grew;
+  double value = 0;
+  const auto add = [&](const char* name, uint64_t n, uint64_t before) {
+    if (n <= before) return;
+    value += double(n - before);
+    Contribution& c = grew.emplace_back();
     c.where = {SubjectKind::Counter, 0, name};
-    c.value = double(now - before);
+    c.value = double(n - before);
   };
-  add("ring-buffer drops", s.losses.ringbuf_drops, losses_.ringbuf_drops);
-  add("objects not per seq (map full)", s.losses.pending_map_full, losses_.pending_map_full);
-  add("process mismatches", s.losses.process_mismatch, losses_.process_mismatch);
-  add("untracked objects", s.losses.untracked_objects, losses_.untracked_objects);
-  add("enqueues not per CPU (map full)", s.losses.queue_map_full, losses_.queue_map_full);
-  losses_ = s.losses;
-  out.push_back(std::move(o));
+  add("ring-buffer drops", now.ringbuf_drops, losses_.ringbuf_drops);
+  add("objects not per seq (map full)", now.pending_map_full, losses_.pending_map_full);
+  add("process mismatches", now.process_mismatch, losses_.process_mismatch);
+  add("untracked objects", now.untracked_objects, losses_.untracked_objects);
+  add("enqueues not per CPU (map full)", now.queue_map_full, losses_.queue_map_full);
+  losses_ = now;
+  const auto describe = [&](Observation& o) { o.contributions = std::move(grew); };
+  observe(ev, Detector::Losses, {SubjectKind::Machine, 0, ""}, value, describe, out);
 }
 
 std::string format_detector_value(Detector d, double value) {

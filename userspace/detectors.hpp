@@ -33,17 +33,22 @@ class DetectorSet {
   const DetectorLimits& limits() const { return limits_; }
 
  private:
+  // A detector's value on a subject at this sample. What contributed and
+  // what was involved matter only while the condition holds (step() drops
+  // them otherwise), so observe() has them described only then.
   struct Observation {
     Detector detector;
     Subject subject;
     double value = 0;
     std::vector<Contribution> contributions;  // any order; ranked in step()
-    std::vector<Subject> involved;            // instances, grace periods, CPUs
+    std::vector<Subject> involved;            // instances, grace periods
+    std::vector<uint32_t> cpus;               // CPUs involved, sorted
   };
   using TrackKey = std::tuple<Detector, SubjectKind, uint64_t>;
   struct Track {
     DetectorState state;
-    bool active = false;  // the condition holds (firing, or waiting for --stranded-for)
+    bool active = false;   // the condition holds (firing, or waiting for --stranded-for)
+    uint64_t seen_at = 0;  // the evaluation that last observed it
     // Call sites that queued on the subject while the episode held, by
     // instance and path: the episode keeps the largest.
     std::map<std::pair<std::string, std::string>, CallSite> call_sites;
@@ -76,9 +81,12 @@ class DetectorSet {
       uint32_t begin = 0;  // its first queue in queues_
     };
     struct Queue {
+      Queue(uint32_t c, uint64_t since) : cpu(c), since_ns(since) {}  // built in place
       uint32_t cpu = 0;
       uint64_t since_ns = 0;
     };
+    void add_seq(const LagKey& key, uint64_t since_ns);      // add() of a seq's first queue
+    uint64_t search(const LagKey& key, uint64_t otherwise);  // find() past its steps
     size_t end_of(size_t seq) const {
       return seq + 1 < seqs_.size() ? seqs_[seq + 1].begin : queues_.size();
     }
@@ -88,16 +96,26 @@ class DetectorSet {
     size_t seq_at_ = 0, queue_at_ = 0;  // where find() searches from
   };
 
-  void stranded_bytes(const Snapshot& s, std::vector<Observation>& out) const;
-  void grace_period_too_long(const Snapshot& s, std::vector<Observation>& out) const;
-  void callback_flood(const Snapshot& s, std::vector<Observation>& out) const;
-  void processing_lag(const Snapshot& s, std::vector<Observation>& out);
-  void list_fallback(const Snapshot& s, std::vector<Observation>& out);
-  void losses(const Snapshot& s, std::vector<Observation>& out);
+  // One evaluation's names and per-instance findings (detectors.cpp).
+  struct Evaluation;
+  void scan_rows(Evaluation& ev);
+  void stranded_bytes(const Evaluation& ev, Detections& out);
+  void grace_period_too_long(const Evaluation& ev, Detections& out);
+  void callback_flood(const Evaluation& ev, Detections& out);
+  void processing_lag(Evaluation& ev, Detections& out);
+  void list_fallback(Evaluation& ev, Detections& out);
+  void losses(const Evaluation& ev, Detections& out);
+  // Steps the subject's track with its value; `describe` adds what
+  // contributed and what was involved, called only when step() keeps them.
+  template <typename Describe>
+  void observe(const Evaluation& ev, Detector d, Subject subject, double value, Describe&& describe,
+               Detections& out);
   void step(Track& track, Observation o, const Snapshot& s, Detections& out) const;
 
   DetectorLimits limits_;
   std::map<TrackKey, Track> tracks_;
+  uint64_t evaluations_ = 0;                        // Track::seen_at
+  std::map<TrackKey, Track>::iterator next_track_;  // after the last observed, while evaluating
   // The last sample's table, and the next one while a sample is evaluated
   // (2.9 MB each at 164k queues, reserved from the last one's size).
   LagTable lag_before_, lag_now_;

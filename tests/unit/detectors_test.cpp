@@ -197,7 +197,14 @@ TEST(Detectors, CallbackFloodOnlyOnTheCpuOverTheLimit) {
   EXPECT_DOUBLE_EQ(cpu1->contributions[0].value, 20'000);
   EXPECT_FALSE(state(d, Detector::CallbackFlood, 0)->firing);
 
-  EXPECT_TRUE(state(sample(1, 9'500), Detector::CallbackFlood, 1)->firing);  // in the band
+  // In the band: still firing, and still described (only subjects whose
+  // condition holds are).
+  d = sample(1, 9'500);
+  cpu1 = state(d, Detector::CallbackFlood, 1);
+  EXPECT_TRUE(cpu1->firing);
+  ASSERT_EQ(cpu1->contributions.size(), 2u);
+  EXPECT_DOUBLE_EQ(cpu1->contributions[1].value, 1'900);
+  EXPECT_TRUE(state(d, Detector::CallbackFlood, 0)->contributions.empty());  // not flooding
   d = sample(2, 8'000);
   ASSERT_EQ(d.ended.size(), 1u);
   EXPECT_EQ(d.ended[0].cpus, std::vector<uint32_t>{1});
