@@ -106,6 +106,13 @@ double clear_fraction(Detector d) {
   return d == Detector::StrandedBytes || d == Detector::CallbackFlood ? 0.9 : 1.0;
 }
 
+// Whether a detector's condition holds after a sample of `value`, for a
+// subject where it held (`active`) or not before: it begins at the limit
+// and ends below clear_fraction() of it. step() and observe() both ask.
+bool holds_after(Detector d, bool active, double value, double limit) {
+  return active ? !(value < limit * clear_fraction(d)) : value >= limit;
+}
+
 uint64_t hold_ns(Detector d, const DetectorLimits& l) {
   return d == Detector::StrandedBytes ? l.stranded_for_ns : 0;
 }
@@ -348,9 +355,8 @@ void DetectorSet::observe(const Evaluation& ev, Detector d, Subject subject, dou
   Track& t = it->second;
   t.seen_at = evaluations_;
   Observation o{d, std::move(subject), value, {}, {}, {}};
-  // Whether step() keeps the condition holding, as it decides it.
-  const double limit = limit_of(d, limits_);
-  if (t.active ? !(value < limit * clear_fraction(d)) : value >= limit) describe(o);
+  // Described only when the condition holds after this sample: step() keeps it then.
+  if (holds_after(d, t.active, value, limit_of(d, limits_))) describe(o);
   step(t, std::move(o), ev.s, out);
 }
 
@@ -510,7 +516,8 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
   st.value = o.value;
   rank(o.contributions);
 
-  if (!t.active && o.value >= limit) {
+  const bool holds = holds_after(o.detector, t.active, o.value, limit);
+  if (!t.active && holds) {
     t.active = true;
     t.call_sites.clear();
     DetectorEpisode e;
@@ -522,7 +529,7 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
     e.peak_at_ns = now;
     e.at_peak = o.contributions;
     st.episode = std::move(e);
-  } else if (t.active && o.value < limit * clear_fraction(o.detector)) {
+  } else if (t.active && !holds) {
     if (st.firing) {
       st.episode->end_ns = now;
       out.ended.push_back(std::move(*st.episode));
