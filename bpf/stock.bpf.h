@@ -141,24 +141,19 @@ static __always_inline struct rw_enqueue *enqueue_of(struct rw_task *t)
  * now (rcu_seq, kernel/rcu/rcu.h: the low 2 bits are the state, 0 when
  * idle; each grace period's end adds 4 above them). Ends and starts since
  * the last reading are counted; an end is timed only from a start seen.
+ * A start's reading always has state bits, so last_start_gp_seq 0 means
+ * none seen; last_end_gp_seq may be any value, 0 included, and SRCU's
+ * counter starts 100 grace periods below zero (SRCU_GP_SEQ_INITIAL_VAL).
  */
 static __always_inline void gp_observe(struct rw_gp_stats *g, __u64 key, __u64 gp_seq)
 {
-	__u64 now = bpf_ktime_get_ns(), last, ends;
+	__u64 now = bpf_ktime_get_ns(), last = g->last_end_gp_seq, ends;
 
-	if (!g->last_start_gp_seq && !g->last_end_gp_seq) {
-		/* First sight: where it stands, nothing to count (a running one's start is unknown). */
-		g->last_end_gp_seq = gp_seq & ~3ULL;
-		if (gp_seq & 3)
-			g->last_start_gp_seq = gp_seq;
-		g->started = g->completed + ((gp_seq & 3) != 0);
-		return;
-	}
-	last = seq_before(g->last_start_gp_seq, g->last_end_gp_seq) ? g->last_end_gp_seq
-								     : g->last_start_gp_seq;
+	if (g->last_start_gp_seq && seq_before(last, g->last_start_gp_seq))
+		last = g->last_start_gp_seq;
 	if (!seq_before(last, gp_seq))
 		return;
-	ends = (gp_seq >> 2) - (last >> 2);
+	ends = ((gp_seq & ~3ULL) - (last & ~3ULL)) >> 2; /* wrap-safe: last is before gp_seq */
 	if (ends) {
 		if (!(last & 3))
 			g->last_start_ns = 0; /* it started and ended between two readings */
@@ -182,17 +177,46 @@ static __always_inline void gp_observe_watched(__u64 key)
 		gp_observe(g, key, gp_seq);
 }
 
+/*
+ * A flavor's first reading, built here and inserted whole: another CPU
+ * that finds the flavor watched finds it where it stood, never at zero
+ * (from which its next reading would count every grace period since boot).
+ * The histogram is never written: it stays zero.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rw_gp_stats);
+} gp_first_sight SEC(".maps");
+
+/* Watch flavor @key from now on, first read at @gp_seq: where it stands,
+ * nothing counted (a running grace period's start is unknown). */
+static __always_inline void gp_watch(__u64 key, __u64 gp_seq)
+{
+	__u32 zero = 0;
+	struct rw_gp_stats *f = bpf_map_lookup_elem(&gp_first_sight, &zero);
+
+	if (!f)
+		return;
+	f->completed = 0;
+	f->started = (gp_seq & 3) != 0;
+	f->last_start_ns = 0;
+	f->last_end_ns = 0;
+	f->last_start_gp_seq = (gp_seq & 3) ? gp_seq : 0;
+	f->last_end_gp_seq = gp_seq & ~3ULL;
+	f->last_duration_ns = 0;
+	f->duration_sum_ns = 0;
+	bpf_map_update_elem(&grace_periods, &key, f, BPF_NOEXIST);
+}
+
 /* An instance seen with its flavor: watch the flavor from now on. */
 static __always_inline void watch_flavor(__u64 srcu)
 {
-	struct rw_gp_stats *g;
 	__u64 gp_seq;
 
-	if (bpf_map_lookup_elem(&grace_periods, &srcu) || !flavor_gp_seq(srcu, &gp_seq))
-		return;
-	g = gp_stats_of(srcu);
-	if (g)
-		gp_observe(g, srcu, gp_seq);
+	if (!bpf_map_lookup_elem(&grace_periods, &srcu) && flavor_gp_seq(srcu, &gp_seq))
+		gp_watch(srcu, gp_seq);
 }
 
 static __always_inline __u64 sized(__u64 bytes)

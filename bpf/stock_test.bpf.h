@@ -94,10 +94,12 @@ int BPF_PROG(test_dequeue_exit, __u64 instance, __u64 obj, __u64 from_all)
 SEC("raw_tp/rcuwatch_test_gp_observe")
 int BPF_PROG(test_gp_observe, __u64 key, __u64 gp_seq)
 {
-	struct rw_gp_stats *g = gp_stats_of(key);
+	struct rw_gp_stats *g = bpf_map_lookup_elem(&grace_periods, &key);
 
 	if (g)
 		gp_observe(g, key, gp_seq);
+	else
+		gp_watch(key, gp_seq);
 	return 0;
 }
 

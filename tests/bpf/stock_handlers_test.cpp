@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "bpf_loader.hpp"
 #include "kallsyms.hpp"
@@ -76,6 +77,18 @@ class StockHandlersTest : public ::testing::Test {
   }
 
   Sample sample() { return read_sample(loader_->skel(), QueueCounts::InMap); }
+  // Flavor @key's counter read as each of @readings in turn; its stats after.
+  std::optional<rw_gp_stats> gp_after(uint64_t key, std::vector<uint64_t> readings) {
+    for (uint64_t r : readings) run("test_gp_observe", {key, r});
+    for (const auto& e : sample().grace_periods)
+      if (e.key == key) return e.stats;
+    return std::nullopt;
+  }
+  static uint64_t timed(const rw_gp_stats& g) {
+    uint64_t n = 0;
+    for (uint64_t c : g.duration_hist) n += c;
+    return n;
+  }
   static const PendingEntry* find(const Sample& s, uint64_t seq, uint32_t cpu, uint32_t where) {
     for (const auto& p : s.pending)
       if (p.key.instance == kInst && p.key.seq == seq && p.key.cpu == cpu && p.key.where == where)
@@ -305,25 +318,63 @@ TEST_F(StockHandlersTest, ATakenSeqGoesEvenWhenEmpty) {
 }
 
 TEST_F(StockHandlersTest, GracePeriodsFromTheCounter) {
-  const uint64_t key = kSrcu;
-  run("test_gp_observe", {key, 100});  // first sight: idle at 100
-  run("test_gp_observe", {key, 101});  // started
-  run("test_gp_observe", {key, 104});  // ended: timed
-  run("test_gp_observe", {key, 109});  // one more started and ended unseen, another started
-  Sample s = sample();
-  const rw_gp_stats* g = nullptr;
-  for (const auto& e : s.grace_periods)
-    if (e.key == key) g = &e.stats;
-  ASSERT_NE(g, nullptr);
+  auto g = gp_after(kSrcu, {
+                               100,  // first sight: idle at 100
+                               101,  // started
+                               104,  // ended: timed
+                               109,  // one more started and ended unseen, another started
+                           });
+  ASSERT_TRUE(g);
   EXPECT_EQ(g->completed, 2u);
   EXPECT_EQ(g->started, 3u);            // in progress: started = completed + 1
   EXPECT_EQ(g->last_end_gp_seq, 108u);  // cookies <= 108 have elapsed
   EXPECT_EQ(g->last_start_gp_seq, 109u);
-  uint64_t timed = 0;
-  for (uint64_t c : g->duration_hist) timed += c;
-  EXPECT_EQ(timed, 1u);  // only the grace period whose start was seen
+  EXPECT_EQ(timed(*g), 1u);  // only the grace period whose start was seen
   // The one started in the same reading as the last end is in progress.
   EXPECT_GT(g->last_start_ns, g->last_end_ns);
+}
+
+// SRCU's counter starts 100 grace periods below zero (SRCU_GP_SEQ_INITIAL_VAL,
+// include/linux/srcutree.h): a filesystem mounted just now is first seen
+// idle there, and the grace periods after it still count.
+TEST_F(StockHandlersTest, GracePeriodsFromACounterBelowZero) {
+  const uint64_t initial = (0ull - 100ull) << 2;
+  auto g = gp_after(kSrcu + 64, {
+                                    initial,      // first sight: idle
+                                    initial + 1,  // started
+                                    initial + 4,  // ended: timed
+                                    initial + 9,  // one unseen, another started
+                                });
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->completed, 2u);
+  EXPECT_EQ(g->started, 3u);
+  EXPECT_EQ(g->last_end_gp_seq, initial + 8);
+  EXPECT_EQ(g->last_start_gp_seq, initial + 9);
+  EXPECT_EQ(timed(*g), 1u);
+}
+
+// Its counter crosses zero after those 100: still counted one by one.
+TEST_F(StockHandlersTest, GracePeriodsAcrossZero) {
+  const uint64_t initial = (0ull - 100ull) << 2;
+  auto g = gp_after(kSrcu + 128, {
+                                     initial + 4 * 98,      // first sight: idle, 2 below zero
+                                     initial + 4 * 99 + 1,  // one ended unseen, one started
+                                     4 * 3,                 // 4 ended: the 3rd above zero
+                                 });
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->completed, 5u);
+  EXPECT_EQ(g->started, 5u);
+  EXPECT_EQ(g->last_end_gp_seq, 12u);
+}
+
+// A flavor first seen idle at 0 (RCU's polled counter at boot) is not seen
+// for the first time again at its next reading: that start is timed.
+TEST_F(StockHandlersTest, GracePeriodsFirstSeenIdleAtZero) {
+  auto g = gp_after(kSrcu + 192, {0, 1, 4});  // idle at 0, started, ended
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->completed, 1u);
+  EXPECT_EQ(g->started, 1u);
+  EXPECT_EQ(timed(*g), 1u);  // its start was seen
 }
 
 }  // namespace

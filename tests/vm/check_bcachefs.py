@@ -118,6 +118,14 @@ gps = [g for g in last["grace_periods"] if g["flavor"] == "srcu"]
 print(f"grace periods: {[(g['name'], g['completed']['total']) for g in last['grace_periods']]}")
 check("the filesystem's SRCU grace periods seen", any(g["completed"]["total"] > 0 for g in gps)
       and all("btree_trans_barrier" in g["name"] for g in gps), str([(g["name"], g["completed"]["total"]) for g in gps]))
+# Counted one by one: no more than 1000 a second over the run (the patched
+# kernel's tracepoint counts ~3 a second under this load), and never falling.
+span_s = max(1e-9, (last["time_ns"] - snaps[0]["time_ns"]) / 1e9)
+series = [[g["completed"]["total"] for g in s["grace_periods"] if g["flavor"] == "srcu"] for s in snaps]
+check("the SRCU grace periods counted plausibly (<= 1000/s, never falling)",
+      all(g["completed"]["total"] <= 1000 * span_s for g in gps)
+      and all(sum(a) <= sum(b) for a, b in zip(series, series[1:]) if len(a) == len(b)),
+      f"{[(g['name'], g['completed']['total']) for g in gps]} over {span_s:.1f} s")
 losses = last["losses"]
 check("nothing lost", not any(losses.get(k, 0) for k in (
     "ringbuf_drops", "untracked_objects", "process_mismatch", "pending_map_full", "unsized_objects",
