@@ -155,8 +155,10 @@ static __always_inline void gp_observe(struct rw_gp_stats *g, __u64 key, __u64 g
 		return;
 	ends = ((gp_seq & ~3ULL) - (last & ~3ULL)) >> 2; /* wrap-safe: last is before gp_seq */
 	if (ends) {
-		if (!(last & 3))
-			g->last_start_ns = 0; /* it started and ended between two readings */
+		/* The one that ended last started unseen: after the last end
+		 * read, or after another end between two readings. */
+		if (!(last & 3) || ends > 1)
+			g->last_start_ns = 0;
 		g->completed += ends - 1;
 		gp_ended(g, key, gp_seq & ~3ULL, now);
 	}

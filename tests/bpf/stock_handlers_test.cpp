@@ -334,6 +334,17 @@ TEST_F(StockHandlersTest, GracePeriodsFromTheCounter) {
   EXPECT_GT(g->last_start_ns, g->last_end_ns);
 }
 
+// A start seen, then two ends in one reading: the second grace period's
+// start was not seen, so neither is timed (the span covers both).
+TEST_F(StockHandlersTest, GracePeriodsTwoEndsInOneReadingAreNotTimed) {
+  auto g = gp_after(kSrcu + 256, {100, 101, 108});  // idle, started, two ended
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->completed, 2u);
+  EXPECT_EQ(g->started, 2u);
+  EXPECT_EQ(timed(*g), 0u);
+  EXPECT_EQ(g->duration_sum_ns, 0u);
+}
+
 // SRCU's counter starts 100 grace periods below zero (SRCU_GP_SEQ_INITIAL_VAL,
 // include/linux/srcutree.h): a filesystem mounted just now is first seen
 // idle there, and the grace periods after it still count.
