@@ -104,43 +104,51 @@ bool HashMapReader::read_batch(const std::function<void(const HashMapChunk&)>& f
 
 // Without batch ops: a key walk. A key met again (the walk restarted
 // because the key it stood on was deleted, or an entry was re-inserted at
-// its bucket's head) is dropped, and the walk goes on to the end, so every
-// entry that lived through the read is met once. Restarts are rare (the
-// deleted key must be the one the walk stands on); the walk gives up, and
-// says so, only after many times the map's size in steps, so that it cannot hang.
+// its bucket's head) is dropped, and the walk goes on to the end. One walk
+// can still skip entries: a preallocated map recycles a deleted element at
+// once, and when the element the kernel just found is recycled into
+// another bucket before it reads the next pointer (htab_map_get_next_key),
+// the walk jumps to that bucket, past the ones between. So the map is
+// walked twice and the keys of both walks taken once each: an entry that
+// lived through the read is missed only if both walks jump over it
+// (MapChurnTest saw one such jump in a few hundred single-walk reads, on a
+// loaded machine). A walk gives up, and says so, only after many times the
+// map's size in steps, so that it cannot hang.
 void HashMapReader::read_key_walk(const std::function<void(const HashMapChunk&)>& f) {
   std::unordered_set<std::string> seen;
   std::vector<std::byte> prev(key_size_), next(key_size_);
-  bool have_prev = false;
   size_t count = 0;
   const uint64_t max_steps = 16 * uint64_t(max_entries_) + 1024;
-  for (uint64_t steps = 0;; steps++) {
-    if (steps == max_steps) {
-      stats_.complete = false;
-      spdlog::warn("BPF map changed too fast to read key by key: {} entries read", count);
-      break;
+  for (int walk = 0; walk < 2; walk++) {
+    bool have_prev = false;
+    for (uint64_t steps = 0;; steps++) {
+      if (steps == max_steps) {
+        stats_.complete = false;
+        spdlog::warn("BPF map changed too fast to read key by key: {} entries read", count);
+        break;
+      }
+      stats_.syscalls++;
+      if (bpf_map_get_next_key(fd_, have_prev ? prev.data() : nullptr, next.data()) != 0) {
+        if (errno == ENOENT) break;
+        throw Error("BPF map walk failed: " + errno_text(errno));
+      }
+      prev.swap(next);
+      have_prev = true;
+      std::string key(reinterpret_cast<const char*>(prev.data()), key_size_);
+      if (seen.count(key)) {
+        stats_.repeated++;
+        continue;
+      }
+      if ((count + 1) * key_size_ > keys_.size()) keys_.resize((count + 1) * key_size_ * 2);
+      if ((count + 1) * value_stride_ > values_.size())
+        values_.resize((count + 1) * value_stride_ * 2);
+      stats_.syscalls++;
+      if (bpf_map_lookup_elem(fd_, prev.data(), values_.data() + count * value_stride_) != 0)
+        continue;  // deleted since get_next_key: it did not live through the read
+      std::memcpy(keys_.data() + count * key_size_, prev.data(), key_size_);
+      seen.insert(std::move(key));
+      count++;
     }
-    stats_.syscalls++;
-    if (bpf_map_get_next_key(fd_, have_prev ? prev.data() : nullptr, next.data()) != 0) {
-      if (errno == ENOENT) break;
-      throw Error("BPF map walk failed: " + errno_text(errno));
-    }
-    prev.swap(next);
-    have_prev = true;
-    std::string key(reinterpret_cast<const char*>(prev.data()), key_size_);
-    if (seen.count(key)) {
-      stats_.repeated++;
-      continue;
-    }
-    if ((count + 1) * key_size_ > keys_.size()) keys_.resize((count + 1) * key_size_ * 2);
-    if ((count + 1) * value_stride_ > values_.size())
-      values_.resize((count + 1) * value_stride_ * 2);
-    stats_.syscalls++;
-    if (bpf_map_lookup_elem(fd_, prev.data(), values_.data() + count * value_stride_) != 0)
-      continue;  // deleted since get_next_key: it did not live through the read
-    std::memcpy(keys_.data() + count * key_size_, prev.data(), key_size_);
-    seen.insert(std::move(key));
-    count++;
   }
   if (count) f(chunk(count));
 }

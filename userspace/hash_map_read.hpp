@@ -9,8 +9,9 @@
 // bucket whole under its lock (__htab_map_lookup_and_delete_batch); an entry
 // stays in its bucket for life, so every entry present during the whole read
 // is returned exactly once, and entries added or deleted meanwhile at most
-// once. Kernels without batch ops get a key walk that drops repeated keys and
-// keeps walking after a restart, which gives the same guarantee.
+// once. Kernels without batch ops get two key walks whose keys are taken
+// once each (repeats dropped, walking on after a restart): nearly the same
+// guarantee (one walk can jump over entries; see read_key_walk).
 #pragma once
 
 #include <cstddef>
@@ -49,7 +50,7 @@ struct HashMapChunk {
 struct HashMapReadStats {
   bool batch = false;     // read with batch ops
   uint64_t syscalls = 0;  // bpf() calls of the last read
-  uint64_t repeated = 0;  // key walk: keys met again after a restart, dropped
+  uint64_t repeated = 0;  // key walk: keys met again (a restart, or the second walk), dropped
   bool complete = true;   // key walk: false if it gave up (the map kept restarting it)
 };
 
