@@ -31,29 +31,6 @@ struct {
 	__type(value, struct rw_instance_label);
 } instance_labels SEC(".maps");
 
-#define RW_GENRADIX_DEPTH_MASK 0xfULL /* generic-radix-tree.h: the root's low bits */
-#define RW_GENRADIX_LEAF 64           /* pointers per 512-byte node */
-
-/* Element @i of a GENRADIX(void *): lib/generic-radix-tree.c's walk. */
-static __always_inline __u64 genradix_elem(__u64 root, __u64 i)
-{
-	__u64 node = root & ~RW_GENRADIX_DEPTH_MASK, off = i * 8, v = 0;
-	__u32 depth = root & RW_GENRADIX_DEPTH_MASK;
-	__u32 shift = 9 + 6 * depth;
-
-	for (int d = 0; d < 4 && shift > 9; d++) {
-		shift -= 6;
-		if (bpf_probe_read_kernel(&node, sizeof(node), (void *)(node + (off >> shift) * 8)))
-			return 0;
-		off &= (1ULL << shift) - 1;
-		if (!node)
-			return 0;
-	}
-	if (depth > 4 || bpf_probe_read_kernel(&v, sizeof(v), (void *)(node + off)))
-		return 0;
-	return v;
-}
-
 #define RW_CENSUS_KNOWN (~0ULL) /* census_object(): placed by a hook already */
 
 struct census_queue {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the stock-kernel modes read from kernel memory (CO-RE, no patch):
- * the size of the allocation an object lives in, and a grace-period
- * flavor's counter. Everything fails soft: an unreadable address reads as
- * 0, so the same bytecode also runs under BPF_PROG_TEST_RUN on fake
- * pointers.
+ * the size of the allocation an object lives in, a grace-period flavor's
+ * counter, and an element of a generic radix tree. Everything fails soft:
+ * an unreadable address reads as 0, so the same bytecode also runs under
+ * BPF_PROG_TEST_RUN on fake pointers.
  */
 #ifndef RCUWATCH_KERNEL_READ_BPF_H
 #define RCUWATCH_KERNEL_READ_BPF_H
@@ -117,6 +117,29 @@ static __always_inline bool flavor_gp_seq(__u64 key, __u64 *gp_seq)
 	if (!sup)
 		return false;
 	return !bpf_core_read(gp_seq, sizeof(*gp_seq), &sup->srcu_gp_seq);
+}
+
+#define RW_GENRADIX_DEPTH_MASK 0xfULL /* generic-radix-tree.h: the root's low bits */
+#define RW_GENRADIX_LEAF 64           /* pointers per 512-byte node */
+
+/* Element @i of a GENRADIX(void *): lib/generic-radix-tree.c's walk. */
+static __always_inline __u64 genradix_elem(__u64 root, __u64 i)
+{
+	__u64 node = root & ~RW_GENRADIX_DEPTH_MASK, off = i * 8, v = 0;
+	__u32 depth = root & RW_GENRADIX_DEPTH_MASK;
+	__u32 shift = 9 + 6 * depth;
+
+	for (int d = 0; d < 4 && shift > 9; d++) {
+		shift -= 6;
+		if (bpf_probe_read_kernel(&node, sizeof(node), (void *)(node + (off >> shift) * 8)))
+			return 0;
+		off &= (1ULL << shift) - 1;
+		if (!node)
+			return 0;
+	}
+	if (depth > 4 || bpf_probe_read_kernel(&v, sizeof(v), (void *)(node + off)))
+		return 0;
+	return v;
 }
 
 #endif /* RCUWATCH_KERNEL_READ_BPF_H */

@@ -84,6 +84,8 @@ struct rw_processing {
 	__u64 nr0;                         /* objs.data[0].nr */
 	__u64 cookie[RW_PFI_POLLS];        /* the cookies polled, in order */
 	__u64 list_nr[RW_PFI_POLLS];       /* objects of lists[0], lists[1], expired */
+	__u64 root0;                       /* objs.data[0]'s genradix root */
+	__u64 list_head[RW_PFI_POLLS];     /* the first objects of lists[0], lists[1], expired */
 	__u32 what[RW_PFI_POLLS];          /* 0: data[0], 1: lists[0], 2: lists[1] */
 	__u32 decided[RW_PFI_POLLS];       /* each poll's answer */
 	__u32 polls, seen;
@@ -382,9 +384,75 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
 	return 0;
 }
 
-static __always_inline void processing_done(struct rw_processing *pfi)
+/*
+ * Forgetting processed objects. An object's entry in the objects map is
+ * deleted when it is dequeued; one that is processed leaves with its whole
+ * batch. Its entry is deleted then, under the lock, before the batch is
+ * freed: walking the taken radix tree and lists as they stood when
+ * __process_finished_items() was entered, each bounded by the count read
+ * then (a merged list's tail links on to the next list). Otherwise the
+ * entries of processed objects stay until the LRU evicts them, and once
+ * the map is full (on any long-running system) every placement pays for
+ * an eviction, and the entry evicted may be a live object's.
+ */
+struct forget_walk {
+	__u64 root; /* radix: the genradix root; list: the next object */
+	__u64 nr;
+};
+
+static long forget_radix_step(__u32 i, void *ctx)
+{
+	struct forget_walk *w = ctx;
+	__u64 obj;
+
+	if (i >= w->nr)
+		return 1;
+	obj = genradix_elem(w->root, i);
+	if (obj)
+		bpf_map_delete_elem(&objects, &obj);
+	return 0;
+}
+
+static long forget_list_step(__u32 i, void *ctx)
+{
+	struct forget_walk *w = ctx;
+	__u64 obj = w->root;
+
+	if (i >= w->nr || !obj)
+		return 1;
+	bpf_map_delete_elem(&objects, &obj);
+	w->root = (__u64)BPF_CORE_READ((struct callback_head *)obj, next);
+	return 0;
+}
+
+static __always_inline void forget_list(__u64 head, __u64 nr)
+{
+	struct forget_walk w = { .root = head, .nr = nr };
+
+	if (head && nr)
+		bpf_loop(nr < (1 << 20) ? nr : (1 << 20), forget_list_step, &w, 0);
+}
+
+static __always_inline void forget_processed(const struct rw_processing *pfi, bool radix)
+{
+	struct forget_walk w = { .root = pfi->root0, .nr = pfi->nr0 };
+
+	if (radix && w.root && w.nr)
+		bpf_loop(w.nr < (1 << 20) ? w.nr : (1 << 20), forget_radix_step, &w, 0);
+	for (int i = 0; i < RW_PFI_POLLS; i++) {
+		__u32 l = pfi->what[i] - 1;
+
+		if (i < pfi->seen && pfi->decided[i] && l < 2)
+			forget_list(pfi->list_head[l], pfi->list_nr[l]);
+	}
+	forget_list(pfi->list_head[2], pfi->list_nr[2]);
+}
+
+/* The batch decided: accounted; @under_lock: its objects still there, forgotten. */
+static __always_inline void processing_done(struct rw_processing *pfi, bool under_lock)
 {
 	__u64 nr_list = pfi->list_nr[2], nr_radix = 0, seq = 0;
+	bool took_radix = false;
 
 	for (int i = 0; i < RW_PFI_POLLS; i++) {
 		if (i >= pfi->seen || !pfi->decided[i])
@@ -392,6 +460,7 @@ static __always_inline void processing_done(struct rw_processing *pfi)
 		if (pfi->what[i] == 0) {
 			seq = pfi->seq0; /* taken, even if empty */
 			nr_radix = pfi->nr0;
+			took_radix = true;
 		} else {
 			__u32 l = pfi->what[i] - 1;
 
@@ -402,6 +471,8 @@ static __always_inline void processing_done(struct rw_processing *pfi)
 		}
 	}
 	processed_batch(pfi->instance, pfi->cpu, seq, nr_radix, nr_list);
+	if (under_lock)
+		forget_processed(pfi, took_radix);
 	pfi->active = 0;
 }
 
@@ -419,6 +490,8 @@ struct rw_pcpu_state {
 	__u64 list_seq[2];
 	__u64 list_nr[2];
 	__u64 expired_nr;
+	__u64 root0;        /* objs.data[0]'s genradix root */
+	__u64 list_head[3]; /* lists[0..2].head */
 	__u32 cpu;
 	__u32 pad;
 };
@@ -455,6 +528,10 @@ RW_GLOBAL int stock_processing_enter(const struct rw_pcpu_state *ps)
 	pfi->list_nr[0] = ps->list_nr[0];
 	pfi->list_nr[1] = ps->list_nr[1];
 	pfi->list_nr[2] = ps->expired_nr;
+	pfi->root0 = nseq ? ps->root0 : 0;
+	pfi->list_head[0] = ps->list_head[0];
+	pfi->list_head[1] = ps->list_head[1];
+	pfi->list_head[2] = ps->list_head[2];
 	/* The polls it makes, in order: process_finished_items() and merge_expired_lists(). */
 	if (nseq) {
 		pfi->cookie[0] = ps->seq0;
@@ -476,7 +553,7 @@ RW_GLOBAL int stock_processing_enter(const struct rw_pcpu_state *ps)
 	pfi->decided[0] = pfi->decided[1] = pfi->decided[2] = 0;
 	pfi->active = 1;
 	if (!n)
-		processing_done(pfi);
+		processing_done(pfi, true);
 	return 0;
 }
 
@@ -496,7 +573,7 @@ RW_GLOBAL int stock_poll(__u64 ssp, __u64 cookie, __u32 elapsed, __u32 cpu)
 			pfi->decided[i] = elapsed;
 			pfi->seen = i + 1;
 			if (pfi->seen >= pfi->polls)
-				processing_done(pfi);
+				processing_done(pfi, true);
 			return 0;
 		}
 	}
@@ -527,7 +604,7 @@ RW_GLOBAL int stock_processing_exit(void)
 		return 0;
 	if (t->pfi.active) {
 		stat_add(RW_STAT_PROCESS_MISMATCH, 1);
-		processing_done(&t->pfi);
+		processing_done(&t->pfi, false); /* after the unlock: the batch may be freed */
 	}
 	return 0;
 }

@@ -60,20 +60,24 @@ static __always_inline void processing_enter(__u64 pending, __u64 pcpu)
 {
 	struct rcu_pending_pcpu___rw *p = (void *)pcpu;
 	struct rcu_pending_seq___rw *data = BPF_CORE_READ(p, objs.data);
+	struct callback_head *l0 = BPF_CORE_READ(p, lists[0].head),
+			     *l1 = BPF_CORE_READ(p, lists[1].head),
+			     *l2 = BPF_CORE_READ(p, lists[2].head);
 	struct rw_pcpu_state ps = {
 		.instance = pending,
 		.srcu = (__u64)BPF_CORE_READ((struct rcu_pending___rw *)pending, srcu),
 		.nseq = BPF_CORE_READ(p, objs.nr),
 		.cpu = BPF_CORE_READ(p, cpu),
 		.list_seq = { BPF_CORE_READ(p, lists[0].seq), BPF_CORE_READ(p, lists[1].seq) },
-		.list_nr = { list_length(BPF_CORE_READ(p, lists[0].head)),
-			     list_length(BPF_CORE_READ(p, lists[1].head)) },
-		.expired_nr = list_length(BPF_CORE_READ(p, lists[2].head)),
+		.list_nr = { list_length(l0), list_length(l1) },
+		.expired_nr = list_length(l2),
+		.list_head = { (__u64)l0, (__u64)l1, (__u64)l2 },
 	};
 
 	if (ps.nseq && data) {
 		ps.seq0 = BPF_CORE_READ(data, seq);
 		ps.nr0 = BPF_CORE_READ(data, nr);
+		ps.root0 = (__u64)BPF_CORE_READ(data, objs.tree.root);
 	}
 	stock_processing_enter(&ps);
 }

@@ -55,6 +55,30 @@ int BPF_PROG(test_list, __u64 cpu)
 	return 0;
 }
 
+/*
+ * Fake kernel memory for the processing wrappers, so that forgetting
+ * processed objects walks real (BPF map) memory: objs.data[0]'s generic
+ * radix tree is one node (depth 0: the root is the node), its elements
+ * written by the test; lists[0], lists[1] and the expired list are chains
+ * of 8 nodes each, linked by test_fake_memory, which publishes their
+ * addresses: a list object's head.
+ */
+#define RW_TEST_LIST_NODES 8
+__u64 rw_test_radix[RW_GENRADIX_LEAF] __attribute__((aligned(16)));
+__u64 rw_test_nodes[3 * RW_TEST_LIST_NODES][2]; /* struct callback_head: next, func */
+__u64 rw_test_node_addr[3 * RW_TEST_LIST_NODES];
+
+SEC("raw_tp/rcuwatch_test_fake_memory")
+int BPF_PROG(test_fake_memory)
+{
+	for (int i = 0; i < 3 * RW_TEST_LIST_NODES; i++) {
+		rw_test_nodes[i][0] =
+			(i + 1) % RW_TEST_LIST_NODES ? (__u64)&rw_test_nodes[i + 1] : 0;
+		rw_test_node_addr[i] = (__u64)&rw_test_nodes[i];
+	}
+	return 0;
+}
+
 SEC("raw_tp/rcuwatch_test_processing_enter")
 int BPF_PROG(test_processing_enter, __u64 instance, __u64 srcu, __u64 cpu, __u64 nseq, __u64 seq0,
 	     __u64 nr0, __u64 list0_seq, __u64 list0_nr, __u64 list1_seq, __u64 list1_nr,
@@ -64,6 +88,10 @@ int BPF_PROG(test_processing_enter, __u64 instance, __u64 srcu, __u64 cpu, __u64
 		.instance = instance, .srcu = srcu, .nseq = nseq, .seq0 = seq0, .nr0 = nr0,
 		.list_seq = { list0_seq, list1_seq }, .list_nr = { list0_nr, list1_nr },
 		.expired_nr = expired_nr, .cpu = cpu,
+		.root0 = (__u64)rw_test_radix,
+		.list_head = { list0_nr ? (__u64)&rw_test_nodes[0] : 0,
+			       list1_nr ? (__u64)&rw_test_nodes[RW_TEST_LIST_NODES] : 0,
+			       expired_nr ? (__u64)&rw_test_nodes[2 * RW_TEST_LIST_NODES] : 0 },
 	};
 
 	stock_processing_enter(&ps);

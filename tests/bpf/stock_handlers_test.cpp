@@ -77,6 +77,12 @@ class StockHandlersTest : public ::testing::Test {
   }
 
   Sample sample() { return read_sample(loader_->skel(), QueueCounts::InMap); }
+  // Whether the objects map remembers where @obj sits.
+  bool tracked(uint64_t obj) {
+    const bpf_map* objects = loader_->skel().maps.objects;
+    std::vector<uint8_t> where(bpf_map__value_size(objects));
+    return bpf_map_lookup_elem(bpf_map__fd(objects), &obj, where.data()) == 0;
+  }
   // Flavor @key's counter read as each of @readings in turn; its stats after.
   std::optional<rw_gp_stats> gp_after(uint64_t key, std::vector<uint64_t> readings) {
     for (uint64_t r : readings) run("test_gp_observe", {key, r});
@@ -293,6 +299,49 @@ TEST_F(StockHandlersTest, ListFallbackExpiresAndIsProcessed) {
   EXPECT_EQ(totals(s).processed_objects, 1u);
   EXPECT_EQ(totals(s).processed_bytes, 80u);
   EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+}
+
+// Processed objects leave the objects map with their batch, under the
+// lock, walked through the (fake) radix tree and lists the kernel takes;
+// what was not taken stays for its dequeue.
+TEST_F(StockHandlersTest, ProcessedObjectsAreForgotten) {
+  run("test_fake_memory", {});
+  const auto* bss = loader_->skel().bss;
+  const uint64_t l0 = bss->rw_test_node_addr[0], l1 = bss->rw_test_node_addr[1];
+  enqueue(kObj, 100, 8, 1);
+  enqueue(kObj + 128, 50, 8, 1);
+  enqueue(kObj + 256, 70, 12, 1);
+  for (const uint64_t head : {l0, l1}) {  // on lists[0] of CPU 2: radix allocation failed
+    enter(head, 30);
+    cookie(16, 2);
+    run("test_list", {2});
+    exit_(2);
+  }
+  EXPECT_TRUE(tracked(kObj) && tracked(kObj + 128) && tracked(kObj + 256));
+  EXPECT_TRUE(tracked(l0) && tracked(l1));
+  loader_->skel().bss->rw_test_radix[0] = kObj;  // objs.data[0] of CPU 1: seq 8
+  loader_->skel().bss->rw_test_radix[1] = kObj + 128;
+  processing(1, 2, 8, 2);
+  poll(8, true, 1);
+  processing_exit();
+  EXPECT_FALSE(tracked(kObj));
+  EXPECT_FALSE(tracked(kObj + 128));
+  EXPECT_TRUE(tracked(kObj + 256));  // seq 12: not taken
+  processing(2, 0, 0, 0, /*list0_seq=*/16, /*list0_nr=*/2);
+  poll(16, false, 2);  // not elapsed: the list stays
+  processing_exit();
+  EXPECT_TRUE(tracked(l0) && tracked(l1));
+  processing(2, 0, 0, 0, /*list0_seq=*/16, /*list0_nr=*/2);
+  poll(16, true, 2);
+  processing_exit();
+  EXPECT_FALSE(tracked(l0));
+  EXPECT_FALSE(tracked(l1));
+  Sample s = sample();
+  EXPECT_EQ(totals(s).processed_objects, 4u);
+  EXPECT_EQ(pending_objects(s), 1);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+  dequeued(kObj + 256);  // still known where it sat
+  EXPECT_EQ(totals(sample()).untracked_objects, 0u);
 }
 
 TEST_F(StockHandlersTest, ATakenSeqGoesEvenWhenEmpty) {

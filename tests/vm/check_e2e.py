@@ -58,6 +58,13 @@ check("no untracked objects", last["losses"]["untracked_objects"] == 0, str(last
 check("no process mismatches", last["losses"]["process_mismatch"] == 0, "")
 check("no objects of unknown size", last["losses"].get("unsized_objects", 0) == 0, "")
 print(f"(objects placed at enqueue's return, stock modes: {last['losses'].get('late_placements', 0)})")
+# Quiescent, every rcuwatch in the guest (stat, exporter, and the report if
+# its window is still open) remembers no object: dequeued ones and processed
+# ones (with their batch) forgotten.
+maps = {f: len(json.load(open(f"{out}/{f}"))) for f in sorted(os.listdir(out))
+        if re.fullmatch(r"objects-map-\d+\.json", f)}
+check("quiescent: every objects map empty (bpftool in the guest)",
+      len(maps) >= 2 and not any(maps.values()), f"entries per map: {maps}")
 print(f"(ring buffer drops: {last['losses']['ringbuf_drops']}, shown, never affecting counts)")
 
 # 2. Steady load: the ground truth at time T lies within one interval of

@@ -69,6 +69,14 @@ echo "phase quiesce"
 echo 1 > $D/quiesce || echo "quiesce failed"
 sleep 3
 truth quiescent
+# Stock modes remember where each queued object sits (map "objects") until
+# it leaves, dequeued or processed with its batch: quiescent, nothing is
+# queued, so no rcuwatch here remembers anything.
+if command -v bpftool > /dev/null; then
+  for id in $(bpftool map show name objects | awk -F: '/^[0-9]+:/ { print $1 }'); do
+    bpftool -j map dump id $id > $OUT/objects-map-$id.json
+  done
+fi
 sleep 1  # the exporter's next snapshot is after quiescence
 wget -q -O $OUT/metrics.txt http://127.0.0.1:9640/metrics || echo "scraping the exporter failed"
 kill -INT $rw; wait $rw; echo "rcuwatch exit $?" >> $OUT/rcuwatch.err

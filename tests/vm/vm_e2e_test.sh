@@ -41,7 +41,7 @@ trap 'rm -f "$env_file"' EXIT
   if [ "$variant" = stock ] || [ -n "$no_vmalloc" ]; then echo "VMALLOC_PCT=0"; fi
 } > "$env_file"
 initrd=$("$here/scripts/make-initramfs.sh" "${vm_modules[@]}" --module "$kdir/rcu_pending_load.ko" \
-  --add "$rw:/usr/sbin/rcuwatch" --add "$env_file:/etc/e2e.env" \
+  --add "$rw:/usr/sbin/rcuwatch" --add "$env_file:/etc/e2e.env" --add "$(command -v bpftool):/usr/sbin/bpftool" \
   --run "$here/tests/vm/e2e_job.sh" | tail -1)
 echo "booting $kdir/bzImage ($variant, --attach $attach${also:+, also $also}); results in $out"
 "$here/scripts/run-vm.sh" --kernel "$kdir/bzImage" --initrd "$initrd" --out "$out" \
