@@ -574,7 +574,8 @@ void summarize_bpf(const Results& r, std::ostream& out) {
   };
   stock("bpf/stock_enqueue", "stock mode enqueue, per object (entry + cookie + exit hooks)");
   stock("bpf/stock_enqueue_map_full",
-        "stock mode enqueue, objects map full (more queued than --max-tracked-objects: each placement evicts)");
+        "stock mode enqueue, objects map full (more queued than --max-tracked-objects: each "
+        "placement evicts)");
   stock("bpf/stock_dequeue", "stock mode dequeue, per object (exit hook)");
   stock("bpf/stock_process",
         "stock mode processing, per batch of one object (entry, the poll under the lock, exit; "
