@@ -394,7 +394,12 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
  * entries of processed objects stay until the LRU evicts them, and once
  * the map is full (on any long-running system) every placement pays for
  * an eviction, and the entry evicted may be a live object's.
+ *
+ * The walk runs with the queue's lock held and IRQs off, so it is bounded:
+ * at most RW_FORGET_MAX objects a batch (about 60 ns each), the rest of a
+ * larger batch left for the LRU to evict, as before.
  */
+#define RW_FORGET_MAX 1024
 struct forget_walk {
 	__u64 root; /* radix: the genradix root; list: the next object */
 	__u64 nr;
@@ -425,27 +430,34 @@ static long forget_list_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline void forget_list(__u64 head, __u64 nr)
+/* Up to @nr objects from @head, out of the @budget left; what is left of it. */
+static __always_inline __u32 forget_list(__u64 head, __u64 nr, __u32 budget)
 {
-	struct forget_walk w = { .root = head, .nr = nr };
+	struct forget_walk w = { .root = head, .nr = nr < budget ? nr : budget };
 
-	if (head && nr)
-		bpf_loop(nr < (1 << 20) ? nr : (1 << 20), forget_list_step, &w, 0);
+	if (!head || !w.nr)
+		return budget;
+	bpf_loop(w.nr, forget_list_step, &w, 0);
+	return budget - w.nr;
 }
 
 static __always_inline void forget_processed(const struct rw_processing *pfi, bool radix)
 {
-	struct forget_walk w = { .root = pfi->root0, .nr = pfi->nr0 };
+	struct forget_walk w = { .root = pfi->root0 };
+	__u32 budget = RW_FORGET_MAX;
 
-	if (radix && w.root && w.nr)
-		bpf_loop(w.nr < (1 << 20) ? w.nr : (1 << 20), forget_radix_step, &w, 0);
+	if (radix && w.root) {
+		w.nr = pfi->nr0 < budget ? pfi->nr0 : budget;
+		bpf_loop(w.nr, forget_radix_step, &w, 0);
+		budget -= w.nr;
+	}
 	for (int i = 0; i < RW_PFI_POLLS; i++) {
 		__u32 l = pfi->what[i] - 1;
 
 		if (i < pfi->seen && pfi->decided[i] && l < 2)
-			forget_list(pfi->list_head[l], pfi->list_nr[l]);
+			budget = forget_list(pfi->list_head[l], pfi->list_nr[l], budget);
 	}
-	forget_list(pfi->list_head[2], pfi->list_nr[2]);
+	forget_list(pfi->list_head[2], pfi->list_nr[2], budget);
 }
 
 /* The batch decided: accounted; @under_lock: its objects still there, forgotten. */

@@ -58,13 +58,17 @@ int BPF_PROG(test_list, __u64 cpu)
 /*
  * Fake kernel memory for the processing wrappers, so that forgetting
  * processed objects walks real (BPF map) memory: objs.data[0]'s generic
- * radix tree is one node (depth 0: the root is the node), its elements
- * written by the test; lists[0], lists[1] and the expired list are chains
- * of 8 nodes each, linked by test_fake_memory, which publishes their
- * addresses: a list object's head.
+ * radix tree is one leaf (depth 0: the root is the leaf) for up to 64
+ * objects, else a depth-1 tree over RW_TEST_LEAVES leaves; the elements
+ * are written by the test. lists[0], lists[1] and the expired list are
+ * chains of 8 nodes each. test_fake_memory links the tree and the lists
+ * and publishes the lists' node addresses: a list object's head.
  */
 #define RW_TEST_LIST_NODES 8
+#define RW_TEST_LEAVES 20
 __u64 rw_test_radix[RW_GENRADIX_LEAF] __attribute__((aligned(16)));
+__u64 rw_test_radix_top[RW_GENRADIX_LEAF] __attribute__((aligned(16)));
+__u64 rw_test_leaves[RW_TEST_LEAVES][RW_GENRADIX_LEAF];
 __u64 rw_test_nodes[3 * RW_TEST_LIST_NODES][2]; /* struct callback_head: next, func */
 __u64 rw_test_node_addr[3 * RW_TEST_LIST_NODES];
 
@@ -76,6 +80,8 @@ int BPF_PROG(test_fake_memory)
 			(i + 1) % RW_TEST_LIST_NODES ? (__u64)&rw_test_nodes[i + 1] : 0;
 		rw_test_node_addr[i] = (__u64)&rw_test_nodes[i];
 	}
+	for (int i = 0; i < RW_TEST_LEAVES; i++)
+		rw_test_radix_top[i] = (__u64)&rw_test_leaves[i];
 	return 0;
 }
 
@@ -88,7 +94,8 @@ int BPF_PROG(test_processing_enter, __u64 instance, __u64 srcu, __u64 cpu, __u64
 		.instance = instance, .srcu = srcu, .nseq = nseq, .seq0 = seq0, .nr0 = nr0,
 		.list_seq = { list0_seq, list1_seq }, .list_nr = { list0_nr, list1_nr },
 		.expired_nr = expired_nr, .cpu = cpu,
-		.root0 = (__u64)rw_test_radix,
+		.root0 = nr0 <= RW_GENRADIX_LEAF ? (__u64)rw_test_radix
+						  : (__u64)rw_test_radix_top + 1, /* depth 1 */
 		.list_head = { list0_nr ? (__u64)&rw_test_nodes[0] : 0,
 			       list1_nr ? (__u64)&rw_test_nodes[RW_TEST_LIST_NODES] : 0,
 			       expired_nr ? (__u64)&rw_test_nodes[2 * RW_TEST_LIST_NODES] : 0 },

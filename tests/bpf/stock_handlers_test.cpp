@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -342,6 +343,34 @@ TEST_F(StockHandlersTest, ProcessedObjectsAreForgotten) {
   EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
   dequeued(kObj + 256);  // still known where it sat
   EXPECT_EQ(totals(sample()).untracked_objects, 0u);
+}
+
+// A batch larger than the walk's bound under the lock (RW_FORGET_MAX,
+// 1024): its first 1024 objects are forgotten, read through a depth-1
+// radix tree; the others are left to the LRU. The counts are exact.
+TEST_F(StockHandlersTest, ForgettingABatchIsBounded) {
+  run("test_fake_memory", {});
+  constexpr uint64_t kObjects = 1100, kBound = 1024;
+  auto& bss = *loader_->skel().bss;
+  for (uint64_t i = 0; i < kObjects; i++) {
+    enqueue(kObj + 64 * i, 10, 8, 1);
+    bss.rw_test_leaves[i / 64][i % 64] = kObj + 64 * i;
+  }
+  processing(1, 1, 8, kObjects);
+  poll(8, true, 1);
+  processing_exit();
+  uint64_t remembered = 0, first_remembered = kObjects;
+  for (uint64_t i = 0; i < kObjects; i++)
+    if (tracked(kObj + 64 * i)) {
+      remembered++;
+      first_remembered = std::min(first_remembered, i);
+    }
+  EXPECT_EQ(remembered, kObjects - kBound);
+  EXPECT_EQ(first_remembered, kBound);
+  Sample s = sample();
+  EXPECT_EQ(totals(s).processed_objects, kObjects);
+  EXPECT_EQ(pending_objects(s), 0);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
 }
 
 TEST_F(StockHandlersTest, ATakenSeqGoesEvenWhenEmpty) {
