@@ -64,12 +64,19 @@ def flows(s):
 
 
 def stable_after(t):
-    """Two consecutive snapshots around uptime t (the job was quiet from 3 s
-    before it to 1.5 s after) whose counters agree: a quiescent reading."""
-    near = [s for s in snaps if t - 2 <= s["time_ns"] / 1e9 <= t + 1.5]
-    for a, b in zip(near, near[1:]):
-        if flows(a) == flows(b) and total(a, "pending_objects") == total(b, "pending_objects"):
-            return b
+    """rcuwatch's reading of the state bcachefs's counters were read in, at
+    uptime t: the snapshots just before and just after t, if they agree (the
+    job was quiet from 3 s before t to 1.5 s after, but the filesystem's own
+    background work can still enqueue and process a few objects right at t;
+    such a point is not quiescent)."""
+    at = lambda s: s["time_ns"] / 1e9
+    before = [s for s in snaps if t - 1.5 <= at(s) <= t]
+    after = [s for s in snaps if t < at(s) <= t + 1.5]
+    if not before or not after:
+        return None
+    a, b = before[-1], after[0]
+    if flows(a) == flows(b) and total(a, "pending_objects") == total(b, "pending_objects"):
+        return b
     return None
 
 
