@@ -23,7 +23,7 @@ class SeqIds {
       Slot& s = slots_[i];
       if (s.id == kEmpty) {
         s = {k.instance, k.seq, k.expired, size_++};
-        if (size_t(size_) * 2 > slots_.size()) grow();
+        if (size_t(size_) * load_divisor() > slots_.size()) grow();
         fresh = true;
         return size_ - 1;
       }
@@ -42,6 +42,11 @@ class SeqIds {
     uint32_t id = kEmpty;
   };
   size_t mask() const { return slots_.size() - 1; }
+  // Sparse while the table fits in the L1 cache (a lookup then ends at its
+  // first slot, nearly always: a branch predicted, not a loop); half full
+  // beyond.
+  size_t load_divisor() const { return slots_.size() < kSparseSlots ? 8 : 2; }
+  static constexpr size_t kSparseSlots = 2048;
   static size_t hash(const Slot& s) { return hash(SeqKey{s.instance, s.seq, s.expired}); }
   static size_t hash(const SeqKey& k) {
     const uint64_t h =
@@ -114,12 +119,12 @@ PendingBreakdown PendingBreakdownBuilder::build(
   bool grid_ok = max_key_bits_ >= 32 && n < kMore;
   bool regrid = false;  // a CPU beyond the grid's width: the grid is redone after pass 1
 
-  // Pass 1 over the entries: each one's seq, sums per seq and per CPU, its
-  // key and its grid bit.
+  // Pass 1 over the entries: each one's seq, its key and its grid bit. The
+  // sums wait for the rows (pass 3), which add up each row's entries
+  // anyway: a few additions per row there instead of per entry here.
   SeqIds ids;
   std::vector<SeqTotal> by_id;  // first-seen order
-  bool beyond = false;          // an entry on a CPU >= kMaxCpus
-  uint32_t max_cpu = 0;
+  uint32_t max_cpu = 0;         // clamped to kMaxCpus
   SeqKey last;
   uint32_t last_id = kEnd;  // entries often come grouped by seq: no hashing then
   for (size_t i = 0; i < n; i++) {
@@ -138,25 +143,7 @@ PendingBreakdown PendingBreakdownBuilder::build(
       }
     }
     const uint32_t id = last_id;
-    const uint64_t age = age_ns(now_ns, p.val.first_enqueue_ns);
-    SeqTotal& q = by_id[id];
-    add_to(q.objects, p.val.objects);
-    add_to(q.bytes, p.val.bytes);
-    q.age_ns = std::max(q.age_ns, age);
-    // A CPU row per CPU below kMaxCpus: a CPU number from a kernel bug
-    // must neither index past the rows nor make millions of them. Entries
-    // beyond it count in their seq and seq row, without a CPU row; the
-    // comparison sort below orders them by their CPU.
     const uint32_t cpu = std::min(p.key.cpu, limits::kMaxCpus);
-    if (cpu < limits::kMaxCpus) {
-      if (cpu >= out.cpus.size()) out.cpus.resize(size_t(cpu) + 1);
-      CpuRow& c = out.cpus[cpu];
-      add_to(c.objects, p.val.objects);
-      add_to(c.bytes, p.val.bytes);
-      c.oldest_age_ns = std::max(c.oldest_age_ns, age);
-    } else {
-      beyond = true;
-    }
     max_cpu = std::max(max_cpu, cpu);
     keys_[i] = id << kCpuBits | cpu;
     if (cpu / 64 < words) {
@@ -165,6 +152,16 @@ PendingBreakdown PendingBreakdownBuilder::build(
       regrid = true;
     }
   }
+  // A CPU row per CPU below kMaxCpus: a CPU number from a kernel bug must
+  // neither index past the rows nor make millions of them. Entries beyond
+  // it count in their seq and seq row, without a CPU row; the comparison
+  // sort below orders them by their CPU.
+  const bool beyond = max_cpu == limits::kMaxCpus;
+  uint32_t cpu_rows = beyond ? 0 : max_cpu + 1;
+  if (beyond)
+    for (const PendingEntry& p : pending)
+      if (p.key.cpu < limits::kMaxCpus) cpu_rows = std::max(cpu_rows, p.key.cpu + 1);
+  if (n && cpu_rows > out.cpus.size()) out.cpus.resize(cpu_rows);
   for (uint32_t c = 0; c < out.cpus.size(); c++) out.cpus[c].cpu = c;
 
   // The seqs in order, each with its state.
@@ -287,6 +284,8 @@ PendingBreakdown PendingBreakdownBuilder::build(
     for (size_t r = 0; r < nr_seqs; r++) {
       SeqTotal& q = out.seqs[r];
       q.cpus = seq_rows[r + 1] - seq_rows[r];
+      int64_t seq_objects = 0, seq_bytes = 0;
+      uint64_t seq_age = 0;
       for (size_t row = seq_rows[r]; row < seq_rows[r + 1]; row++) {
         if (row + kPrefetchAhead < nr_rows) {
           const auto& ahead = entries[heads_[row + kPrefetchAhead] & ~kMore];
@@ -316,13 +315,23 @@ PendingBreakdown PendingBreakdownBuilder::build(
         s.bytes = bytes;
         s.list_objects = list_objects;
         s.age_ns = age;
+        add_to(seq_objects, objects);
+        add_to(seq_bytes, bytes);
+        seq_age = std::max(seq_age, age);
         if (cpu < nr_cpu_rows) {
-          out.cpus[cpu].seqs_in_flight++;
+          CpuRow& c = out.cpus[cpu];
+          add_to(c.objects, objects);
+          add_to(c.bytes, bytes);
+          c.oldest_age_ns = std::max(c.oldest_age_ns, age);
+          c.seqs_in_flight++;
           if (!queue_seen_[cpu]) queue_cpus_.push_back(cpu);
           queue_seen_[cpu] = 1;
           add_to(queue_sum_[cpu], objects);
         }
       }
+      q.objects = seq_objects;
+      q.bytes = seq_bytes;
+      q.age_ns = seq_age;
       if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
         end_instance(q.key.instance);
     }
