@@ -4,18 +4,18 @@
 // instance x CPU.
 //
 // This is the per-interval hot path (262144 entries on a 1024-CPU machine
-// with 64 instances, in hash-map order): no sort touches the entries, and
-// each is read twice, once in order and once at random. Pass 1 reads them in
-// order: each one's seq (a hash table of the few hundred distinct seqs), one
-// 4-byte key per entry, and one bit per (seq, cpu) cell in a grid of a few
-// kilobytes. The seqs alone are then sorted; counting the grid's bits in
-// seq order gives each cell its row, exactly as many rows as cells. Pass 2
-// over the keys chains each row's entries; pass 3 writes the rows in order,
-// each one once and in its final place, reading its entries from wherever
-// they are (prefetched), or, when the entries are consumed, from a 32-byte
-// copy of what the rows need of them, made before the entries are freed and
-// the rows allocated. The sums per seq, per CPU and per instance x CPU are
-// made from the rows as they are written, not from the entries.
+// with 64 instances, in hash-map order): no sort touches the entries. Pass 1
+// reads them in order: each one's seq (a hash table of the few hundred
+// distinct seqs), one 4-byte key per entry, one bit per (seq, cpu) cell in
+// a grid of a few kilobytes, and a 32-byte copy of what the rows need of
+// the entry (when the entries are consumed, they are freed after it, before
+// the rows are allocated). The seqs alone are then sorted; counting the
+// grid's bits in seq order gives each cell its row, exactly as many rows as
+// cells. Pass 2 over the keys chains each row's entries; pass 3 writes the
+// rows in order, each one once and in its final place, reading its inputs
+// from wherever they are (prefetched, one cache line each). The sums per
+// seq, per CPU and per instance x CPU are made from the rows as they are
+// written, not from the entries.
 #pragma once
 
 #include <cstdint>
