@@ -83,7 +83,7 @@ struct rw_processing {
 	__u64 seq0;                        /* objs.data[0].seq */
 	__u64 nr0;                         /* objs.data[0].nr */
 	__u64 cookie[RW_PFI_POLLS];        /* the cookies polled, in order */
-	__u64 list_nr[RW_PFI_POLLS];       /* objects of lists[0], lists[1], expired */
+	__u64 list_nr[RW_PFI_POLLS];       /* objects of lists[0], lists[1] (once taken), expired */
 	__u64 root0;                       /* objs.data[0]'s genradix root */
 	__u64 list_head[RW_PFI_POLLS];     /* the first objects of lists[0], lists[1], expired */
 	__u32 what[RW_PFI_POLLS];          /* 0: data[0], 1: lists[0], 2: lists[1] */
@@ -385,6 +385,43 @@ RW_GLOBAL int stock_enqueue_exit(__u32 cpu)
 }
 
 /*
+ * Objects on an rcu_pending_list (singly linked through rcu_head.next),
+ * counted with the queue's lock held: the expired list when processing
+ * begins, and lists[0] or lists[1] only once its poll says it is taken
+ * (its own tail still ends it then: the merge comes after the poll). A
+ * list that is not taken is not walked: under memory pressure the newest
+ * list grows while the older seqs are processed.
+ */
+struct list_walk {
+	__u64 cur;
+	__u64 n;
+};
+
+static long list_step(__u32 i, void *ctx)
+{
+	struct list_walk *w = ctx;
+	struct callback_head *cur = (struct callback_head *)w->cur;
+
+	if (!cur)
+		return 1;
+	w->n++;
+	w->cur = (__u64)BPF_CORE_READ(cur, next);
+	return 0;
+}
+
+static __always_inline __u64 list_length(__u64 head)
+{
+	struct list_walk w = { .cur = head };
+
+	if (!head)
+		return 0;
+	bpf_loop(1 << 20, list_step, &w, 0);
+	if (w.cur)
+		stat_add(RW_STAT_PROCESS_MISMATCH, 1); /* longer than we walk */
+	return w.n;
+}
+
+/*
  * Forgetting processed objects. An object's entry in the objects map is
  * deleted when it is dequeued; one that is processed leaves with its whole
  * batch. Its entry is deleted then, under the lock, before the batch is
@@ -490,8 +527,9 @@ static __always_inline void processing_done(struct rw_processing *pfi, bool unde
 
 /*
  * __process_finished_items(pending, p) entered, lock held: what it will
- * look at. @nseq: p->objs.nr; @seq0/@nr0: objs.data[0]; @list_seq/
- * @list_nr: lists[0..1] (nr 0 when empty); @expired_nr: lists[2].
+ * look at. @nseq: p->objs.nr; @seq0/@nr0: objs.data[0]; @list_seq:
+ * lists[0..1] (polled when their head is set; counted when taken);
+ * @expired_nr: lists[2].
  */
 struct rw_pcpu_state {
 	__u64 instance;
@@ -500,7 +538,6 @@ struct rw_pcpu_state {
 	__u64 seq0;
 	__u64 nr0;
 	__u64 list_seq[2];
-	__u64 list_nr[2];
 	__u64 expired_nr;
 	__u64 root0;        /* objs.data[0]'s genradix root */
 	__u64 list_head[3]; /* lists[0..2].head */
@@ -537,8 +574,8 @@ RW_GLOBAL int stock_processing_enter(const struct rw_pcpu_state *ps)
 	pfi->cpu = ps->cpu;
 	pfi->seq0 = nseq ? ps->seq0 : 0;
 	pfi->nr0 = nseq ? ps->nr0 : 0;
-	pfi->list_nr[0] = ps->list_nr[0];
-	pfi->list_nr[1] = ps->list_nr[1];
+	pfi->list_nr[0] = 0; /* counted at their polls, if taken */
+	pfi->list_nr[1] = 0;
 	pfi->list_nr[2] = ps->expired_nr;
 	pfi->root0 = nseq ? ps->root0 : 0;
 	pfi->list_head[0] = ps->list_head[0];
@@ -550,12 +587,12 @@ RW_GLOBAL int stock_processing_enter(const struct rw_pcpu_state *ps)
 		pfi->what[0] = 0;
 		n = 1;
 	}
-	if (ps->list_nr[0] && n < RW_PFI_POLLS) {
+	if (ps->list_head[0] && n < RW_PFI_POLLS) {
 		pfi->cookie[n] = ps->list_seq[0];
 		pfi->what[n] = 1;
 		n++;
 	}
-	if (ps->list_nr[1] && n < RW_PFI_POLLS) {
+	if (ps->list_head[1] && n < RW_PFI_POLLS) {
 		pfi->cookie[n] = ps->list_seq[1];
 		pfi->what[n] = 2;
 		n++;
@@ -582,6 +619,11 @@ RW_GLOBAL int stock_poll(__u64 ssp, __u64 cookie, __u32 elapsed, __u32 cpu)
 		__u32 i = pfi->seen;
 
 		if (i < RW_PFI_POLLS && pfi->cookie[i] == cookie) {
+			__u32 l = pfi->what[i] - 1;
+
+			/* A list taken: counted now, before it is merged. */
+			if (elapsed && l < 2)
+				pfi->list_nr[l] = list_length(pfi->list_head[l]);
 			pfi->decided[i] = elapsed;
 			pfi->seen = i + 1;
 			if (pfi->seen >= pfi->polls)

@@ -9,36 +9,6 @@
 #include "kernel_types.bpf.h"
 #include "stock.bpf.h"
 
-struct list_walk {
-	struct callback_head *cur;
-	__u64 n;
-};
-
-static long list_step(__u32 i, void *ctx)
-{
-	struct list_walk *w = ctx;
-	struct callback_head *cur = w->cur;
-
-	if (!cur)
-		return 1;
-	w->n++;
-	w->cur = BPF_CORE_READ(cur, next);
-	return 0;
-}
-
-/* Objects on an rcu_pending_list (singly linked through rcu_head.next). */
-static __always_inline __u64 list_length(struct callback_head *head)
-{
-	struct list_walk w = { .cur = head };
-
-	if (!head)
-		return 0;
-	bpf_loop(1 << 20, list_step, &w, 0);
-	if (w.cur)
-		stat_add(RW_STAT_PROCESS_MISMATCH, 1); /* longer than we walk */
-	return w.n;
-}
-
 /* Addresses are plain numbers here (see arg() in stock_fentry.bpf.h); @ctx: the hook's. */
 static __always_inline void enqueue_enter(void *ctx, __u64 pending, __u64 head, __u64 ptr)
 {
@@ -69,8 +39,7 @@ static __always_inline void processing_enter(__u64 pending, __u64 pcpu)
 		.nseq = BPF_CORE_READ(p, objs.nr),
 		.cpu = BPF_CORE_READ(p, cpu),
 		.list_seq = { BPF_CORE_READ(p, lists[0].seq), BPF_CORE_READ(p, lists[1].seq) },
-		.list_nr = { list_length(l0), list_length(l1) },
-		.expired_nr = list_length(l2),
+		.expired_nr = list_length((__u64)l2),
 		.list_head = { (__u64)l0, (__u64)l1, (__u64)l2 },
 	};
 

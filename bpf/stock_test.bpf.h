@@ -85,15 +85,33 @@ int BPF_PROG(test_fake_memory)
 	return 0;
 }
 
+/* Fake list @l (0..2) as a chain of its first @nr nodes (at most RW_TEST_LIST_NODES). */
+static __always_inline void test_list_of(int l, __u64 nr)
+{
+	for (int j = 0; j < RW_TEST_LIST_NODES; j++) {
+		int i = l * RW_TEST_LIST_NODES + j;
+
+		if (i < 3 * RW_TEST_LIST_NODES)
+			rw_test_nodes[i][0] = j + 1 < nr && i + 1 < 3 * RW_TEST_LIST_NODES
+						      ? (__u64)&rw_test_nodes[i + 1]
+						      : 0;
+	}
+}
+
+/*
+ * lists[0] and lists[1] are counted by walking them when their polls take
+ * them: @list0_nr and @list1_nr make the fake lists that long.
+ */
 SEC("raw_tp/rcuwatch_test_processing_enter")
 int BPF_PROG(test_processing_enter, __u64 instance, __u64 srcu, __u64 cpu, __u64 nseq, __u64 seq0,
 	     __u64 nr0, __u64 list0_seq, __u64 list0_nr, __u64 list1_seq, __u64 list1_nr,
 	     __u64 expired_nr)
 {
+	test_list_of(0, list0_nr);
+	test_list_of(1, list1_nr);
 	struct rw_pcpu_state ps = {
 		.instance = instance, .srcu = srcu, .nseq = nseq, .seq0 = seq0, .nr0 = nr0,
-		.list_seq = { list0_seq, list1_seq }, .list_nr = { list0_nr, list1_nr },
-		.expired_nr = expired_nr, .cpu = cpu,
+		.list_seq = { list0_seq, list1_seq }, .expired_nr = expired_nr, .cpu = cpu,
 		.root0 = nr0 <= RW_GENRADIX_LEAF ? (__u64)rw_test_radix
 						  : (__u64)rw_test_radix_top + 1, /* depth 1 */
 		.list_head = { list0_nr ? (__u64)&rw_test_nodes[0] : 0,

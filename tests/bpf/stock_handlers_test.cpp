@@ -60,10 +60,13 @@ class StockHandlersTest : public ::testing::Test {
   void under_lock(uint32_t cpu) { run("test_under_lock", {kSrcu, cpu}); }
   void exit_(uint32_t cpu) { run("test_enqueue_exit", {cpu}); }
   // __process_finished_items entered on @cpu: objs.data[0] = (seq0, nr0) if nseq.
+  // lists[0] and lists[1] hold list0_nr and list1_nr objects (fake lists of
+  // at most 8, walked when their polls take them).
   void processing(uint32_t cpu, uint64_t nseq, uint64_t seq0, uint64_t nr0, uint64_t list0_seq = 0,
-                  uint64_t list0_nr = 0, uint64_t expired_nr = 0) {
+                  uint64_t list0_nr = 0, uint64_t expired_nr = 0, uint64_t list1_seq = 0,
+                  uint64_t list1_nr = 0) {
     run("test_processing_enter",
-        {kInst, kSrcu, cpu, nseq, seq0, nr0, list0_seq, list0_nr, 0, 0, expired_nr});
+        {kInst, kSrcu, cpu, nseq, seq0, nr0, list0_seq, list0_nr, list1_seq, list1_nr, expired_nr});
   }
   void processing_exit() { run("test_processing_exit", {}); }
   void dequeued(uint64_t obj, bool from_all = false) {
@@ -300,6 +303,32 @@ TEST_F(StockHandlersTest, ListFallbackExpiresAndIsProcessed) {
   EXPECT_EQ(totals(s).processed_objects, 1u);
   EXPECT_EQ(totals(s).processed_bytes, 80u);
   EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+}
+
+// A list is counted by walking it when its poll says the kernel takes it,
+// before the merge links it to the next: the kernel's count, whatever
+// rcuwatch saw. A list whose grace period has not ended is not walked.
+TEST_F(StockHandlersTest, AListIsCountedWhenItsPollTakesIt) {
+  for (uint64_t seq : {8, 12}) {  // one object on each list, seen enqueued
+    enter(kObj + seq, 80);
+    cookie(seq, 2);
+    run("test_list", {2});
+    exit_(2);
+  }
+  // lists[0] (seq 8) holds 2 objects by now, lists[1] (seq 12) 3: the
+  // kernel's lists hold objects rcuwatch did not see join them.
+  processing(2, 0, 0, 0, /*list0_seq=*/8, /*list0_nr=*/2, /*expired_nr=*/0, /*list1_seq=*/12,
+             /*list1_nr=*/3);
+  poll(8, false, 2);  // lists[0] stays
+  poll(12, true, 2);  // lists[1] is taken
+  processing_exit();
+  Sample s = sample();
+  EXPECT_EQ(totals(s).processed_objects, 3u);  // the kernel's count of lists[1]
+  EXPECT_EQ(totals(s).untracked_objects, 2u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 1u);
+  EXPECT_NE(find(s, 8, 2, RW_WHERE_LIST), nullptr);  // seq 8 still waits
+  EXPECT_EQ(find(s, 12, 2, RW_WHERE_LIST), nullptr);
+  EXPECT_EQ(pending_objects(s), 1);
 }
 
 // Processed objects leave the objects map with their batch, under the
