@@ -288,62 +288,60 @@ PendingBreakdown PendingBreakdownBuilder::build(
     }
     queue_cpus_.clear();
   };
-  auto write_rows = [&](const RowInput* entries) {
-    for (size_t r = 0; r < nr_seqs; r++) {
-      SeqTotal& q = out.seqs[r];
-      q.cpus = seq_rows[r + 1] - seq_rows[r];
-      int64_t seq_objects = 0, seq_bytes = 0;
-      uint64_t seq_age = 0;
-      for (size_t row = seq_rows[r]; row < seq_rows[r + 1]; row++) {
-        if (row + kPrefetchAhead < nr_rows) {
-          const auto& ahead = entries[heads_[row + kPrefetchAhead] & ~kMore];
-          __builtin_prefetch(&ahead);
-        }
-        // Summed in registers, then written once in place: no row copied.
-        const uint32_t head = heads_[row];
-        uint32_t i = head & ~kMore;
-        const uint32_t cpu = entries[i].key.cpu;
-        int64_t objects = 0, bytes = 0, list_objects = 0;
-        uint64_t age = 0;
-        do {
-          const auto& p = entries[i];
-          add_to(objects, p.val.objects);
-          add_to(bytes, p.val.bytes);
-          if (p.key.where != RW_WHERE_RADIX) add_to(list_objects, p.val.objects);
-          age = std::max(age, age_ns(now_ns, p.val.first_enqueue_ns));
-          i = head & kMore ? keys_[i] : kEnd;  // most rows have one entry: keys_ unread
-        } while (i != kEnd);
-        SeqRow& s = out.rows.emplace_back();
-        s.instance = q.key.instance;
-        s.cpu = cpu;
-        s.state = q.state;
-        s.seq = q.key.seq;
-        s.objects = objects;
-        s.bytes = bytes;
-        s.list_objects = list_objects;
-        s.age_ns = age;
-        add_to(seq_objects, objects);
-        add_to(seq_bytes, bytes);
-        seq_age = std::max(seq_age, age);
-        if (cpu < nr_cpu_rows) {
-          CpuRow& c = out.cpus[cpu];
-          add_to(c.objects, objects);
-          add_to(c.bytes, bytes);
-          c.oldest_age_ns = std::max(c.oldest_age_ns, age);
-          c.seqs_in_flight++;
-          if (!queue_seen_[cpu]) queue_cpus_.push_back(cpu);
-          queue_seen_[cpu] = 1;
-          add_to(queue_sum_[cpu], objects);
-        }
+  const RowInput* entries = inputs.get();
+  for (size_t r = 0; r < nr_seqs; r++) {
+    SeqTotal& q = out.seqs[r];
+    q.cpus = seq_rows[r + 1] - seq_rows[r];
+    int64_t seq_objects = 0, seq_bytes = 0;
+    uint64_t seq_age = 0;
+    for (size_t row = seq_rows[r]; row < seq_rows[r + 1]; row++) {
+      if (row + kPrefetchAhead < nr_rows) {
+        const auto& ahead = entries[heads_[row + kPrefetchAhead] & ~kMore];
+        __builtin_prefetch(&ahead);
       }
-      q.objects = seq_objects;
-      q.bytes = seq_bytes;
-      q.age_ns = seq_age;
-      if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
-        end_instance(q.key.instance);
+      // Summed in registers, then written once in place: no row copied.
+      const uint32_t head = heads_[row];
+      uint32_t i = head & ~kMore;
+      const uint32_t cpu = entries[i].key.cpu;
+      int64_t objects = 0, bytes = 0, list_objects = 0;
+      uint64_t age = 0;
+      do {
+        const auto& p = entries[i];
+        add_to(objects, p.val.objects);
+        add_to(bytes, p.val.bytes);
+        if (p.key.where != RW_WHERE_RADIX) add_to(list_objects, p.val.objects);
+        age = std::max(age, age_ns(now_ns, p.val.first_enqueue_ns));
+        i = head & kMore ? keys_[i] : kEnd;  // most rows have one entry: keys_ unread
+      } while (i != kEnd);
+      SeqRow& s = out.rows.emplace_back();
+      s.instance = q.key.instance;
+      s.cpu = cpu;
+      s.state = q.state;
+      s.seq = q.key.seq;
+      s.objects = objects;
+      s.bytes = bytes;
+      s.list_objects = list_objects;
+      s.age_ns = age;
+      add_to(seq_objects, objects);
+      add_to(seq_bytes, bytes);
+      seq_age = std::max(seq_age, age);
+      if (cpu < nr_cpu_rows) {
+        CpuRow& c = out.cpus[cpu];
+        add_to(c.objects, objects);
+        add_to(c.bytes, bytes);
+        c.oldest_age_ns = std::max(c.oldest_age_ns, age);
+        c.seqs_in_flight++;
+        if (!queue_seen_[cpu]) queue_cpus_.push_back(cpu);
+        queue_seen_[cpu] = 1;
+        add_to(queue_sum_[cpu], objects);
+      }
     }
-  };
-  write_rows(inputs.get());
+    q.objects = seq_objects;
+    q.bytes = seq_bytes;
+    q.age_ns = seq_age;
+    if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
+      end_instance(q.key.instance);
+  }
   // Not held beside the rows and the next sample.
   std::vector<uint32_t>().swap(keys_);
   std::vector<uint32_t>().swap(heads_);

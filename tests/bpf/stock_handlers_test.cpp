@@ -307,7 +307,7 @@ TEST_F(StockHandlersTest, ListFallbackExpiresAndIsProcessed) {
 
 // A list is counted by walking it when its poll says the kernel takes it,
 // before the merge links it to the next: the kernel's count, whatever
-// rcuwatch saw. A list whose grace period has not ended is not walked.
+// rcuwatch saw. A list whose grace period has not ended stays pending.
 TEST_F(StockHandlersTest, AListIsCountedWhenItsPollTakesIt) {
   for (uint64_t seq : {8, 12}) {  // one object on each list, seen enqueued
     enter(kObj + seq, 80);
