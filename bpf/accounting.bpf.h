@@ -762,6 +762,9 @@ static __always_inline void count_dequeued(__u64 instance, __u64 bytes, bool tra
 	count_dequeued_in(totals_of(instance), bytes, tracked);
 }
 
+/* list_expired()'s @nr when the kernel's count is not known: the event carries what was tracked. */
+#define RW_NR_TRACKED (~0ULL)
+
 /* A per-seq list of @nr objects whose grace period elapsed moved to the CPU's expired list. */
 RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
 {
@@ -770,6 +773,8 @@ RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
 
 	pending_key(&key, instance, cpu, seq, RW_WHERE_LIST);
 	moved = pending_take(&key);
+	if (nr == RW_NR_TRACKED)
+		nr = moved.objects;
 
 	pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);
 	v = pending_get(&key);

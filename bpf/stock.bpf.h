@@ -645,6 +645,20 @@ RW_GLOBAL int stock_poll(__u64 ssp, __u64 cookie, __u32 elapsed, __u32 cpu)
 		}
 	} else if (e->state == RW_ENQ_RELOCK) {
 		place(e, cpu, RW_WHERE_RADIX);
+	} else if (e->state == RW_ENQ_PLACED && e->where == RW_WHERE_LIST && elapsed &&
+		   cookie != e->seq) {
+		/*
+		 * rcu_pending_enqueue_list() found both lists taken by other
+		 * seqs: its merge_expired_lists() polls them, lock held, and
+		 * moves each one whose grace period is over to the expired
+		 * list. Not a processing: without this the list's objects
+		 * would stay pending under their seq, and show as untracked
+		 * when the expired list is processed. The kernel's count is
+		 * not at hand (the list is not): what rcuwatch tracked moves.
+		 * Only an enqueue that may not sleep gets here (one that may
+		 * first processes what expired: docs/kernel.md).
+		 */
+		list_expired(e->instance, e->cpu, cookie, RW_NR_TRACKED);
 	}
 	return 0;
 }

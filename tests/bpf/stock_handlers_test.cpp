@@ -79,6 +79,13 @@ class StockHandlersTest : public ::testing::Test {
     cookie(seq, cpu);
     exit_(cpu);
   }
+  // The same, its radix allocation failed: rcu_pending_enqueue_list().
+  void enqueue_on_list(uint64_t obj, uint64_t bytes, uint64_t seq, uint32_t cpu) {
+    enter(obj, bytes);
+    cookie(seq, cpu);
+    run("test_list", {cpu});
+    exit_(cpu);
+  }
 
   Sample sample() { return read_sample(loader_->skel(), QueueCounts::InMap); }
   // Whether the objects map remembers where @obj sits.
@@ -286,10 +293,7 @@ TEST_F(StockHandlersTest, AnObjectNeverSeenEnqueuedIsUntracked) {
 }
 
 TEST_F(StockHandlersTest, ListFallbackExpiresAndIsProcessed) {
-  enter(kObj, 80);
-  cookie(8, 2);
-  run("test_list", {2});  // rcu_pending_enqueue_list(): radix allocation failed
-  exit_(2);
+  enqueue_on_list(kObj, 80, 8, 2);
   Sample s = sample();
   ASSERT_NE(find(s, 8, 2, RW_WHERE_LIST), nullptr);
   EXPECT_EQ(find(s, 8, 2, RW_WHERE_RADIX), nullptr);
@@ -309,12 +313,7 @@ TEST_F(StockHandlersTest, ListFallbackExpiresAndIsProcessed) {
 // before the merge links it to the next: the kernel's count, whatever
 // rcuwatch saw. A list whose grace period has not ended stays pending.
 TEST_F(StockHandlersTest, AListIsCountedWhenItsPollTakesIt) {
-  for (uint64_t seq : {8, 12}) {  // one object on each list, seen enqueued
-    enter(kObj + seq, 80);
-    cookie(seq, 2);
-    run("test_list", {2});
-    exit_(2);
-  }
+  for (uint64_t seq : {8, 12}) enqueue_on_list(kObj + seq, 80, seq, 2);  // one on each list
   // lists[0] (seq 8) holds 2 objects by now, lists[1] (seq 12) 3: the
   // kernel's lists hold objects rcuwatch did not see join them.
   processing(2, 0, 0, 0, /*list0_seq=*/8, /*list0_nr=*/2, /*expired_nr=*/0, /*list1_seq=*/12,
@@ -331,6 +330,44 @@ TEST_F(StockHandlersTest, AListIsCountedWhenItsPollTakesIt) {
   EXPECT_EQ(pending_objects(s), 1);
 }
 
+// An enqueue that finds both lists taken by other seqs merges the expired
+// ones into the expired list itself (rcu_pending_enqueue_list() ->
+// merge_expired_lists(), lock held, no processing): their objects move
+// there, and the expired list's processing then finds them tracked.
+TEST_F(StockHandlersTest, ListsMergedByAnEnqueueMoveToTheExpiredList) {
+  for (uint64_t seq : {8, 12}) enqueue_on_list(kObj + seq, 80, seq, 2);  // lists[0], lists[1]
+  enter(kObj + 16, 40);  // seq 16: no list free, merge_expired_lists() polls both
+  cookie(16, 2);
+  run("test_list", {2});
+  poll(8, true, 2);    // merged
+  poll(12, false, 2);  // stays
+  exit_(2);
+  Sample s = sample();
+  EXPECT_EQ(find(s, 8, 2, RW_WHERE_LIST), nullptr);
+  const PendingEntry* expired = find(s, 0, 2, RW_WHERE_EXPIRED);
+  ASSERT_NE(expired, nullptr);
+  EXPECT_EQ(expired->val.objects, 1);
+  EXPECT_EQ(expired->val.bytes, 80);
+  ASSERT_NE(find(s, 12, 2, RW_WHERE_LIST), nullptr);
+  ASSERT_NE(find(s, 16, 2, RW_WHERE_LIST), nullptr);
+  EXPECT_EQ(pending_objects(s), 3);
+
+  // The work processes the expired list (1 object); lists[0] (seq 16) and
+  // lists[1] (seq 12) are polled and stay.
+  processing(2, 0, 0, 0, /*list0_seq=*/16, /*list0_nr=*/1, /*expired_nr=*/1, /*list1_seq=*/12,
+             /*list1_nr=*/1);
+  poll(16, false, 2);
+  poll(12, false, 2);
+  processing_exit();
+  s = sample();
+  EXPECT_EQ(totals(s).processed_objects, 1u);
+  EXPECT_EQ(totals(s).processed_bytes, 80u);
+  EXPECT_EQ(totals(s).untracked_objects, 0u);
+  EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
+  EXPECT_EQ(find(s, 0, 2, RW_WHERE_EXPIRED), nullptr);
+  EXPECT_EQ(pending_objects(s), 2);
+}
+
 // Processed objects leave the objects map with their batch, under the
 // lock, walked through the (fake) radix tree and lists the kernel takes;
 // what was not taken stays for its dequeue.
@@ -341,12 +378,7 @@ TEST_F(StockHandlersTest, ProcessedObjectsAreForgotten) {
   enqueue(kObj, 100, 8, 1);
   enqueue(kObj + 128, 50, 8, 1);
   enqueue(kObj + 256, 70, 12, 1);
-  for (const uint64_t head : {l0, l1}) {  // on lists[0] of CPU 2: radix allocation failed
-    enter(head, 30);
-    cookie(16, 2);
-    run("test_list", {2});
-    exit_(2);
-  }
+  for (const uint64_t head : {l0, l1}) enqueue_on_list(head, 30, 16, 2);  // lists[0] of CPU 2
   EXPECT_TRUE(tracked(kObj) && tracked(kObj + 128) && tracked(kObj + 256));
   EXPECT_TRUE(tracked(l0) && tracked(l1));
   loader_->skel().bss->rw_test_radix[0] = kObj;  // objs.data[0] of CPU 1: seq 8
