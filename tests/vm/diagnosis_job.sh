@@ -10,7 +10,7 @@
 #   healthy   steady load: no detector may fire
 #   srcu      an SRCU reader held: gp_too_long on rpl_srcu + stranded_bytes
 #   flood     CPU 1 floods: callback_flood on cpu 1 only
-#   list      failslab fails rcu_pending's radix allocations of one instance
+#   list      failslab fails rcu_pending's radix allocations of two instances
 #   slow      a slow process function: processing_lag
 #   paths     two enqueue call paths, 30% of the bytes through path b
 #   oom       SRCU memory stranded, then a process the OOM killer kills
@@ -103,7 +103,9 @@ for phase in $PHASES; do
     finish ;;
   list)
     # Every slab allocation of a task with make_it_fail fails: the module sets
-    # it around its enqueues of rpl_rcu_process (fail_instances) only.
+    # it around its enqueues of rpl_rcu_kvfree and rpl_rcu_process
+    # (fail_instances) only: a list object is the rcu_head in process mode,
+    # the head (not the pointer a radix tree would hold) in kvfree mode.
     if [ ! -d $F ] || [ ! -f $D/fail_instances ]; then
       echo "phase list: SKIPPED: no failslab (CONFIG_FAILSLAB, FAULT_INJECTION_DEBUG_FS)"
       continue
@@ -111,7 +113,7 @@ for phase in $PHASES; do
     echo 100 > $F/probability; echo 1 > $F/interval; echo -1 > $F/times; echo 0 > $F/space
     echo 0 > $F/verbose; echo Y > $F/task-filter; echo N > $F/ignore-gfp-wait
     start list
-    echo 0x4 > $D/fail_instances; echo 0x06 > $D/instances; echo 200 > $D/rate
+    echo 0x5 > $D/fail_instances; echo 0x07 > $D/instances; echo 200 > $D/rate
     sleep 5
     finish
     echo 0 > $F/probability ;;
