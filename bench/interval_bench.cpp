@@ -52,16 +52,40 @@ void fill(int fd, const std::vector<T>& from, KeyOf key_of, ValueOf value_of) {
   fill(fd, keys, values);
 }
 
+// One bpf_map_lookup_batch call of a whole pending hash into buffers with
+// room for every entry.
+class RawBatch {
+ public:
+  explicit RawBatch(size_t entries) : keys_(entries + 1), vals_(entries + 1) {}
+  void read(int fd, size_t expect) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    uint64_t token = 0;
+    uint32_t count = uint32_t(keys_.size());
+    const int err =
+        bpf_map_lookup_batch(fd, nullptr, &token, keys_.data(), vals_.data(), &count, &opts);
+    if (err != -ENOENT) throw Error(std::string("lookup_batch: ") + std::strerror(-err));
+    if (count != expect) throw Error("raw lookup_batch read a different number of entries");
+    benchmark::DoNotOptimize(keys_.data());
+  }
+
+ private:
+  std::vector<rw_pending_key> keys_;
+  std::vector<rw_pending_val> vals_;
+};
+
 // The maps of bpf/rcuwatch.bpf.c holding one Tick of scale_shape(cpus). The
 // pending map has room for twice its entries (rcuwatch's
 // --max-pending-entries sized for seqs opening while others close).
 struct ScaleMaps {
   size_t entries = 0;
   UniqueFd pending, instances, instance_slots, totals, grace_periods, stats;
-  // Tracepoint mode's layout of the same entries: every seq in a slot of
-  // map pending_slots (64 instances x CPUs x 4 seqs is what the loader
-  // gives it), and an empty pending hash beside it.
-  UniqueFd slots, no_pending;
+  // Tracepoint mode's layout of the same entries, as the BPF side lays
+  // them out (bpf/accounting.bpf.h, pending slots): a radix-tree seq takes
+  // one of its queue's RW_SEQ_SLOTS slots, queue (instance slot, CPU) after
+  // queue in map pending_slots; list and expired seqs never take one and
+  // stay in the pending hash beside it (16% of the entries in this shape).
+  UniqueFd slots, slot_pending;
+  size_t slot_count = 0, in_slot_hash = 0;
 
   explicit ScaleMaps(uint32_t cpus) {
     const Tick t = make_tick(scale_shape(cpus));
@@ -84,21 +108,38 @@ struct ScaleMaps {
         pending.get(), s.pending, [](const PendingEntry& p) { return p.key; },
         [](const PendingEntry& p) { return p.val; });
 
+    // Instance slots in order of first sight, a queue's slots taken in
+    // order: where the BPF side would have put them.
+    std::map<uint64_t, uint32_t> instance_slot;
+    for (const auto& i : s.instances) instance_slot.emplace(i.instance, instance_slot.size());
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> taken;  // (instance slot, CPU) -> slots
+    std::vector<uint32_t> indexes;
+    std::vector<rw_pending_slot> values;
+    std::vector<PendingEntry> in_hash;
+    for (const PendingEntry& p : s.pending) {
+      uint32_t& j = taken[{instance_slot.at(p.key.instance), p.key.cpu}];
+      if (p.key.where != RW_WHERE_RADIX || j == RW_SEQ_SLOTS) {
+        in_hash.push_back(p);
+        continue;
+      }
+      indexes.push_back((instance_slot.at(p.key.instance) * cpus + p.key.cpu) * RW_SEQ_SLOTS + j++);
+      values.push_back({0, p.key, p.val});
+    }
+    slot_count = instance_slot.size() * cpus * RW_SEQ_SLOTS;
+    in_slot_hash = in_hash.size();
     LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
     const int slots_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pending_slots", sizeof(uint32_t),
-                                        sizeof(rw_pending_slot), uint32_t(entries), &mmapable);
+                                        sizeof(rw_pending_slot), uint32_t(slot_count), &mmapable);
     if (slots_fd < 0)
       throw Error(std::string("bpf_map_create pending_slots: ") + std::strerror(errno));
     slots = UniqueFd(slots_fd);
-    std::vector<uint32_t> indexes;
-    std::vector<rw_pending_slot> values;
-    for (const PendingEntry& p : s.pending) {
-      indexes.push_back(uint32_t(indexes.size()));
-      values.push_back({0, p.key, p.val});
-    }
     fill(slots.get(), indexes, values);
-    no_pending = create_map(BPF_MAP_TYPE_HASH, "pending", sizeof(rw_pending_key),
-                            sizeof(rw_pending_val), 1024);
+    // rcuwatch's default --max-pending-entries, or twice what it holds.
+    slot_pending = create_map(BPF_MAP_TYPE_HASH, "pending", sizeof(rw_pending_key),
+                              sizeof(rw_pending_val), std::max<size_t>(65536, 2 * in_hash.size()));
+    fill(
+        slot_pending.get(), in_hash, [](const PendingEntry& p) { return p.key; },
+        [](const PendingEntry& p) { return p.val; });
 
     const size_t cpus_possible = size_t(libbpf_num_possible_cpus());
     std::vector<uint64_t> addrs;
@@ -133,9 +174,9 @@ struct ScaleMaps {
 
   SampleMaps slot_fds() const {
     SampleMaps m = fds();
-    m.pending = no_pending.get();
+    m.pending = slot_pending.get();
     m.pending_slots = slots.get();
-    m.pending_slot_count = entries;
+    m.pending_slot_count = slot_count;
     return m;
   }
 };
@@ -156,19 +197,8 @@ class IntervalBench {
   void raw_lookup_batch(benchmark::State& state) {
     try {
       const ScaleMaps& m = maps(uint32_t(state.range(0)));
-      std::vector<rw_pending_key> keys(m.entries + 1);
-      std::vector<rw_pending_val> vals(m.entries + 1);
-      LIBBPF_OPTS(bpf_map_batch_opts, opts);
-      uint32_t count = 0;
-      for (auto _ : state) {
-        uint64_t token = 0;
-        count = uint32_t(keys.size());
-        const int err = bpf_map_lookup_batch(m.pending.get(), nullptr, &token, keys.data(),
-                                             vals.data(), &count, &opts);
-        if (err != -ENOENT) throw Error(std::string("lookup_batch: ") + std::strerror(-err));
-        benchmark::DoNotOptimize(keys.data());
-      }
-      if (count != m.entries) throw Error("raw lookup_batch read a different number of entries");
+      RawBatch batch(m.entries);
+      for (auto _ : state) batch.read(m.pending.get(), m.entries);
       state.counters["pending_entries"] = double(m.entries);
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
@@ -176,19 +206,22 @@ class IntervalBench {
   }
 
   // The floor of tracepoint mode's read: copying the pending slots' bytes
-  // out of their mmap, nothing done with them.
+  // out of their mmap and one raw batch read of the hash beside them,
+  // nothing done with either.
   void raw_copy_slots(benchmark::State& state) {
     try {
       const ScaleMaps& m = maps(uint32_t(state.range(0)));
-      const size_t bytes = m.entries * sizeof(rw_pending_slot);
+      const size_t bytes = m.slot_count * sizeof(rw_pending_slot);
       const size_t page = size_t(sysconf(_SC_PAGESIZE));
       const size_t mapped = (bytes + page - 1) / page * page;
       void* p = mmap(nullptr, mapped, PROT_READ, MAP_SHARED, m.slots.get(), 0);
       if (p == MAP_FAILED) throw Error(std::string("mmap: ") + std::strerror(errno));
       std::vector<char> out(bytes);
+      RawBatch batch(m.in_slot_hash);
       for (auto _ : state) {
         std::memcpy(out.data(), p, bytes);
         benchmark::DoNotOptimize(out.data());
+        batch.read(m.slot_pending.get(), m.in_slot_hash);
       }
       munmap(p, mapped);
       state.counters["pending_entries"] = double(m.entries);
@@ -308,13 +341,14 @@ void summarize_interval(const Results& r, std::ostream& out) {
     auto read = r.find("maps/read_slots" + arg);
     if (raw == r.end() || read == r.end()) continue;
     if (!header)
-      out << "Reading the maps, tracepoint mode: MapReader::read with every seq in the pending "
-             "slots (baseline: memcpy of the slots' mmap)\n";
+      out << "Reading the maps, tracepoint mode: MapReader::read of the pending slots (radix "
+             "seqs) and the hash (list and expired seqs) (baseline: memcpy of the slots' mmap + "
+             "a raw bpf_map_lookup_batch of the hash)\n";
     header = true;
     const double entries = read->second.counter("pending_entries");
     out << "  " << describe(scale_shape(cpus)) << ": "
         << ratio(read->second.cpu_ns_per_iteration, raw->second.cpu_ns_per_iteration)
-        << " the copy (" << duration(read->second.cpu_ns_per_iteration) << " vs "
+        << " the raw reads (" << duration(read->second.cpu_ns_per_iteration) << " vs "
         << duration(raw->second.cpu_ns_per_iteration) << "; "
         << duration(read->second.cpu_ns_per_iteration / entries) << " per entry)\n";
   }
@@ -330,7 +364,7 @@ void summarize_interval(const Results& r, std::ostream& out) {
     out << "  " << describe(scale_shape(cpus)) << ": " << duration(w->second.cpu_ns_per_iteration)
         << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry)";
     if (auto ws = r.find("interval/whole_slots/" + std::to_string(cpus)); ws != r.end())
-      out << "; tracepoint mode (slots) " << duration(ws->second.cpu_ns_per_iteration) << " ("
+      out << "; tracepoint mode (slots and hash) " << duration(ws->second.cpu_ns_per_iteration) << " ("
           << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry)";
     out << "\n";
   }

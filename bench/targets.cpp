@@ -71,12 +71,14 @@ void summarize_targets(const Results& r, std::ostream& out) {
     if (const RunResult* rs = find(r, "maps/read_slots" + at),
         *copy = find(r, "maps/raw_copy_slots" + at);
         rs && copy)
-      out << "    tracepoint mode (every seq in the pending slots): "
+      out << "    tracepoint mode (radix seqs in the pending slots, list and expired seqs in "
+             "the hash): "
           << duration(rs->cpu_ns_per_iteration) << ", "
           << ratio(rs->cpu_ns_per_iteration, copy->cpu_ns_per_iteration)
-          << " a memcpy of the slots' mmap (" << duration(copy->cpu_ns_per_iteration) << "), "
+          << " a memcpy of the slots' mmap plus a raw batch read of that hash ("
+          << duration(copy->cpu_ns_per_iteration) << "), "
           << ratio(rs->cpu_ns_per_iteration, raw->cpu_ns_per_iteration)
-          << " the raw batch read of the hash\n";
+          << " the raw batch read of the stock modes' hash\n";
   } else {
     out << "  2 map read: not measured in this run (needs root to create BPF maps)\n";
   }
@@ -102,7 +104,8 @@ void summarize_targets(const Results& r, std::ostream& out) {
         << " of CPU on one thread (target < 5 ms): " << verdict(whole->cpu_ns_per_iteration, 5e6)
         << "\n";
     if (const RunResult* ws = find(r, "interval/whole_slots" + at))
-      out << "    tracepoint mode (every seq in the pending slots): "
+      out << "    tracepoint mode (radix seqs in the pending slots, list and expired seqs in "
+             "the hash): "
           << duration(ws->cpu_ns_per_iteration)
           << " (target < 5 ms): " << verdict(ws->cpu_ns_per_iteration, 5e6) << "\n";
     if (raw)
