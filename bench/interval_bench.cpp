@@ -80,10 +80,11 @@ struct ScaleMaps {
   size_t entries = 0;
   UniqueFd pending, instances, instance_slots, totals, grace_periods, stats;
   // Tracepoint mode's layout of the same entries, as the BPF side lays
-  // them out (bpf/accounting.bpf.h, pending slots): a radix-tree seq takes
-  // one of its queue's RW_SEQ_SLOTS slots, queue (instance slot, CPU) after
-  // queue in map pending_slots; list and expired seqs never take one and
-  // stay in the pending hash beside it (16% of the entries in this shape).
+  // them out (bpf/accounting.bpf.h, pending slots): a seq takes one of its
+  // queue's RW_SEQ_SLOTS slots, queue (instance slot, CPU) after queue in
+  // map pending_slots, list and expired seqs keyed by their tagged
+  // instance; a seq that finds its queue's slots taken goes to the pending
+  // hash beside them (none in this shape: 4 seqs per queue).
   UniqueFd slots, slot_pending;
   size_t slot_count = 0, in_slot_hash = 0;
 
@@ -118,12 +119,15 @@ struct ScaleMaps {
     std::vector<PendingEntry> in_hash;
     for (const PendingEntry& p : s.pending) {
       uint32_t& j = taken[{instance_slot.at(p.key.instance), p.key.cpu}];
-      if (p.key.where != RW_WHERE_RADIX || j == RW_SEQ_SLOTS) {
+      if (j == RW_SEQ_SLOTS) {
         in_hash.push_back(p);
         continue;
       }
       indexes.push_back((instance_slot.at(p.key.instance) * cpus + p.key.cpu) * RW_SEQ_SLOTS + j++);
-      values.push_back({0, p.key, p.val});
+      rw_pending_slot slot{0, p.key, p.val};
+      if (p.key.where == RW_WHERE_LIST) slot.key.instance |= RW_SLOT_TAG_LIST;
+      if (p.key.where == RW_WHERE_EXPIRED) slot.key.instance |= RW_SLOT_TAG_EXPIRED;
+      values.push_back(slot);
     }
     slot_count = instance_slot.size() * cpus * RW_SEQ_SLOTS;
     in_slot_hash = in_hash.size();
@@ -341,9 +345,9 @@ void summarize_interval(const Results& r, std::ostream& out) {
     auto read = r.find("maps/read_slots" + arg);
     if (raw == r.end() || read == r.end()) continue;
     if (!header)
-      out << "Reading the maps, tracepoint mode: MapReader::read of the pending slots (radix "
-             "seqs) and the hash (list and expired seqs) (baseline: memcpy of the slots' mmap + "
-             "a raw bpf_map_lookup_batch of the hash)\n";
+      out << "Reading the maps, tracepoint mode: MapReader::read of the pending slots and the "
+             "hash beside them (baseline: memcpy of the slots' mmap + a raw "
+             "bpf_map_lookup_batch of the hash)\n";
     header = true;
     const double entries = read->second.counter("pending_entries");
     out << "  " << describe(scale_shape(cpus)) << ": "
@@ -364,8 +368,8 @@ void summarize_interval(const Results& r, std::ostream& out) {
     out << "  " << describe(scale_shape(cpus)) << ": " << duration(w->second.cpu_ns_per_iteration)
         << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry)";
     if (auto ws = r.find("interval/whole_slots/" + std::to_string(cpus)); ws != r.end())
-      out << "; tracepoint mode (slots and hash) " << duration(ws->second.cpu_ns_per_iteration) << " ("
-          << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry)";
+      out << "; tracepoint mode (slots and hash) " << duration(ws->second.cpu_ns_per_iteration)
+          << " (" << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry)";
     out << "\n";
   }
 }

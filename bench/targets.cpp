@@ -71,8 +71,7 @@ void summarize_targets(const Results& r, std::ostream& out) {
     if (const RunResult* rs = find(r, "maps/read_slots" + at),
         *copy = find(r, "maps/raw_copy_slots" + at);
         rs && copy)
-      out << "    tracepoint mode (radix seqs in the pending slots, list and expired seqs in "
-             "the hash): "
+      out << "    tracepoint mode (seqs in the pending slots): "
           << duration(rs->cpu_ns_per_iteration) << ", "
           << ratio(rs->cpu_ns_per_iteration, copy->cpu_ns_per_iteration)
           << " a memcpy of the slots' mmap plus a raw batch read of that hash ("
@@ -104,8 +103,7 @@ void summarize_targets(const Results& r, std::ostream& out) {
         << " of CPU on one thread (target < 5 ms): " << verdict(whole->cpu_ns_per_iteration, 5e6)
         << "\n";
     if (const RunResult* ws = find(r, "interval/whole_slots" + at))
-      out << "    tracepoint mode (radix seqs in the pending slots, list and expired seqs in "
-             "the hash): "
+      out << "    tracepoint mode (seqs in the pending slots): "
           << duration(ws->cpu_ns_per_iteration)
           << " (target < 5 ms): " << verdict(ws->cpu_ns_per_iteration, 5e6) << "\n";
     if (raw)

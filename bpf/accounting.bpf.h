@@ -520,20 +520,30 @@ static __always_inline struct rw_queue_slots *queue_slots(struct rw_instance_ref
 	return bpf_map_lookup_elem(&pending_slots, &idx);
 }
 
+/* The instance as @where's seqs are keyed in the slots (RW_SLOT_TAG_*). */
+static __always_inline __u64 slot_instance(__u64 instance, __u32 where)
+{
+	if (where == RW_WHERE_LIST)
+		return instance | RW_SLOT_TAG_LIST;
+	if (where == RW_WHERE_EXPIRED)
+		return instance | RW_SLOT_TAG_EXPIRED;
+	return instance;
+}
+
 /*
- * The slot of @q holding (@instance, @seq): only radix-tree seqs of @q's
- * queue ever take one, so the instance and seq tell it. *@free: the index
- * of a free one met on the way (left alone if none; an index, not a
- * pointer, which the verifier would not let the compiler combine with the
- * key's words).
+ * The slot of @q holding (@tagged, @seq): @tagged is the instance as
+ * slot_instance() keys @seq's kind, so the instance and seq tell it.
+ * *@free: the index of a free one met on the way (left alone if none; an
+ * index, not a pointer, which the verifier would not let the compiler
+ * combine with the key's words).
  */
-static __always_inline struct rw_pending_slot *slot_find(struct rw_queue_slots *q, __u64 instance,
+static __always_inline struct rw_pending_slot *slot_find(struct rw_queue_slots *q, __u64 tagged,
 							 __u64 seq, __u32 *free)
 {
 	for (int j = 0; j < RW_SEQ_SLOTS; j++) {
 		struct rw_pending_slot *s = &q->slot[j];
 
-		if (s->key.seq == seq && s->key.instance == instance)
+		if (s->key.seq == seq && s->key.instance == tagged)
 			return s;
 		if (!s->key.instance)
 			*free = j;
@@ -555,49 +565,64 @@ static __always_inline void slot_set(struct rw_pending_slot *s, const struct rw_
 }
 
 /*
- * An object of @bytes joined the radix tree of seq @seq of queue (@ref's
- * instance, @cpu), under that queue's lock: counted in the seq's slot,
- * which the seq's first object claims (and announces). False when the seq
- * has no slot: the queue has none, all are taken, or the seq opened in map
- * pending before one was free; the caller then counts it there.
+ * @add (objects, bytes; its first_enqueue_ns, or 0 for now, if the seq is new) joined seq
+ * @seq (@where) of queue (@ref's instance, @cpu), under that queue's lock:
+ * counted in the seq's slot, which the seq claims (and announces) if it
+ * has none. False when the seq has no slot: the queue has none, all are
+ * taken, or the seq opened in map pending before one was free; the caller
+ * then counts it there.
  */
-static __always_inline bool slot_add(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
-				     __u64 seq, __u64 bytes)
+static __always_inline bool slot_add_val(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
+					 __u64 seq, __u32 where, const struct rw_pending_val *add)
 {
 	struct rw_pending_key key = {};
-	struct rw_pending_val init = {};
+	struct rw_pending_val init;
 	struct rw_queue_slots *q = queue_slots(ref, cpu);
 	struct rw_pending_slot *s;
 	__u32 free = ~0U;
 
 	if (!q)
 		return false;
-	s = slot_find(q, instance, seq, &free);
+	s = slot_find(q, slot_instance(instance, where), where == RW_WHERE_EXPIRED ? 0 : seq, &free);
 	if (__builtin_expect(s != NULL, 1)) {
-		s->val.objects++;
-		s->val.bytes += bytes;
+		s->val.objects += add->objects;
+		s->val.bytes += add->bytes;
+		if (add->first_enqueue_ns && add->first_enqueue_ns < s->val.first_enqueue_ns)
+			s->val.first_enqueue_ns = add->first_enqueue_ns;
 		return true;
 	}
-	pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
+	pending_key(&key, instance, cpu, seq, where);
 	if (free >= RW_SEQ_SLOTS || bpf_map_lookup_elem(&pending, &key))
 		return false;
-	init.objects = 1;
-	init.bytes = bytes;
-	init.first_enqueue_ns = bpf_ktime_get_ns();
+	init = *add;
+	if (!init.first_enqueue_ns)
+		init.first_enqueue_ns = bpf_ktime_get_ns();
+	emit(RW_EV_SEQ_OPEN, cpu, instance, key.seq, where, 0, 0, 0, 0);
+	key.instance = slot_instance(instance, where);
 	slot_set(&q->slot[free], &key, &init);
-	emit(RW_EV_SEQ_OPEN, cpu, instance, key.seq, RW_WHERE_RADIX, 0, 0, 0, 0);
 	return true;
 }
 
+/* An object of @bytes joined radix-tree seq @seq: the hot path. */
+static __always_inline bool slot_add(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
+				     __u64 seq, __u64 bytes)
+{
+	const struct rw_pending_val add = { .objects = 1, .bytes = bytes };
+
+	return slot_add_val(ref, instance, cpu, seq, RW_WHERE_RADIX, &add);
+}
+
 /*
- * An object of @bytes left the radix tree of seq @seq of queue (@ref's
- * instance, @cpu) before being processed, under that queue's lock. 1: taken
- * off its slot; 0: the seq's slot holds no object (rcuwatch did not see it
- * enqueued); -1: the seq has no slot (look in map pending). The slot keeps
- * its seq at 0 objects until the seq is processed.
+ * An object of @bytes left seq @seq (@where) of queue (@ref's instance,
+ * @cpu) before being processed, under that queue's lock. 1: taken off its
+ * slot; 0: the seq's slot holds no object (rcuwatch did not see it
+ * enqueued); -1: the seq has no slot (look in map pending). A radix-tree
+ * seq keeps its slot at 0 objects until it is processed (the kernel takes
+ * it even empty); a list that empties is gone from the kernel, and so is
+ * its slot.
  */
 static __always_inline int slot_sub(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
-				    __u64 seq, __u64 bytes)
+				    __u64 seq, __u32 where, __u64 bytes)
 {
 	struct rw_queue_slots *q = queue_slots(ref, cpu);
 	struct rw_pending_slot *s;
@@ -605,18 +630,23 @@ static __always_inline int slot_sub(struct rw_instance_ref ref, __u64 instance, 
 
 	if (!q)
 		return -1;
-	s = slot_find(q, instance, seq, &free);
+	s = slot_find(q, slot_instance(instance, where), where == RW_WHERE_EXPIRED ? 0 : seq, &free);
 	if (!s)
 		return -1;
 	if (s->val.objects <= 0)
 		return 0;
 	s->val.objects--;
 	s->val.bytes -= bytes;
+	if (where != RW_WHERE_RADIX && !s->val.objects)
+		slot_set(s, &free_key, &zero_val);
 	return 1;
 }
 
-/* Takes seq @seq's radix tree of queue (@instance, @cpu) out of its slot into @out; false if none holds it. */
-static __always_inline bool slot_take(__u64 instance, __u32 cpu, __u64 seq,
+/*
+ * Takes seq @seq (@where) of queue (@instance, @cpu) out of its slot into
+ * @out; false if none holds it.
+ */
+static __always_inline bool slot_take(__u64 instance, __u32 cpu, __u64 seq, __u32 where,
 				      struct rw_pending_val *out)
 {
 	struct rw_queue_slots *q;
@@ -628,7 +658,7 @@ static __always_inline bool slot_take(__u64 instance, __u32 cpu, __u64 seq,
 	q = queue_slots(instance_ref(instance), cpu);
 	if (!q)
 		return false;
-	s = slot_find(q, instance, seq, &free);
+	s = slot_find(q, slot_instance(instance, where), where == RW_WHERE_EXPIRED ? 0 : seq, &free);
 	if (!s)
 		return false;
 	*out = s->val;
@@ -772,10 +802,14 @@ RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
 	struct rw_pending_val moved, *v;
 
 	pending_key(&key, instance, cpu, seq, RW_WHERE_LIST);
-	moved = pending_take(&key);
+	if (!slot_take(instance, cpu, seq, RW_WHERE_LIST, &moved))
+		moved = pending_take(&key);
 	if (nr == RW_NR_TRACKED)
 		nr = moved.objects;
 
+	if (slot_instances && slot_add_val(instance_ref(instance), instance, cpu, 0,
+					   RW_WHERE_EXPIRED, &moved))
+		goto out;
 	pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);
 	v = pending_get(&key);
 	if (v) {
@@ -785,6 +819,7 @@ RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
 		if (moved.first_enqueue_ns && moved.first_enqueue_ns < v->first_enqueue_ns)
 			v->first_enqueue_ns = moved.first_enqueue_ns;
 	}
+out:
 	emit(RW_EV_LIST_EXPIRED, cpu, instance, seq, RW_WHERE_LIST, 0, nr, moved.objects, moved.bytes);
 	return 0;
 }
@@ -806,12 +841,13 @@ RW_GLOBAL int processed_batch(__u64 instance, __u32 cpu, __u64 seq, __u64 nr_rad
 
 	if (seq || nr_radix) {
 		pending_key(&key, instance, cpu, seq, RW_WHERE_RADIX);
-		if (!slot_take(instance, cpu, key.seq, &radix))
+		if (!slot_take(instance, cpu, key.seq, RW_WHERE_RADIX, &radix))
 			radix = pending_take(&key);
 	}
 	if (nr_list) {
 		pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);
-		list = pending_take(&key);
+		if (!slot_take(instance, cpu, 0, RW_WHERE_EXPIRED, &list))
+			list = pending_take(&key);
 	}
 	tracked = radix.objects + list.objects;
 	if (tracked != (__s64)(nr_radix + nr_list))

@@ -60,8 +60,15 @@ struct rw_pending_val {
  * mmap-able array that userspace copies at memory speed. key.instance 0:
  * free. gen is odd while the key changes (a seq claiming or leaving the
  * slot): a reader copies the slot between two reads of an equal, even gen.
+ * A list or expired seq's slot has its key.instance tagged in the low bits
+ * (RW_SLOT_TAG_LIST, RW_SLOT_TAG_EXPIRED; an rcu_pending's address has
+ * them clear), so that a radix-tree seq's lookup never matches it: a
+ * reader takes the instance as key.instance & ~RW_SLOT_TAG_MASK.
  */
 #define RW_SEQ_SLOTS 4
+#define RW_SLOT_TAG_LIST 1ULL
+#define RW_SLOT_TAG_EXPIRED 2ULL
+#define RW_SLOT_TAG_MASK 7ULL
 struct rw_pending_slot {
 	__u64 gen;
 	struct rw_pending_key key;

@@ -59,9 +59,12 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		return 0;
 	}
 	if (__builtin_expect(where == RW_WHERE_LIST, 0)) {
+		struct rw_pending_val add = { .objects = 1, .bytes = bytes };
+
 		if (t)
 			t->list_objects++;
-		pending_add_to(instance, cpu, seq, RW_WHERE_LIST, bytes, true);
+		if (!slot_add_val(ref, instance, cpu, seq, RW_WHERE_LIST, &add))
+			pending_add_to(instance, cpu, seq, RW_WHERE_LIST, bytes, true);
 	} else if (!slot_add(ref, instance, cpu, seq, bytes)) {
 		pending_add_to(instance, cpu, seq, RW_WHERE_RADIX, bytes, true);
 	}
@@ -80,8 +83,11 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 	if (!st || skip_instance_in(st, instance))
 		return 0;
 	ref = instance_ref_in(st, instance);
+	/* Twice, so that the radix-tree case compiles with its constant. */
 	if (__builtin_expect(where == RW_WHERE_RADIX, 1))
-		tracked = slot_sub(ref, instance, cpu, seq, bytes);
+		tracked = slot_sub(ref, instance, cpu, seq, RW_WHERE_RADIX, bytes);
+	else
+		tracked = slot_sub(ref, instance, cpu, seq, where, bytes);
 	if (tracked < 0)
 		tracked = pending_sub_from(instance, cpu, seq, where, bytes, true);
 	count_dequeued_in(totals_at(ref.slot), bytes, tracked);

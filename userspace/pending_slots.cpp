@@ -34,7 +34,7 @@ bool copy_slot(const rw_pending_slot* s, PendingEntry& e) {
   const uint64_t objects = load(words + 4), bytes = load(words + 5), first = load(words + 6);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (load(words) != before) return false;
-  e.key.instance = instance;
+  e.key.instance = instance & ~RW_SLOT_TAG_MASK;  // list and expired seqs' slots are tagged
   e.key.seq = seq;
   // key.cpu then key.where share one word, in memory order.
   static_assert(offsetof(rw_pending_key, where) == offsetof(rw_pending_key, cpu) + 4);

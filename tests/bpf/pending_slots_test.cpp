@@ -58,12 +58,32 @@ class PendingSlotsTest : public ::testing::Test {
         {inst, 0, RW_PROCESS_KVFREE, cpu, seq, 0xffff8880aaaa0000ull, kBytes, RW_WHERE_RADIX},
         on_cpu);
   }
-  void dequeue(uint64_t inst, uint32_t cpu, uint64_t seq) {
-    test::run_raw_tp(prog("rcu_pending_dequeue"),
-                     {inst, cpu, seq, 0xffff8880aaaa0000ull, kBytes, RW_WHERE_RADIX}, 0);
+  void enqueue_on_list(uint64_t inst, uint32_t cpu, uint64_t seq) {
+    test::run_raw_tp(
+        prog("rcu_pending_enqueue"),
+        {inst, 0, RW_PROCESS_KVFREE, cpu, seq, 0xffff8880aaaa0000ull, kBytes, RW_WHERE_LIST}, 0);
   }
-  void process(uint64_t inst, uint32_t cpu, uint64_t seq, uint64_t nr, int on_cpu = 0) {
-    test::run_raw_tp(prog("rcu_pending_process"), {inst, cpu, seq, nr, 0}, on_cpu);
+  void dequeue(uint64_t inst, uint32_t cpu, uint64_t seq, uint32_t where = RW_WHERE_RADIX) {
+    test::run_raw_tp(prog("rcu_pending_dequeue"),
+                     {inst, cpu, seq, 0xffff8880aaaa0000ull, kBytes, where}, 0);
+  }
+  void list_expired(uint64_t inst, uint32_t cpu, uint64_t seq, uint64_t nr) {
+    test::run_raw_tp(prog("rcu_pending_list_expired"), {inst, cpu, seq, nr}, 0);
+  }
+  void process(uint64_t inst, uint32_t cpu, uint64_t seq, uint64_t nr, int on_cpu = 0,
+               uint64_t nr_list = 0) {
+    test::run_raw_tp(prog("rcu_pending_process"), {inst, cpu, seq, nr, nr_list}, on_cpu);
+  }
+  // Whether map pending (the hash) holds an entry of instance @inst.
+  bool in_hash(uint64_t inst) {
+    const int fd = bpf_map__fd(loader_->skel().maps.pending);
+    rw_pending_key k{}, next{};
+    for (const rw_pending_key* prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0;
+         prev = &k) {
+      if (next.instance == inst) return true;
+      k = next;
+    }
+    return false;
   }
   Sample sample() { return read_sample(loader_->skel(), QueueCounts::TotalsPlusCorrections); }
   // Objects per seq; a seq whose bytes are not kBytes per object counts -1.
@@ -116,6 +136,45 @@ TEST_F(PendingSlotsTest, SeqsBeyondTheQueuesSlotsGoToTheHashAndEachIsCountedOnce
   seen = objects_by_key(sample(), &duplicates);
   EXPECT_EQ((seen[{kFull, 124, 0, RW_WHERE_RADIX}]), 1);
   EXPECT_EQ(stat(sample(), RW_STAT_PROCESS_MISMATCH), 0u);
+}
+
+// List and expired seqs take slots too (tagged in the instance's low bits,
+// so that a radix-tree seq of the same cookie is another slot), through
+// their whole life: enqueued on a list, dequeued, moved to the expired
+// list, processed. A list that empties leaves its slot (the kernel has no
+// list left to process). The hash is never used.
+TEST_F(PendingSlotsTest, ListAndExpiredSeqsLiveInSlots) {
+  for (int i = 0; i < 3; i++) enqueue_on_list(kStable, 1, 200);
+  enqueue(kStable, 1, 200);  // the same cookie's radix tree
+  enqueue_on_list(kStable, 1, 204);
+  int duplicates = 0;
+  auto seen = objects_by_key(sample(), &duplicates);
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_EQ((seen[{kStable, 200, 1, RW_WHERE_LIST}]), 3);
+  EXPECT_EQ((seen[{kStable, 200, 1, RW_WHERE_RADIX}]), 1);
+  EXPECT_EQ((seen[{kStable, 204, 1, RW_WHERE_LIST}]), 1);
+
+  dequeue(kStable, 1, 200, RW_WHERE_LIST);
+  dequeue(kStable, 1, 204, RW_WHERE_LIST);  // its list empties: the slot is free again
+  list_expired(kStable, 1, 200, 2);
+  seen = objects_by_key(sample(), &duplicates);
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_EQ(seen.count({kStable, 200, 1, RW_WHERE_LIST}), 0u);
+  EXPECT_EQ(seen.count({kStable, 204, 1, RW_WHERE_LIST}), 0u);
+  EXPECT_EQ((seen[{kStable, 0, 1, RW_WHERE_EXPIRED}]), 2);
+  EXPECT_EQ((seen[{kStable, 200, 1, RW_WHERE_RADIX}]), 1);
+  EXPECT_FALSE(in_hash(kStable));
+
+  // The expired list is processed with the radix tree of seq 200.
+  process(kStable, 1, 200, 1, 0, /*nr_list=*/2);
+  const Sample s = sample();
+  seen = objects_by_key(s, &duplicates);
+  EXPECT_TRUE(seen.empty()) << seen.size() << " seqs left";
+  EXPECT_EQ(stat(s, RW_STAT_PROCESS_MISMATCH), 0u);
+  EXPECT_FALSE(in_hash(kStable));
+  // Four slots free again: four new seqs take them, none goes to the hash.
+  for (uint64_t seq = 300; seq < 316; seq += 4) enqueue(kStable, 1, seq);
+  EXPECT_FALSE(in_hash(kStable));
 }
 
 TEST_F(PendingSlotsTest, ASeqEmptiedByDequeuesKeepsItsSlotUntilProcessed) {
