@@ -565,12 +565,12 @@ static __always_inline void slot_set(struct rw_pending_slot *s, const struct rw_
 }
 
 /*
- * @add (objects, bytes; its first_enqueue_ns, or 0 for now, if the seq is new) joined seq
- * @seq (@where) of queue (@ref's instance, @cpu), under that queue's lock:
- * counted in the seq's slot, which the seq claims (and announces) if it
- * has none. False when the seq has no slot: the queue has none, all are
- * taken, or the seq opened in map pending before one was free; the caller
- * then counts it there.
+ * @add (objects, bytes; if the seq is new, its first_enqueue_ns, 0 for
+ * now) joined seq @seq (@where) of queue (@ref's instance, @cpu), under
+ * that queue's lock: counted in the seq's slot, which the seq claims (and
+ * announces) if it has none. False when the seq has no slot: the queue
+ * has none, all are taken, or the seq opened in map pending before one
+ * was free; the caller then counts it there.
  */
 static __always_inline bool slot_add_val(struct rw_instance_ref ref, __u64 instance, __u32 cpu,
 					 __u64 seq, __u32 where, const struct rw_pending_val *add)
