@@ -183,10 +183,13 @@ std::string RemoteSource::poll() {
 
   const std::string stream = res->get_header_value("X-Rcuwatch-Stream");
   if (!stream_.empty() && stream != stream_ && last_ != 0) {
-    // The exporter restarted: its numbers start over; ask again from its start.
+    // The exporter restarted: its numbers start over; ask again from its
+    // start, as a new stream (its info first: the epoch moves on, and what
+    // was counted of the old stream is dropped).
     spdlog::warn("{}: the exporter restarted; its stream starts afresh", options_.url);
     stream_ = stream;
     last_ = 0;
+    first_info_ = true;
     return poll();
   }
   const uint64_t first = header_number(*res, "X-Rcuwatch-First-Tick");
