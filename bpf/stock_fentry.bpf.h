@@ -15,13 +15,25 @@
  * Argument @i of the traced function as a plain number. The verifier types
  * fentry arguments from the function's BTF (a struct rcu_head * is a
  * trusted pointer, which allows no arithmetic and no use as a map key):
- * read back from the trampoline's argument array, it is only an address.
+ * bpf_get_func_arg() hands back the trampoline's copy as a scalar, and the
+ * verifier inlines it (two loads and a bound check), where a
+ * bpf_probe_read_kernel() of the same slot was a helper call, several per
+ * enqueue. 0 for an argument the function does not have.
  */
 static __always_inline __u64 arg(unsigned long long *ctx, int i)
 {
 	__u64 v = 0;
 
-	bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+	bpf_get_func_arg(ctx, i, &v);
+	return v;
+}
+
+/* What the traced function returned (fexit programs), inlined like arg(). */
+static __always_inline __u64 ret(unsigned long long *ctx)
+{
+	__u64 v = 0;
+
+	bpf_get_func_ret(ctx, &v);
 	return v;
 }
 
@@ -57,28 +69,28 @@ int BPF_PROG(fexit_kvfree)
 SEC("fexit/get_state_synchronize_srcu")
 int BPF_PROG(fexit_get_state_srcu)
 {
-	stock_cookie(arg(ctx, 0), arg(ctx, 1), bpf_get_smp_processor_id());
+	stock_cookie(arg(ctx, 0), ret(ctx), bpf_get_smp_processor_id());
 	return 0;
 }
 
 SEC("fexit/get_state_synchronize_rcu")
 int BPF_PROG(fexit_get_state_rcu)
 {
-	stock_cookie(0, arg(ctx, 0), bpf_get_smp_processor_id());
+	stock_cookie(0, ret(ctx), bpf_get_smp_processor_id());
 	return 0;
 }
 
 SEC("fexit/poll_state_synchronize_srcu")
 int BPF_PROG(fexit_poll_srcu)
 {
-	stock_poll(arg(ctx, 0), arg(ctx, 1), arg(ctx, 2) & 1, bpf_get_smp_processor_id());
+	stock_poll(arg(ctx, 0), arg(ctx, 1), ret(ctx) & 1, bpf_get_smp_processor_id());
 	return 0;
 }
 
 SEC("fexit/poll_state_synchronize_rcu")
 int BPF_PROG(fexit_poll_rcu)
 {
-	stock_poll(0, arg(ctx, 0), arg(ctx, 1) & 1, bpf_get_smp_processor_id());
+	stock_poll(0, arg(ctx, 0), ret(ctx) & 1, bpf_get_smp_processor_id());
 	return 0;
 }
 
@@ -120,7 +132,7 @@ int BPF_PROG(fexit_process)
 SEC("fexit/rcu_pending_dequeue")
 int BPF_PROG(fexit_dequeue)
 {
-	stock_dequeue_exit(arg(ctx, 0), arg(ctx, 1), false);
+	stock_dequeue_exit(arg(ctx, 0), ret(ctx), false);
 	return 0;
 }
 
@@ -134,7 +146,7 @@ int BPF_PROG(fentry_dequeue_from_all)
 SEC("fexit/rcu_pending_dequeue_from_all")
 int BPF_PROG(fexit_dequeue_from_all)
 {
-	stock_dequeue_exit(arg(ctx, 0), arg(ctx, 1), true);
+	stock_dequeue_exit(arg(ctx, 0), ret(ctx), true);
 	return 0;
 }
 
