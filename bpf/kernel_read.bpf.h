@@ -38,6 +38,39 @@ static __always_inline __u64 kernel_ulong(const void *addr, __u64 fallback)
 }
 
 /*
+ * The three bases are set at boot (KASLR) and constant after: each is read
+ * once and kept here, so an enqueue does not pay three helper calls for
+ * them. None is ever 0. Racing first readers write the same values.
+ */
+struct rw_memory_layout {
+	__u64 page_offset;
+	__u64 vmemmap;
+	__u64 vmalloc_start;
+};
+
+static struct rw_memory_layout memory_layout;
+
+/*
+ * The value of boot-time constant @sym, kept in *@kept after its first
+ * read; @fallback where the kernel has no such symbol (no
+ * CONFIG_RANDOMIZE_MEMORY, or no data symbols in kallsyms), a constant
+ * the verifier folds in, as @sym's address is known at load time.
+ */
+static __always_inline __u64 boot_constant(const void *sym, __u64 *kept, __u64 fallback)
+{
+	__u64 v;
+
+	if (!sym)
+		return fallback;
+	v = READ_ONCE(*kept);
+	if (__builtin_expect(!v, 0)) {
+		v = kernel_ulong(sym, fallback);
+		WRITE_ONCE(*kept, v);
+	}
+	return v;
+}
+
+/*
  * Bytes of the allocation that contains @addr, as the kernel's ksize()
  * counts them (what the patch's mem_alloc_size() reports): for a slab
  * object its cache's slab_ksize() (mm/slab.h), for a large kmalloc the
@@ -46,9 +79,11 @@ static __always_inline __u64 kernel_ulong(const void *addr, __u64 fallback)
  */
 RW_GLOBAL __u64 object_bytes(__u64 addr)
 {
-	__u64 page_offset = kernel_ulong(&page_offset_base, RW_PAGE_OFFSET_DEFAULT);
-	__u64 vmemmap = kernel_ulong(&vmemmap_base, RW_VMEMMAP_DEFAULT);
-	__u64 vmalloc_start = kernel_ulong(&vmalloc_base, RW_VMALLOC_DEFAULT);
+	__u64 page_offset = boot_constant(&page_offset_base, &memory_layout.page_offset,
+					  RW_PAGE_OFFSET_DEFAULT);
+	__u64 vmemmap = boot_constant(&vmemmap_base, &memory_layout.vmemmap, RW_VMEMMAP_DEFAULT);
+	__u64 vmalloc_start =
+		boot_constant(&vmalloc_base, &memory_layout.vmalloc_start, RW_VMALLOC_DEFAULT);
 	__u64 page, head = 0, flags = 0;
 	unsigned int page_type = 0;
 

@@ -156,4 +156,16 @@ int BPF_PROG(test_gp_observe, __u64 key, __u64 gp_seq)
 	return 0;
 }
 
+/*
+ * object_bytes() of the task_struct this test run executes in, a slab
+ * object of a real cache (the tests compare it with that cache's figures
+ * in /sys/kernel/slab): the same reads the stock modes make of an enqueued
+ * object, on real kernel memory.
+ */
+SEC("raw_tp/rcuwatch_test_object_bytes")
+int BPF_PROG(test_object_bytes)
+{
+	return (int)object_bytes(bpf_get_current_task());
+}
+
 #endif /* RCUWATCH_STOCK_TEST_BPF_H */
