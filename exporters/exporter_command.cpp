@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "exporter_routes.hpp"
 #include "http_front.hpp"
+#include "interval_memory.hpp"
 #include "privileges.hpp"
 #include "snapshot_stream.hpp"
 #include "tick_log.hpp"
@@ -37,13 +38,10 @@ WebConfig web_config(const ExporterOptions& o) {
 int serve(const ExporterOptions& o, const ListenAddress& address, const WebConfig& web,
           std::unique_ptr<Source> source, const StopFlag& stop) {
   // Every interval allocates and frees buffers of megabytes (the sample,
-  // the rows the detectors read: 29 MB at 262144 entries). glibc's default
-  // raises its mmap threshold to the largest freed block, after which they
-  // come from the heap and leave holes it keeps resident: 67 MB of RSS
-  // where 48 MB were live at the peak (docs/benchmarks.md). A fixed
-  // threshold maps them and gives them back when freed, for some page
-  // faults per interval.
-  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+  // the rows the detectors read: 29 MB at 262144 entries): given back to
+  // the kernel when freed, and faulted in again, in huge pages where the
+  // kernel has them to spare (interval_memory.hpp).
+  return_big_buffers_when_freed();
   const BasicAuth auth(web.basic_auth_users);
   auto tee = std::make_unique<TickLogTee>(std::move(source), TickLog::Limits{});
   const std::shared_ptr<const TickLog> ticks = tee->log();

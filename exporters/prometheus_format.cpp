@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "interval_memory.hpp"
+
 namespace rcuwatch {
 
 namespace {
@@ -514,6 +516,7 @@ std::string prometheus_text(const Snapshot* s, const ExporterStatus& status,
   size_t bytes = 0;  // one allocation for the body (365 kB at 1024 CPUs)
   for (const auto& f : families) bytes += f.size_hint();
   out.reserve(bytes);
+  prepare_for_filling(out.data(), bytes);
   for (const auto& f : families) f.write_to(out);
   return out;
 }

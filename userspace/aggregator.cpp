@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "interval_memory.hpp"
 #include "oom_capture.hpp"
 #include "pending_breakdown.hpp"
 #include "saturating.hpp"
@@ -307,7 +308,11 @@ void Aggregator::cpu_queues(const Input& in, const QueueObjects& objects,
   const bool exact = in.sample.has_queue_counts;
   snap.queue_rates_exact = exact;
   // As many rows as the largest of the three, but for idle queues.
-  snap.cpu_queues.reserve(std::max({objects.size(), enqueued.size(), processed_by_queue_.size()}));
+  const size_t rows = std::max({objects.size(), enqueued.size(), processed_by_queue_.size()});
+  snap.cpu_queues.reserve(rows);
+  // At least this many rows get written: one per queue pending or counted.
+  prepare_for_filling(snap.cpu_queues.data(),
+                      std::max(objects.size(), enqueued.size()) * sizeof(CpuQueueRow));
 
   // Finds key in a vector sorted by key, searched in increasing key order.
   auto find = [](const auto& sorted, size_t& at, const QueueKey& key) {

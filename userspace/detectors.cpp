@@ -7,6 +7,7 @@
 #include <cmath>
 #include <iterator>
 
+#include "interval_memory.hpp"
 #include "saturating.hpp"
 #include "top_k.hpp"
 #include "units.hpp"
@@ -366,6 +367,7 @@ void DetectorSet::LagTable::clear(size_t expected) {
   const size_t room = expected + expected / 8 + 64;
   if (queues_.capacity() > room + room / 4) std::vector<Queue>().swap(queues_);
   queues_.reserve(room);
+  prepare_for_filling(queues_.data(), expected * sizeof(Queue));  // fresh each interval
   sorted_ = true;
   seq_at_ = queue_at_ = 0;
 }

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "error.hpp"
+#include "interval_memory.hpp"
 #include "rcuwatch.skel.h"
 
 namespace rcuwatch {
@@ -119,6 +120,9 @@ Sample MapReader::read() {
   // The hot one: up to hundreds of thousands of entries, copied as they
   // come out of the kernel, straight into the sample.
   s.pending.reserve(last_pending_ + last_pending_ / 8);
+  // Faulted in (in huge pages where it can) as much as the last interval
+  // filled; the reserve beyond is faulted only if written.
+  prepare_for_filling(s.pending.data(), last_pending_ * sizeof(PendingEntry));
   if (pending_) {
     pending_->read([&](const HashMapChunk& c) {
       if (c.key_size != sizeof(rw_pending_key) || c.value_size != sizeof(rw_pending_val) ||

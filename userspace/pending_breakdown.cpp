@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "interval_memory.hpp"
 #include "limits.hpp"
 #include "saturating.hpp"
 
@@ -114,6 +115,8 @@ PendingBreakdown PendingBreakdownBuilder::build(
   PendingBreakdown out;
   const size_t n = pending.size();
   out.cpus.resize(nr_cpus);
+  keys_.reserve(n);
+  prepare_for_filling(keys_.data(), n * sizeof(uint32_t));
   keys_.resize(n);
   size_t words = (std::max<size_t>(nr_cpus, 1) + 63) / 64;  // grid words per seq
   grid_.clear();
@@ -130,6 +133,7 @@ PendingBreakdown PendingBreakdownBuilder::build(
   // entries, half of which straddle two cache lines. Not zeroed: pass 1
   // writes every element.
   const std::unique_ptr<RowInput[]> inputs(new RowInput[n]);
+  prepare_for_filling(inputs.get(), n * sizeof(RowInput));
   uint32_t max_cpu = 0;  // clamped to kMaxCpus
   SeqKey last;
   uint32_t last_id = kEnd;  // entries often come grouped by seq: no hashing then
@@ -214,6 +218,8 @@ PendingBreakdown PendingBreakdownBuilder::build(
       }
     }
     seq_rows[nr_seqs] = rows;
+    heads_.reserve(rows);
+    prepare_for_filling(heads_.data(), rows * sizeof(uint32_t));
     heads_.assign(rows, kEnd);
     // Backwards, so that each chain lists its entries in sample order.
     for (size_t i = n; i-- > 0;) {
@@ -268,10 +274,14 @@ PendingBreakdown PendingBreakdownBuilder::build(
   const size_t nr_rows = heads_.size();
   if (spent) std::vector<PendingEntry>().swap(*spent);  // freed before the rows are allocated
   out.rows.reserve(nr_rows);
+  prepare_for_filling(out.rows.data(), nr_rows * sizeof(SeqRow));
   const size_t nr_cpu_rows = out.cpus.size();
   queue_sum_.assign(nr_cpu_rows, 0);
   queue_seen_.assign(nr_cpu_rows, 0);
   queue_cpus_.clear();
+  // As many queues as the last interval had, most of the time.
+  out.queues.reserve(last_queues_);
+  prepare_for_filling(out.queues.data(), last_queues_ * sizeof(QueuePending));
   auto end_instance = [&](uint64_t instance) {
     // In CPU order: a scan of every CPU when the instance is on many, else
     // its CPUs sorted.
@@ -342,6 +352,7 @@ PendingBreakdown PendingBreakdownBuilder::build(
     if (r + 1 == nr_seqs || out.seqs[r + 1].key.instance != q.key.instance)
       end_instance(q.key.instance);
   }
+  last_queues_ = out.queues.size();
   // Not held beside the rows and the next sample.
   std::vector<uint32_t>().swap(keys_);
   std::vector<uint32_t>().swap(heads_);

@@ -89,6 +89,7 @@ class PendingBreakdownBuilder {
   std::vector<int64_t> queue_sum_;    // per CPU, the instance's objects
   std::vector<uint8_t> queue_seen_;   // per CPU, whether the instance has rows on it
   std::vector<uint32_t> queue_cpus_;  // the CPUs the instance has rows on
+  size_t last_queues_ = 0;            // the last interval's queues
 };
 
 }  // namespace rcuwatch

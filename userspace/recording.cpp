@@ -19,6 +19,7 @@
 
 #include "crc32c.hpp"
 #include "error.hpp"
+#include "interval_memory.hpp"
 #include "limits.hpp"
 
 namespace rcuwatch {
@@ -543,6 +544,7 @@ void ByteBuffer::resize(size_t n) {
   if (n > capacity_) {
     const size_t capacity = std::max(n, capacity_ + capacity_ / 2);
     std::unique_ptr<std::byte[]> bigger(new std::byte[capacity]);  // not zero-filled
+    prepare_for_filling(bigger.get(), n);  // what is about to be read into it
     if (size_) std::memcpy(bigger.get(), bytes_.get(), size_);
     bytes_ = std::move(bigger);
     capacity_ = capacity;
@@ -651,6 +653,11 @@ std::optional<Record> RecordingReader::next() {
                                                      : RW_STAT_NR;
   const PendingSpan span = find_pending(payload, nr_stats);
   uint32_t max_cpu = 0;
+  // Not prepared (interval_memory.hpp), unlike the payload it is copied
+  // from: faulted in as it is written, it is whole beside the whole payload
+  // only at the end of the copy. Faulted in at once, the two stood at full
+  // size through the whole copy, and an exporter replaying 262144 entries
+  // peaked 3 MB higher when a scrape came then (51.7 against 48.6 MiB).
   t.sample.pending.reserve(span.count);
   verify(checksum_with_pending(version, payload, head_sum, span,
                                [&](const PendingEntry* first, size_t n) {
