@@ -3,9 +3,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <ostream>
@@ -23,6 +25,14 @@
 namespace rcuwatch::bench {
 
 namespace {
+
+// Page faults this thread has taken (the kernel's minor faults: memory
+// first touched).
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return u.ru_minflt;
+}
 
 UniqueFd create_map(bpf_map_type type, const char* name, size_t key_size, size_t value_size,
                     size_t max_entries) {
@@ -278,6 +288,7 @@ class IntervalBench {
       Tick first;
       first.sample = reader.read();
       detectors.evaluate(agg.update(first, info, names));  // steady state: a previous sample
+      const long faults_before = minor_faults();
       for (auto _ : state) {
         Tick tick;
         tick.sample = reader.read();
@@ -287,6 +298,8 @@ class IntervalBench {
         benchmark::DoNotOptimize(views.top_frame(snap));
         benchmark::DoNotOptimize(views.metrics_body(snap));
       }
+      state.counters["page_faults"] = benchmark::Counter(double(minor_faults() - faults_before),
+                                                         benchmark::Counter::kAvgIterations);
       state.counters["pending_entries"] = double(m.entries);
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
@@ -319,7 +332,7 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
   return b;
 }
 
-void summarize_interval(const Results& r, std::ostream& out) {
+void summarize_interval(const Results& r, std::ostream& out, const char* malloc) {
   bool header = false;
   for (uint32_t cpus : kScaleCpus) {
     const std::string arg = std::string("/").append(std::to_string(cpus));  // GCC bug 105329
@@ -362,14 +375,17 @@ void summarize_interval(const Results& r, std::ostream& out) {
     if (w == r.end()) continue;
     if (!header)
       out << "The whole interval on one thread: read the maps, Aggregator::update, the "
-             "detectors, one top frame, one /metrics body\n";
+             "detectors, one top frame, one /metrics body ("
+          << malloc << ")\n";
     header = true;
     const double entries = w->second.counter("pending_entries");
     out << "  " << describe(scale_shape(cpus)) << ": " << duration(w->second.cpu_ns_per_iteration)
-        << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry)";
+        << " (" << duration(w->second.cpu_ns_per_iteration / entries) << " per entry, "
+        << std::lround(w->second.counter("page_faults")) << " page faults)";
     if (auto ws = r.find("interval/whole_slots/" + std::to_string(cpus)); ws != r.end())
       out << "; tracepoint mode (slots and hash) " << duration(ws->second.cpu_ns_per_iteration)
-          << " (" << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry)";
+          << " (" << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry, "
+          << std::lround(ws->second.counter("page_faults")) << " page faults)";
     out << "\n";
   }
 }

@@ -24,6 +24,7 @@ using IntervalBenchPtr = std::unique_ptr<IntervalBench, IntervalBenchDeleter>;
 // Keep the returned object alive while the benchmarks run.
 IntervalBenchPtr register_interval_benchmarks(std::string* why);
 
-void summarize_interval(const Results& results, std::ostream& out);
+// `malloc` says how this run allocated (main.cpp: --exporter_malloc).
+void summarize_interval(const Results& results, std::ostream& out, const char* malloc);
 
 }  // namespace rcuwatch::bench

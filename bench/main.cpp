@@ -2,7 +2,7 @@
 // run, ending with a summary of ratios (docs/benchmarks.md). Shared, noisy
 // machines make absolute times meaningless; ratios survive.
 //
-//   rcuwatch_bench [Google Benchmark flags] [--bench_dir=DIR]
+//   rcuwatch_bench [Google Benchmark flags] [--bench_dir=DIR] [--exporter_malloc]
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -14,6 +14,7 @@
 #include "aggregator_bench.hpp"
 #include "bpf_bench.hpp"
 #include "interval_bench.hpp"
+#include "interval_memory.hpp"
 #include "recording_bench.hpp"
 #include "results.hpp"
 #include "targets.hpp"
@@ -22,8 +23,10 @@
 namespace {
 
 constexpr const char kUsage[] =
-    "rcuwatch_bench [Google Benchmark flags] [--bench_dir=DIR]\n"
-    "  --bench_dir=DIR  where the recording benchmarks write (default: the temp directory)\n";
+    "rcuwatch_bench [Google Benchmark flags] [--bench_dir=DIR] [--exporter_malloc]\n"
+    "  --bench_dir=DIR    where the recording benchmarks write (default: the temp directory)\n"
+    "  --exporter_malloc  allocate as `rcuwatch exporter` does (big buffers returned to the\n"
+    "                     kernel when freed), not with glibc's default as top and stat do\n";
 
 }  // namespace
 
@@ -31,10 +34,14 @@ int main(int argc, char** argv) {
   using namespace rcuwatch::bench;
   benchmark::Initialize(&argc, argv);
   std::string dir = std::filesystem::temp_directory_path().string();
+  bool exporter_malloc = false;
   for (int i = 1; i < argc; i++) {
     const std::string arg = argv[i];
     if (arg.rfind("--bench_dir=", 0) == 0) {
       dir = arg.substr(12);
+    } else if (arg == "--exporter_malloc") {
+      exporter_malloc = true;
+      rcuwatch::return_big_buffers_when_freed();
     } else {
       std::cerr << "rcuwatch_bench: unknown argument " << arg << "\n" << kUsage;
       return 2;
@@ -59,7 +66,9 @@ int main(int argc, char** argv) {
 
     std::ostringstream summary;
     summarize_bpf(results, summary);
-    summarize_interval(results, summary);
+    summarize_interval(results, summary,
+                       exporter_malloc ? "malloc as the exporter: big buffers returned when freed"
+                                       : "glibc's default malloc, as top and stat");
     summarize_aggregator(results, summary);
     summarize_views(results, summary);
     summarize_recording(results, summary);

@@ -9,7 +9,7 @@
 #   scripts/bench.sh -- FLAGS        extra rcuwatch_bench / Google Benchmark flags
 #   BUILD_DIR=/tmp/b scripts/bench.sh
 # The BPF and map parts need root (else they print SKIPPED). Full output:
-# $BUILD_DIR/bench/last-run.txt and last-memory-run.txt
+# $BUILD_DIR/bench/last-run.txt, last-exporter-malloc-run.txt and last-memory-run.txt
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
@@ -37,11 +37,20 @@ memory_log=$build/bench/last-memory-run.txt
 echo "running: $build/bench/rcuwatch_bench ${run_flags[*]} $*"
 rc=0
 "$build/bench/rcuwatch_bench" --benchmark_color=false "${run_flags[@]}" "$@" >"$log" 2>&1 || rc=$?
+# The whole interval again, allocating as the exporter does (its buffers
+# returned to the kernel when freed and faulted in again every interval)
+# rather than with glibc's default, as top and stat do.
+exporter_log=$build/bench/last-exporter-malloc-run.txt
+exporter_flags=(--benchmark_repetitions=3 --benchmark_display_aggregates_only=true)
+[ "${run_flags[0]}" = --benchmark_min_time=0.01 ] && exporter_flags=(--benchmark_min_time=0.01)
+echo "running: $build/bench/rcuwatch_bench --exporter_malloc --benchmark_filter=^interval/whole ${exporter_flags[*]}"
+"$build/bench/rcuwatch_bench" --benchmark_color=false --exporter_malloc \
+  '--benchmark_filter=^interval/whole' "${exporter_flags[@]}" >"$exporter_log" 2>&1 || rc=$?
 echo "running: $build/bench/rcuwatch_memory_bench ${memory_flags[*]}"
 "$build/bench/rcuwatch_memory_bench" "${memory_flags[@]}" >"$memory_log" 2>&1 || rc=$?
 memory_line=$(grep -E '^  4 memory' "$memory_log" || echo "  4 memory: rcuwatch_memory_bench failed (see $memory_log)")
 if [ "$verbose" = 1 ]; then
-  cat "$log" "$memory_log"
+  cat "$log" "$exporter_log" "$memory_log"
 else
   # SKIPPED notes, errors, then everything from the summary header on, with
   # the memory benchmark's line in place of target 4's placeholder.
@@ -49,6 +58,8 @@ else
   sed -n '/^== rcuwatch benchmark summary/,$p' "$log" |
     awk -v mem="$memory_line" '/^  4 memory:/ { print mem; next } { print }'
   grep -E '^(recording|exporter loop):' "$memory_log" | sed 's/^/    (memory) /'
+  sed -n '/^The whole interval/,/^[^ ]/p' "$exporter_log" | grep -v '^[A-Z=]' |
+    sed 's/^ */    (as the exporter allocates) /'
 fi
-echo "(kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); full output: $log, $memory_log)"
+echo "(kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); full output: $log, $exporter_log, $memory_log)"
 exit "$rc"
