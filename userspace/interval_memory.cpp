@@ -53,14 +53,12 @@ ThpPolicy read_policy() {
   return p;
 }
 
-}  // namespace
-
-namespace {
 // Set once the big buffers are mapped fresh for each interval: only then
 // is preparing them worth its cost. Memory glibc keeps in its heap is
 // mostly resident already, and MADV_POPULATE_WRITE still walks every page
 // of it (+2 ms an interval at 65536 entries, for nothing).
 std::atomic<bool> fresh_big_buffers{false};
+
 }  // namespace
 
 void return_big_buffers_when_freed() {
