@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rcuwatch {
 namespace {
@@ -52,24 +54,29 @@ TEST(IntervalMemory, SparesTwiceTheNeedAndSixtyFourMegabytes) {
   EXPECT_TRUE(huge_pages_to_spare(0, 32));
 }
 
-// Resident and huge-page bytes of this process's mappings that overlap
-// [begin, end), from /proc/self/smaps.
+// Resident bytes of [begin, end), page by page (mincore: exact whatever
+// mapping the kernel merged the range into), and its bytes in huge pages
+// (/proc/self/smaps of the mappings wholly inside it: an advised range is
+// a mapping of its own).
 struct Resident {
   size_t rss = 0, huge = 0;
 };
 Resident resident_in(uintptr_t begin, uintptr_t end) {
-  std::ifstream smaps("/proc/self/smaps");
   Resident r;
-  bool in = false;
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in_core((end - begin + page - 1) / page);
+  if (mincore(reinterpret_cast<void*>(begin), end - begin, in_core.data()) == 0)
+    for (const unsigned char c : in_core) r.rss += (c & 1) ? page : 0;
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
   for (std::string line; std::getline(smaps, line);) {
     uintptr_t lo = 0, hi = 0;
     if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
-      in = lo < end && hi > begin;
+      inside = lo >= begin && hi <= end;
       continue;
     }
     size_t kb = 0;
-    if (in && std::sscanf(line.c_str(), "Rss: %zu kB", &kb) == 1) r.rss += kb * 1024;
-    if (in && std::sscanf(line.c_str(), "AnonHugePages: %zu kB", &kb) == 1) r.huge += kb * 1024;
+    if (inside && std::sscanf(line.c_str(), "AnonHugePages: %zu kB", &kb) == 1) r.huge += kb * 1024;
   }
   return r;
 }
