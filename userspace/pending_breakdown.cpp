@@ -19,9 +19,27 @@ namespace {
 // hundred seqs live at a time: the table stays in the L1 cache.
 class SeqIds {
  public:
-  // The key's id; `fresh` says whether it was first seen now.
+  // The key's id; `fresh` says whether it was first seen now. Inlined
+  // where the key is in the first slot it probes, as nearly every key is
+  // (see load_divisor): entries come in any order (a hash map's, the
+  // pending slots' queue after queue), so no cache of the last key seen
+  // saves the lookup.
   uint32_t id(const SeqKey& k, bool& fresh) {
-    for (size_t i = hash(k) & mask();; i = (i + 1) & mask()) {
+    const size_t i = hash(k) & mask();
+    const Slot& s = slots_[i];
+    if (__builtin_expect(
+            s.id != kEmpty && s.instance == k.instance && s.seq == k.seq && s.expired == k.expired,
+            1)) {
+      fresh = false;
+      return s.id;
+    }
+    return probe(k, i, fresh);
+  }
+
+ private:
+  // From slot i on: the key's slot, or the empty one where it goes.
+  __attribute__((noinline)) uint32_t probe(const SeqKey& k, size_t i, bool& fresh) {
+    for (;; i = (i + 1) & mask()) {
       Slot& s = slots_[i];
       if (s.id == kEmpty) {
         s = {k.instance, k.seq, k.expired, size_++};
@@ -35,8 +53,6 @@ class SeqIds {
       }
     }
   }
-
- private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
   struct Slot {
     uint64_t instance = 0, seq = 0;
@@ -145,24 +161,17 @@ RCUWATCH_WITH_POPCNT PendingBreakdown PendingBreakdownBuilder::build(
   const std::unique_ptr<RowInput[]> inputs(new RowInput[n]);
   prepare_for_filling(inputs.get(), n * sizeof(RowInput));
   uint32_t max_cpu = 0;  // clamped to kMaxCpus
-  SeqKey last;
-  uint32_t last_id = kEnd;  // entries often come grouped by seq: no hashing then
   for (size_t i = 0; i < n; i++) {
     const PendingEntry& p = pending[i];
     const SeqKey key{p.key.instance, p.key.seq, p.key.where == RW_WHERE_EXPIRED};
-    if (last_id == kEnd || key.instance != last.instance || key.seq != last.seq ||
-        key.expired != last.expired) {
-      bool fresh;
-      last_id = ids.id(key, fresh);
-      last = key;
-      if (fresh) {
-        by_id.push_back({key});
-        if (grid_ok) grid_.resize(grid_.size() + words);
-        grid_ok =
-            grid_ok && by_id.size() < (1u << (32 - kCpuBits)) && grid_.size() <= max_grid_words(n);
-      }
+    bool fresh;
+    const uint32_t id = ids.id(key, fresh);
+    if (__builtin_expect(fresh, 0)) {
+      by_id.push_back({key});
+      if (grid_ok) grid_.resize(grid_.size() + words);
+      grid_ok =
+          grid_ok && by_id.size() < (1u << (32 - kCpuBits)) && grid_.size() <= max_grid_words(n);
     }
-    const uint32_t id = last_id;
     inputs[i] = {{p.key.cpu, p.key.where}, p.val};
     const uint32_t cpu = std::min(p.key.cpu, limits::kMaxCpus);
     max_cpu = std::max(max_cpu, cpu);

@@ -22,7 +22,10 @@ constexpr uint64_t kNow = 50'000'000'000ull;
 // Entries as a BPF map may hold them, in no order: a few instances, seqs
 // near 0 and near the wrap, expired lists (seq 0), radix and list entries
 // of one seq on one CPU, ages in the future and never set.
-std::vector<PendingEntry> random_pending(std::mt19937_64& rng, size_t n, uint32_t cpus) {
+// seq_range: 0 for a few seqs, values of each kind; else seqs drawn from
+// that many cookies (a table of seq ids that grows, keys that collide).
+std::vector<PendingEntry> random_pending(std::mt19937_64& rng, size_t n, uint32_t cpus,
+                                         uint64_t seq_range = 0) {
   const uint64_t instances[] = {0xffff888000001000ull, 0xffff888000002000ull, 0x3000,
                                 0xffffffffffff0000ull};
   const uint64_t seqs[] = {0, 4, 8, 1000, 1004, 0xfffffffffffffb50ull, 0xfffffffffffffb54ull};
@@ -33,7 +36,9 @@ std::vector<PendingEntry> random_pending(std::mt19937_64& rng, size_t n, uint32_
     p.key.instance = instances[rng() % std::size(instances)];
     p.key.cpu = uint32_t(rng() % cpus);
     p.key.where = uint32_t(rng() % 4);
-    p.key.seq = p.key.where == RW_WHERE_EXPIRED ? 0 : seqs[rng() % std::size(seqs)];
+    p.key.seq = p.key.where == RW_WHERE_EXPIRED ? 0
+                : seq_range                     ? 4 * (rng() % seq_range)
+                                                : seqs[rng() % std::size(seqs)];
     if (!used.emplace(std::tuple(p.key.instance, p.key.seq, p.key.cpu, p.key.where), true).second)
       continue;
     p.val.objects = int64_t(rng() % 100);
@@ -123,15 +128,18 @@ void expect_same(const PendingBreakdown& got, const PendingBreakdown& want) {
 
 TEST(PendingBreakdown, EveryWayOfBuildingItMatchesTheReference) {
   std::mt19937_64 rng(11);
-  for (const auto& [n, cpus, nr_cpus] : {std::tuple<size_t, uint32_t, uint32_t>{0, 1, 4},
-                                         {1, 1, 1},
-                                         {7, 3, 8},
-                                         {500, 16, 4},
-                                         {3000, 300, 256},
-                                         {5000, 2000, 0},
-                                         {20, 100000, 4}}) {
-    SCOPED_TRACE(testing::Message() << n << " entries on " << cpus << " CPUs");
-    const std::vector<PendingEntry> pending = random_pending(rng, n, cpus);
+  for (const auto& [n, cpus, nr_cpus, seq_range] :
+       {std::tuple<size_t, uint32_t, uint32_t, uint64_t>{0, 1, 4, 0},
+        {1, 1, 1, 0},
+        {7, 3, 8, 0},
+        {500, 16, 4, 0},
+        {3000, 300, 256, 0},
+        {5000, 2000, 0, 0},
+        {20, 100000, 4, 0},
+        {20000, 8, 16, 2000}}) {  // thousands of seqs: the id table grows
+    SCOPED_TRACE(testing::Message()
+                 << n << " entries on " << cpus << " CPUs, seq range " << seq_range);
+    const std::vector<PendingEntry> pending = random_pending(rng, n, cpus, seq_range);
     const PendingBreakdown want = reference(pending, nr_cpus);
     PendingBreakdownBuilder sorts;             // the grid (but beyond limits::kMaxCpus)
     PendingBreakdownBuilder compare(0);        // no key fits in 0 bits: the comparison sort
