@@ -342,10 +342,15 @@ RCUWATCH_WITH_POPCNT PendingBreakdown PendingBreakdownBuilder::build(
         age = std::max(age, age_ns(now_ns, p.val.first_enqueue_ns));
         i = head & kMore ? keys_[i] : kEnd;  // most rows have one entry: keys_ unread
       } while (i != kEnd);
-      // Made in place from its fields (a row emplaced empty and then filled
-      // in was zeroed first; one pushed from a temporary was copied).
-      out.rows.emplace_back(q.key.instance, cpu, q.state, q.key.seq, objects, bytes, list_objects,
-                            age);
+      SeqRow& s = out.rows.emplace_back();
+      s.instance = q.key.instance;
+      s.cpu = cpu;
+      s.state = q.state;
+      s.seq = q.key.seq;
+      s.objects = objects;
+      s.bytes = bytes;
+      s.list_objects = list_objects;
+      s.age_ns = age;
       add_to(seq_objects, objects);
       add_to(seq_bytes, bytes);
       seq_age = std::max(seq_age, age);
