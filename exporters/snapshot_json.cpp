@@ -77,7 +77,8 @@ nlohmann::json summary_json(const Snapshot& s) {
                  {"queue_map_full", s.losses.queue_map_full},
                  {"call_site_samples", s.losses.call_site_samples},
                  {"call_site_no_stack", s.losses.call_site_no_stack},
-                 {"call_site_map_full", s.losses.call_site_map_full}};
+                 {"call_site_map_full", s.losses.call_site_map_full},
+                 {"ticks_missed", s.losses.ticks_missed}};
   j["instances"] = json::array();
   for (const auto& i : s.instances) {
     json row = {{"instance", fmt::format("{:#x}", i.instance)},

@@ -136,6 +136,9 @@ Line losses_line(const Losses& l) {
     item(l.unsized_objects, fmt::format("{} objects of unknown size", l.unsized_objects), false);
   if (l.nested_enqueues)
     item(l.nested_enqueues, fmt::format("{} nested enqueues", l.nested_enqueues), false);
+  // --connect only: intervals the exporter let go before they were fetched.
+  if (l.ticks_missed)
+    item(l.ticks_missed, fmt::format("{} intervals not fetched", l.ticks_missed), false);
   return line;
 }
 

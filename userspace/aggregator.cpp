@@ -45,12 +45,16 @@ Mode mode_of(uint64_t process) {
 }  // namespace
 
 Snapshot Aggregator::update(const Tick& tick, const Source& source) {
-  return update(tick, source.info(), source.names(), source.progress(), source.stacks());
+  Snapshot snap = update(tick, source.info(), source.names(), source.progress(), source.stacks());
+  snap.losses.ticks_missed = source.ticks_missed();
+  return snap;
 }
 
 Snapshot Aggregator::update(Tick&& tick, const Source& source) {
-  return update(tick, source.info(), source.names(), source.progress(), source.stacks(),
-                &tick.sample.pending);
+  Snapshot snap = update(tick, source.info(), source.names(), source.progress(), source.stacks(),
+                         &tick.sample.pending);
+  snap.losses.ticks_missed = source.ticks_missed();
+  return snap;
 }
 
 Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const SymbolNames& names,

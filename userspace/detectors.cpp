@@ -740,6 +740,7 @@ void DetectorSet::losses(const Evaluation& ev, Detections& out) {
   add("process mismatches", now.process_mismatch, losses_.process_mismatch);
   add("untracked objects", now.untracked_objects, losses_.untracked_objects);
   add("enqueues not per CPU (map full)", now.queue_map_full, losses_.queue_map_full);
+  add("intervals not fetched", now.ticks_missed, losses_.ticks_missed);
   losses_ = now;
   const auto describe = [&](Observation& o) { o.contributions = std::move(grew); };
   observe(ev, Detector::Losses, {SubjectKind::Machine, 0, ""}, value, describe, out);

@@ -229,9 +229,14 @@ std::string RemoteSource::poll() {
     if (at != std::string::npos) what.replace(at, what.find(':', at) - at, "the response");
     return "bad response: " + what;
   }
-  if (first && last_ && first > last_ + 1 && stream == stream_)
+  if (first && last_ && first > last_ + 1 && stream == stream_) {
+    // Counted before the ticks after the gap are handed out: the first of
+    // them shows it. The queue is empty here (polled only then), so no
+    // new stream's info, which starts the count afresh, is still queued.
+    missed_ += first - last_ - 1;
     spdlog::warn("{}: {} intervals were gone from the exporter before they could be fetched",
                  options_.url, first - last_ - 1);
+  }
   first_info_ = false;
   stream_ = stream;
   for (Item& item : items) queue_.push_back(std::move(item));
@@ -253,6 +258,7 @@ std::optional<Tick> RemoteSource::next(Interval, const StopFlag& stop) {
         names_.clear();
         stacks_.clear();
         epoch_++;
+        missed_ = 0;  // counts restart with the stream
       } else if (auto* names = std::get_if<SymbolNames>(&item)) {
         for (auto& [addr, name] : *names) names_[addr] = std::move(name);
       } else if (auto* stacks = std::get_if<CallStacks>(&item)) {

@@ -50,6 +50,7 @@ class RemoteSource : public Source {
   const CallStacks& stacks() const override { return stacks_; }
   std::string problem() const override;
   uint64_t epoch() const override { return epoch_; }
+  uint64_t ticks_missed() const override { return missed_; }
 
  private:
   // What the stream holds, in order: a new stream's info, names, ticks.
@@ -66,9 +67,10 @@ class RemoteSource : public Source {
   CallStacks stacks_;
   uint64_t epoch_ = 0;
   std::deque<Item> queue_;
-  std::string stream_;  // the exporter's stream id
-  uint64_t last_ = 0;   // the last tick number queued
-  bool ended_ = false;  // the exporter's source ended and every tick is queued
+  std::string stream_;   // the exporter's stream id
+  uint64_t last_ = 0;    // the last tick number queued
+  uint64_t missed_ = 0;  // ticks gone from the exporter before they were fetched, this epoch
+  bool ended_ = false;   // the exporter's source ended and every tick is queued
   bool first_info_ = true;
 
   mutable std::mutex problem_mutex_;

@@ -31,7 +31,7 @@ const char* to_string(SeqState s) {
 
 bool any_loss(const Losses& l) {
   return l.ringbuf_drops || l.pending_map_full || l.process_mismatch || l.untracked_objects ||
-         l.unsized_objects || l.nested_enqueues || l.queue_map_full;
+         l.unsized_objects || l.nested_enqueues || l.queue_map_full || l.ticks_missed;
 }
 
 DurationBucket DurationHistogram::bucket(size_t i) {

@@ -254,6 +254,9 @@ struct Losses {
   uint64_t call_site_samples = 0;
   uint64_t call_site_no_stack = 0;
   uint64_t call_site_map_full = 0;
+  // Intervals a remote viewer could not fetch before its exporter let them
+  // go (Source::ticks_missed): their lifecycle events are lost.
+  uint64_t ticks_missed = 0;
 };
 bool any_loss(const Losses& l);
 

@@ -52,6 +52,11 @@ class Source {
   // remote exporter gone: "connection refused"); "" while it can. Views
   // show it. Any thread may ask.
   virtual std::string problem() const { return {}; }
+  // Ticks that were gone before this source could deliver them (a remote
+  // viewer that fell further behind than its exporter keeps), since the
+  // last epoch: their lifecycle events are lost; lifetime counters, read
+  // from the maps, stay exact. Shown as a loss (Losses::ticks_missed).
+  virtual uint64_t ticks_missed() const { return 0; }
   // Changes when the source starts over (a remote exporter restarted):
   // counters and clocks restart with it, so the next tick must not be
   // compared with the ones before (SnapshotStream starts afresh).

@@ -87,6 +87,19 @@ TEST(Header, HighlightsDroppedEvents) {
   EXPECT_EQ(losses.spans[3].style, Style::Normal);
 }
 
+// --connect: intervals the exporter let go before the viewer fetched them
+// are named on the Dropped line only when there are some.
+TEST(Header, NamesIntervalsNotFetched) {
+  Fixture f;
+  const std::string quiet = plain(compose_batch(f.input()))[4];
+  EXPECT_EQ(quiet.find("not fetched"), std::string::npos) << quiet;
+  f.snapshot.losses.ticks_missed = 79;
+  const Frame frame = compose_batch(f.input());
+  const Line& losses = frame[4];
+  EXPECT_EQ(losses.spans.back().text, "79 intervals not fetched");
+  EXPECT_EQ(losses.spans.back().style, Style::Crit);
+}
+
 TEST(Header, LiveShowsTheRefreshInterval) {
   Fixture f;
   f.snapshot.source = "live 6.12.117";
