@@ -155,7 +155,6 @@ nlohmann::json to_json(const Report& r) {
                  {"pending_map_full", r.losses.pending_map_full},
                  {"unsized_objects", r.losses.unsized_objects},
                  {"nested_enqueues", r.losses.nested_enqueues},
-                 {"ticks_missed", r.losses.ticks_missed},
                  {"events", r.losses.events}};
   return j;
 }

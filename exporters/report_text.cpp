@@ -46,8 +46,6 @@ std::string loss_line(const Losses& l) {
   if (l.nested_enqueues) line += fmt::format(", {} nested enqueues", l.nested_enqueues);
   if (l.queue_map_full)
     line += fmt::format(", {} enqueues not counted per CPU (map full)", l.queue_map_full);
-  if (l.ticks_missed)
-    line += fmt::format(", {} intervals not fetched from the exporter", l.ticks_missed);
   return line;
 }
 
