@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `rcuwatch stat --connect` that falls behind: the exporter replays a
-# recording of 400 one-second ticks at 25x (a tick every 40 ms) and keeps
-# its last 120 for viewers; the viewer is stopped (SIGSTOP) for 8 s, while
-# about 200 ticks go by, then continued. The ticks the exporter let go in
+# recording of 500 one-second ticks at 25x (a tick every 40 ms) and keeps
+# its last 120 for viewers; the viewer is stopped (SIGSTOP) for 12 s, while
+# about 300 ticks go by (150 at half the pace: still more than are kept),
+# then continued. The ticks the exporter let go in
 # the meantime are lost to the viewer, and that must not be silent: it
 # warns, and from the first interval after the gap its JSON counts them in
 # losses.ticks_missed. Every tick of the recording is then either an
@@ -15,7 +16,7 @@
 set -u
 rw=$(realpath "$1")
 source "$(dirname "$0")/lib.sh" curl python3 pgrep
-ticks=400
+ticks=500
 
 python3 - "$tmp/long.rwrec" "$ticks" <<'EOF'
 import json, struct, sys, zlib
@@ -46,15 +47,19 @@ url=http://127.0.0.1:$port
 pids+=("$!")
 wait_http "$url/healthz" 10 || { bad "exporter not healthy within 10 s"; exit 1; }
 
-timeout 120 "$rw" stat --connect "$url" --json >"$tmp/remote.json" 2>"$tmp/remote.err" &
+# Created here: the background job's own redirection may come after the
+# first look at it.
+: >"$tmp/remote.json"
+timeout 120 "$rw" stat --connect "$url" --json >>"$tmp/remote.json" 2>"$tmp/remote.err" &
 vpid=$!; pids+=("$vpid")
+printed() { wc -l <"$tmp/remote.json"; }
 deadline=$((SECONDS + 20))
-while [ "$(wc -l <"$tmp/remote.json")" -lt 5 ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-[ "$(wc -l <"$tmp/remote.json")" -ge 5 ] || { bad "the viewer printed no intervals in 20 s"; exit 1; }
+while [ "$(printed)" -lt 5 ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+[ "$(printed)" -ge 5 ] || { bad "the viewer printed $(printed) intervals in 20 s, not 5"; exit 1; }
 viewer=$(pgrep -P "$vpid" | head -n 1)  # rcuwatch itself, not timeout
 [ -n "$viewer" ] || { bad "no viewer process under timeout"; exit 1; }
 kill -STOP "$viewer"
-sleep 8
+sleep 12
 kill -CONT "$viewer"
 wait "$vpid"; rc=$?
 expect "the viewer ends with the recording" "$rc" 0
