@@ -32,7 +32,9 @@ struct {
 /*
  * Per-instance totals live in a per-CPU array, one slot per instance: an
  * array lookup is inlined by the verifier (an address computation), where a
- * hash lookup is a helper call that hashes the key and walks a bucket. The
+ * hash lookup is a helper call that hashes the key and walks a bucket; those
+ * of the first RW_CPU_STATE_TOTALS slots live at the end of this CPU's
+ * state (map cpu_state), which the hot path has looked up already. The
  * slot is found through instance_slots (instance -> slot, given on first
  * sight from slot_counter and never taken back), and on the hot path
  * through each CPU's slot cache (map cpu_state): rcu_pending's one
@@ -87,14 +89,20 @@ struct rw_sampler {
  * (inlined) lookup serves each hot-path program: its hits (the enqueue and
  * dequeue tracepoints' share of RW_STAT_EVENTS, which userspace adds from
  * this first word of each CPU's value: map_reader.cpp), the instance ->
- * slot cache and the call-site sampler.
+ * slot cache, the call-site sampler and the first slots' totals.
  */
 struct rw_cpu_state {
 	__u64 events; /* first: userspace reads it there */
 	__u64 filling; /* 1 while a program on this CPU writes a cache way (fill_ref()) */
 	struct rw_slot_cache ways[RW_SLOT_CACHE_WAYS];
 	struct rw_sampler sampler;
+	/* Last: the totals of instance slots below RW_CPU_STATE_TOTALS (events.h). */
+	struct rw_instance_totals totals[RW_CPU_STATE_TOTALS];
 };
+_Static_assert(sizeof(struct rw_cpu_state) ==
+		       __builtin_offsetof(struct rw_cpu_state, totals) +
+			       RW_CPU_STATE_TOTALS * sizeof(struct rw_instance_totals),
+	       "userspace finds the totals at the end of cpu_state's value");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -351,24 +359,26 @@ static __always_inline struct rw_instance_ref instance_ref(__u64 instance)
 	return st ? instance_ref_in(st, instance) : no_instance_ref;
 }
 
-/* @instance's slot; -1 when every slot is taken. */
-static __always_inline int instance_slot(__u64 instance)
-{
-	return instance_ref(instance).slot;
-}
-
-/* The totals of instance slot @slot on this CPU; NULL for -1 (past the array's end as a key). */
-static __always_inline struct rw_instance_totals *totals_at(int slot)
+/*
+ * The totals of instance slot @slot on this CPU, whose state is @st: in
+ * @st for the first slots (no second lookup), else in map totals; NULL for
+ * -1 (past the array's end as a key).
+ */
+static __always_inline struct rw_instance_totals *totals_in(struct rw_cpu_state *st, int slot)
 {
 	__u32 key = slot;
 
+	if (__builtin_expect(key < RW_CPU_STATE_TOTALS, 1))
+		return &st->totals[key];
 	return bpf_map_lookup_elem(&totals, &key);
 }
 
 /* @instance's totals on this CPU; NULL when every slot is taken. */
 static __always_inline struct rw_instance_totals *totals_of(__u64 instance)
 {
-	return totals_at(instance_slot(instance));
+	struct rw_cpu_state *st = cpu_state_here();
+
+	return st ? totals_in(st, instance_ref_in(st, instance).slot) : NULL;
 }
 
 /*

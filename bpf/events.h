@@ -75,7 +75,14 @@ struct rw_pending_slot {
 	struct rw_pending_val val;
 };
 
-/* Per-instance lifetime counters (a per-CPU array, one slot per instance; summed in userspace). */
+/*
+ * Per-instance lifetime counters, per CPU, summed in userspace: those of
+ * instance slots below RW_CPU_STATE_TOTALS are the last
+ * RW_CPU_STATE_TOTALS * sizeof(struct rw_instance_totals) bytes of map
+ * cpu_state's per-CPU value (the hot path's one lookup serves them), the
+ * others are map totals' (a per-CPU array, one slot per instance).
+ */
+#define RW_CPU_STATE_TOTALS 64
 struct rw_instance_totals {
 	__u64 enqueued_objects;
 	__u64 enqueued_bytes;

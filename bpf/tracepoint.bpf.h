@@ -40,7 +40,7 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 		note_instance(instance, ctx[1], ctx[2]);
 		ref = fill_ref(st, c, instance);
 	}
-	t = totals_at(ref.slot);
+	t = totals_in(st, ref.slot);
 	if (t) {
 		t->enqueued_objects++;
 		t->enqueued_bytes += bytes;
@@ -90,7 +90,7 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 		tracked = slot_sub(ref, instance, cpu, seq, where, bytes);
 	if (tracked < 0)
 		tracked = pending_sub_from(instance, cpu, seq, where, bytes, true);
-	count_dequeued_in(totals_at(ref.slot), bytes, tracked);
+	count_dequeued_in(totals_in(st, ref.slot), bytes, tracked);
 	return 0;
 }
 

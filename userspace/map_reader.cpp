@@ -114,6 +114,15 @@ const HashMapReadStats& MapReader::pending_stats() const {
   return pending_ ? pending_->stats() : none;
 }
 
+bool MapReader::read_cpu_state() {
+  if (cpu_state_fd_ < 0 || cpu_state_size_ < sizeof(uint64_t)) return false;
+  static const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
+  per_cpu_state_.assign(size_t(cpus) * ((cpu_state_size_ + 7) / 8), 0);
+  const uint32_t zero = 0;
+  return bpf_map_lookup_elem(cpu_state_fd_, &zero, per_cpu_state_.data()) == 0;
+}
+
 Sample MapReader::read() {
   Sample s;
 
@@ -144,6 +153,14 @@ Sample MapReader::read() {
   for_each_entry<uint64_t, rw_instance_info>(
       instances_, [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
 
+  // Each CPU's state: the hot path's hits and the first slots' totals.
+  // A per-CPU value is copied out rounded up to 8 bytes on every CPU.
+  const size_t state_words = (cpu_state_size_ + 7) / 8;
+  const bool have_state = read_cpu_state();
+  constexpr size_t kStateTotalsBytes = RW_CPU_STATE_TOTALS * sizeof(rw_instance_totals);
+  const bool state_totals = have_state && cpu_state_size_ >= sizeof(uint64_t) + kStateTotalsBytes;
+  const size_t state_totals_at = state_totals ? cpu_state_size_ - kStateTotalsBytes : 0;
+
   // Tracepoint mode: enqueues per (instance, queue CPU) from the per-CPU
   // totals (up to instances x CPUs of them: a vector), corrected below by
   // map queues (rare; modulo 2^64, as the BPF side adds).
@@ -155,6 +172,17 @@ Sample MapReader::read() {
     for_each_entry<uint64_t, uint32_t>(instance_slots_, [&](uint64_t instance, uint32_t slot) {
       if (bpf_map_lookup_elem(totals_fd_, &slot, per_cpu_totals_.data()) != 0)
         throw Error("BPF totals map has no slot " + std::to_string(slot));
+      // The first slots count in cpu_state instead (their map slot stays
+      // zero): both are added, whichever the BPF side used.
+      if (state_totals && slot < RW_CPU_STATE_TOTALS)
+        for (size_t cpu = 0; cpu < per_cpu_totals_.size(); cpu++) {
+          rw_instance_totals in_state;
+          std::memcpy(&in_state,
+                      reinterpret_cast<const char*>(&per_cpu_state_[cpu * state_words]) +
+                          state_totals_at + slot * sizeof(rw_instance_totals),
+                      sizeof(in_state));
+          accumulate(per_cpu_totals_[cpu], in_state);
+        }
       InstanceEntry e;
       e.instance = instance;
       for (size_t cpu = 0; cpu < per_cpu_totals_.size(); cpu++) {
@@ -206,17 +234,9 @@ Sample MapReader::read() {
       for (uint64_t v : per_cpu) s.stats[i] += v;
     }
   }
-  if (cpu_state_fd_ >= 0 && cpu_state_size_ >= sizeof(uint64_t)) {
-    static const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
-    // A per-CPU value is copied out rounded up to 8 bytes on every CPU.
-    const size_t stride = (cpu_state_size_ + 7) / 8;
-    std::vector<uint64_t> per_cpu(size_t(cpus) * stride, 0);
-    const uint32_t zero = 0;
-    if (bpf_map_lookup_elem(cpu_state_fd_, &zero, per_cpu.data()) == 0)
-      for (size_t cpu = 0; cpu < size_t(cpus); cpu++)
-        s.stats[RW_STAT_EVENTS] += per_cpu[cpu * stride];  // events: the value's first word
-  }
+  if (have_state)
+    for (size_t at = 0; at < per_cpu_state_.size(); at += state_words)
+      s.stats[RW_STAT_EVENTS] += per_cpu_state_[at];  // events: the value's first word
   s.time_ns = monotonic_ns();
   return s;
 }

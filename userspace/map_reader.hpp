@@ -38,7 +38,8 @@ struct SampleMaps {
   int stats = -1;           // per-CPU array: enum rw_stat -> u64
   // Per-CPU array, one value of cpu_state_size bytes (bpf/accounting.bpf.h,
   // struct rw_cpu_state) whose first u64 counts the hot path's share of
-  // RW_STAT_EVENTS.
+  // RW_STAT_EVENTS and which ends with the totals of the first
+  // RW_CPU_STATE_TOTALS instance slots (bpf/events.h).
   int cpu_state = -1;
   size_t cpu_state_size = 0;
   int call_sites = -1;  // hash: rw_call_site_key -> rw_call_site_val
@@ -61,6 +62,9 @@ class MapReader {
   const HashMapReadStats& pending_stats() const;
 
  private:
+  // Map cpu_state's value on every CPU into per_cpu_state_; false if absent.
+  bool read_cpu_state();
+
   std::unique_ptr<PendingSlots> pending_slots_;
   std::optional<HashMapReader> pending_, instances_, instance_slots_, grace_periods_, call_sites_,
       queues_;
@@ -70,6 +74,7 @@ class MapReader {
   int cpu_state_fd_;
   size_t cpu_state_size_;
   std::vector<rw_instance_totals> per_cpu_totals_;  // one slot's value on every CPU
+  std::vector<uint64_t> per_cpu_state_;             // cpu_state's value on every CPU
   size_t last_pending_ = 0;  // entries last time: the next read reserves for them
 };
 

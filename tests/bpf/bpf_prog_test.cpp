@@ -381,6 +381,38 @@ TEST_F(BpfInstanceFilterTest, OnlyTheChosenInstanceIsAccounted) {
   EXPECT_EQ(s.stats[RW_STAT_PROCESS_MISMATCH], 0u);
 }
 
+// The totals of the first RW_CPU_STATE_TOTALS instance slots are counted in
+// each CPU's state, the others in map totals: instances on both sides of
+// that line, on two CPUs, each come out once with exactly its own counts.
+TEST_F(BpfProgTest, TotalsAreExactOnBothSidesOfTheStateSlots) {
+  constexpr int kInstances = RW_CPU_STATE_TOTALS + 8;
+  auto inst = [](int i) { return 0xffff888012340000ull + uint64_t(i) * 0x1000; };
+  for (int i = 0; i < kInstances; i++) {
+    enqueue(inst(i), 0, 100, 10 + i);
+    enqueue(inst(i), 1, 100, 1000 + i);
+    enqueue(inst(i), 1, 100, 1000 + i);
+    dequeue(inst(i), 1, 100, 1000 + i, RW_WHERE_RADIX, 1);
+  }
+  Sample s = sample();
+  std::map<uint64_t, int> seen;
+  for (const auto& e : s.instances) seen[e.instance]++;
+  for (int i = 0; i < kInstances; i++) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(seen[inst(i)], 1);
+    const rw_instance_totals* t = totals(s, inst(i));
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->enqueued_objects, 3u);
+    EXPECT_EQ(t->enqueued_bytes, uint64_t(10 + i + 2 * (1000 + i)));
+    EXPECT_EQ(t->dequeued_objects, 1u);
+    EXPECT_EQ(t->dequeued_bytes, uint64_t(1000 + i));
+  }
+  // Per queue CPU too: what each CPU counted for the instance.
+  std::map<std::pair<uint64_t, uint32_t>, uint64_t> queued;
+  for (const auto& q : s.queues) queued[{q.key.instance, q.key.cpu}] += q.val.enqueued_bytes;
+  EXPECT_EQ(queued[std::make_pair(inst(0), 0u)], 10u);
+  EXPECT_EQ(queued[std::make_pair(inst(kInstances - 1), 1u)], 2u * (1000 + kInstances - 1));
+}
+
 class BpfRingbufFullTest : public BpfProgTest {
  protected:
   void SetUp() override {
