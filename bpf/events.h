@@ -82,7 +82,12 @@ struct rw_pending_slot {
  * cpu_state's per-CPU value (the hot path's one lookup serves them), the
  * others are map totals' (a per-CPU array, one slot per instance).
  */
-#define RW_CPU_STATE_TOTALS 64
+/*
+ * 8: bcachefs's key cache has two instances per filesystem, so the state
+ * covers four filesystems; userspace reads the whole per-CPU value every
+ * interval, 96 bytes per slot per possible CPU whether the slot is used or not.
+ */
+#define RW_CPU_STATE_TOTALS 8
 struct rw_instance_totals {
 	__u64 enqueued_objects;
 	__u64 enqueued_bytes;

@@ -385,7 +385,7 @@ TEST_F(BpfInstanceFilterTest, OnlyTheChosenInstanceIsAccounted) {
 // each CPU's state, the others in map totals: instances on both sides of
 // that line, on two CPUs, each come out once with exactly its own counts.
 TEST_F(BpfProgTest, TotalsAreExactOnBothSidesOfTheStateSlots) {
-  constexpr int kInstances = RW_CPU_STATE_TOTALS + 8;
+  constexpr int kInstances = 2 * RW_CPU_STATE_TOTALS;
   auto inst = [](int i) { return 0xffff888012340000ull + uint64_t(i) * 0x1000; };
   for (int i = 0; i < kInstances; i++) {
     enqueue(inst(i), 0, 100, 10 + i);
