@@ -80,10 +80,8 @@ struct rw_pending_slot {
  * instance slots below RW_CPU_STATE_TOTALS are the last
  * RW_CPU_STATE_TOTALS * sizeof(struct rw_instance_totals) bytes of map
  * cpu_state's per-CPU value (the hot path's one lookup serves them), the
- * others are map totals' (a per-CPU array, one slot per instance).
- */
-/*
- * 8: bcachefs's key cache has two instances per filesystem, so the state
+ * others are map totals' (a per-CPU array, one slot per instance). 8:
+ * bcachefs's key cache has two instances per filesystem, so the state
  * covers four filesystems; userspace reads the whole per-CPU value every
  * interval, 96 bytes per slot per possible CPU whether the slot is used or not.
  */
