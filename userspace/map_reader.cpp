@@ -25,6 +25,13 @@ namespace {
 // The kernel copies per-CPU values 8-aligned; a vector of these is that layout.
 static_assert(sizeof(rw_instance_totals) % 8 == 0);
 
+// The possible CPUs, the number of values a per-CPU map's lookup copies out.
+size_t possible_cpus() {
+  static const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
+  return size_t(cpus);
+}
+
 std::optional<HashMapReader> reader(int fd, HashMapRead how) {
   if (fd < 0) return std::nullopt;
   return std::optional<HashMapReader>(std::in_place, fd, how);
@@ -116,9 +123,7 @@ const HashMapReadStats& MapReader::pending_stats() const {
 
 bool MapReader::read_cpu_state() {
   if (cpu_state_fd_ < 0 || cpu_state_size_ < sizeof(uint64_t)) return false;
-  static const int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
-  per_cpu_state_.assign(size_t(cpus) * ((cpu_state_size_ + 7) / 8), 0);
+  per_cpu_state_.assign(possible_cpus() * state_words(), 0);
   const uint32_t zero = 0;
   return bpf_map_lookup_elem(cpu_state_fd_, &zero, per_cpu_state_.data()) == 0;
 }
@@ -154,8 +159,7 @@ Sample MapReader::read() {
       instances_, [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
 
   // Each CPU's state: the hot path's hits and the first slots' totals.
-  // A per-CPU value is copied out rounded up to 8 bytes on every CPU.
-  const size_t state_words = (cpu_state_size_ + 7) / 8;
+  const size_t state_words = this->state_words();
   const bool have_state = read_cpu_state();
   constexpr size_t kStateTotalsBytes = RW_CPU_STATE_TOTALS * sizeof(rw_instance_totals);
   const bool state_totals = have_state && cpu_state_size_ >= sizeof(uint64_t) + kStateTotalsBytes;
@@ -166,9 +170,7 @@ Sample MapReader::read() {
   // map queues (rare; modulo 2^64, as the BPF side adds).
   const bool from_totals = queue_counts_ == QueueCounts::TotalsPlusCorrections;
   if (instance_slots_) {
-    static const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
-    per_cpu_totals_.resize(size_t(cpus));
+    per_cpu_totals_.resize(possible_cpus());
     for_each_entry<uint64_t, uint32_t>(instance_slots_, [&](uint64_t instance, uint32_t slot) {
       // The first slots count in cpu_state, already read (their map slot
       // stays zero and is not read: at 1024 CPUs, 96 KB a slot).
@@ -224,9 +226,7 @@ Sample MapReader::read() {
   s.has_queue_counts = queues_.has_value();
 
   if (stats_fd_ >= 0) {
-    static const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) throw Error("cannot read the number of possible CPUs");
-    std::vector<uint64_t> per_cpu(size_t(cpus), 0);  // 8-byte values: one slot per CPU
+    std::vector<uint64_t> per_cpu(possible_cpus(), 0);  // 8-byte values: one slot per CPU
     for (uint32_t i = 0; i < RW_STAT_NR; i++) {
       if (bpf_map_lookup_elem(stats_fd_, &i, per_cpu.data()) != 0) continue;
       for (uint64_t v : per_cpu) s.stats[i] += v;

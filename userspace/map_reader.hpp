@@ -64,6 +64,9 @@ class MapReader {
  private:
   // Map cpu_state's value on every CPU into per_cpu_state_; false if absent.
   bool read_cpu_state();
+  // The words of one CPU's value in per_cpu_state_: a per-CPU value is
+  // copied out rounded up to 8 bytes on every CPU.
+  size_t state_words() const { return (cpu_state_size_ + 7) / 8; }
 
   std::unique_ptr<PendingSlots> pending_slots_;
   std::optional<HashMapReader> pending_, instances_, instance_slots_, grace_periods_, call_sites_,
