@@ -159,7 +159,6 @@ Sample MapReader::read() {
       instances_, [&](uint64_t k, const rw_instance_info& v) { infos[k] = v; });
 
   // Each CPU's state: the hot path's hits and the first slots' totals.
-  const size_t state_words = this->state_words();
   const bool have_state = read_cpu_state();
   constexpr size_t kStateTotalsBytes = RW_CPU_STATE_TOTALS * sizeof(rw_instance_totals);
   const bool state_totals = have_state && cpu_state_size_ >= sizeof(uint64_t) + kStateTotalsBytes;
@@ -177,7 +176,7 @@ Sample MapReader::read() {
       if (state_totals && slot < RW_CPU_STATE_TOTALS) {
         for (size_t cpu = 0; cpu < per_cpu_totals_.size(); cpu++)
           std::memcpy(&per_cpu_totals_[cpu],
-                      reinterpret_cast<const char*>(&per_cpu_state_[cpu * state_words]) +
+                      reinterpret_cast<const char*>(&per_cpu_state_[cpu * state_words()]) +
                           state_totals_at + slot * sizeof(rw_instance_totals),
                       sizeof(rw_instance_totals));
       } else if (bpf_map_lookup_elem(totals_fd_, &slot, per_cpu_totals_.data()) != 0) {
@@ -233,7 +232,7 @@ Sample MapReader::read() {
     }
   }
   if (have_state)
-    for (size_t at = 0; at < per_cpu_state_.size(); at += state_words)
+    for (size_t at = 0; at < per_cpu_state_.size(); at += state_words())
       s.stats[RW_STAT_EVENTS] += per_cpu_state_[at];  // events: the value's first word
   s.time_ns = monotonic_ns();
   return s;
