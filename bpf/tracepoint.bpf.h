@@ -15,10 +15,11 @@
 
 #include "accounting.bpf.h"
 #include "call_sites.bpf.h"
+#include "hot_path.bpf.h"
 
-SEC("raw_tp/rcu_pending_enqueue")
-int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, int cpu,
-	     unsigned long seq, void *obj, size_t bytes, int where)
+/* An enqueue, any case: the general path (hot_path.bpf.h). */
+static __always_inline int enqueue_traced(unsigned long long *ctx, void *pending_ptr, int cpu,
+					  unsigned long seq, size_t bytes, int where)
 {
 	__u64 instance = (__u64)pending_ptr;
 	struct rw_instance_totals *t;
@@ -71,9 +72,19 @@ int BPF_PROG(rcu_pending_enqueue, void *pending_ptr, void *srcu, void *process, 
 	return 0;
 }
 
-SEC("raw_tp/rcu_pending_dequeue")
-int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq, void *obj,
-	     size_t bytes, int where)
+/* The arguments are read from ctx where they are used (hot_path.bpf.h), not by BPF_PROG at entry. */
+SEC("raw_tp/rcu_pending_enqueue")
+int rcu_pending_enqueue(unsigned long long *ctx)
+{
+	if (__builtin_expect(enqueue_hot(ctx), 1))
+		return 0;
+	return enqueue_traced(ctx, (void *)ctx[enqueue_args.pending], ctx[enqueue_args.cpu],
+			      ctx[enqueue_args.seq], ctx[enqueue_args.bytes], ctx[enqueue_args.where]);
+}
+
+/* A dequeue, any case: the general path (hot_path.bpf.h). */
+static __always_inline int dequeue_traced(void *pending_ptr, int cpu, unsigned long seq,
+					  size_t bytes, int where)
 {
 	__u64 instance = (__u64)pending_ptr;
 	struct rw_cpu_state *st = cpu_state_here();
@@ -92,6 +103,15 @@ int BPF_PROG(rcu_pending_dequeue, void *pending_ptr, int cpu, unsigned long seq,
 		tracked = pending_sub_from(instance, cpu, seq, where, bytes, true);
 	count_dequeued_in(totals_in(st, ref.slot), bytes, tracked);
 	return 0;
+}
+
+SEC("raw_tp/rcu_pending_dequeue")
+int rcu_pending_dequeue(unsigned long long *ctx)
+{
+	if (__builtin_expect(dequeue_hot(ctx), 1))
+		return 0;
+	return dequeue_traced((void *)ctx[dequeue_args.pending], ctx[dequeue_args.cpu],
+			      ctx[dequeue_args.seq], ctx[dequeue_args.bytes], ctx[dequeue_args.where]);
 }
 
 SEC("raw_tp/rcu_pending_list_expired")
