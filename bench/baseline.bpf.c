@@ -6,6 +6,11 @@
  *    anyway (the run-time accounting, the call, the syscall).
  *  - floor: the least a counting program can do, one per-CPU array slot
  *    incremented. Issue 11's hot-path target is a ratio to it.
+ *  - floor_two_maps: the floor plus one slot of an mmapable array (vmalloc
+ *    memory, as pending_slots is), so the two kinds of map memory rcuwatch's
+ *    enqueue and dequeue programs write (their CPU's state, their seq's
+ *    slot), each once, and nothing else: how much of their cost is the
+ *    memory they touch rather than their instructions.
  *  - naive: the design rcuwatch avoids, one ring-buffer record per object
  *    (its arguments and a timestamp) for userspace to count.
  * The tracepoints do not exist: a raw_tp program loads regardless (the name
@@ -22,6 +27,19 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } floor_counts SEC(".maps");
+
+/* Rows as large as pending_slots' (struct rw_queue_slots), in vmalloc memory as it is. */
+struct floor_row {
+	__u64 words[28];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, struct floor_row);
+} floor_rows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -47,6 +65,21 @@ int floor_count(void *ctx)
 
 	if (n)
 		*n += 1;
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_bench_floor_two_maps")
+int floor_two_maps(void *ctx)
+{
+	__u32 slot = 0;
+	__u64 *n = bpf_map_lookup_elem(&floor_counts, &slot);
+	struct floor_row *row;
+
+	if (n)
+		*n += 1;
+	row = bpf_map_lookup_elem(&floor_rows, &slot);
+	if (row)
+		row->words[4] += 1;
 	return 0;
 }
 

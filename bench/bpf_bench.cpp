@@ -178,6 +178,13 @@ class BpfBench {
     drive(state, baseline_->progs.floor_count, [&](uint64_t) -> const Args& { return args; });
   }
 
+  // The floor plus a slot of an mmapable array: the two kinds of memory the
+  // enqueue and dequeue programs write, and nothing else.
+  void floor_two_maps(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    drive(state, baseline_->progs.floor_two_maps, [&](uint64_t) -> const Args& { return args; });
+  }
+
   // One ring-buffer record per object, drained every kDrainEvery outside
   // the program's timing; the drain's CPU time per record is what userspace
   // pays on top in that design (user_ns), where rcuwatch pays per interval.
@@ -507,6 +514,7 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
   const std::pair<const char*, void (BpfBench::*)(benchmark::State&)> all[] = {
       {"bpf/empty_program", &BpfBench::noop},
       {"bpf/floor_program", &BpfBench::floor},
+      {"bpf/floor_two_maps", &BpfBench::floor_two_maps},
       {"bpf/naive_record_per_object", &BpfBench::naive},
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
       {"bpf/rcu_pending_enqueue_overflow", &BpfBench::enqueue_overflow},
@@ -541,6 +549,8 @@ void summarize_bpf(const Results& r, std::ostream& out) {
       << duration(base.ns_per_iteration) << " wall\n";
   for (const auto& [name, what] :
        {std::pair{"bpf/floor_program", "floor program (one per-CPU slot incremented)"},
+        std::pair{"bpf/floor_two_maps",
+                  "two-map floor (a per-CPU slot and an mmapable array's slot incremented)"},
         std::pair{"bpf/naive_record_per_object", "naive design (a ring-buffer record per object)"}})
     if (auto p = r.find(name); p != r.end())
       out << "  " << what << ": " << ratio(p->second.counter("kernel_ns"), base_k)

@@ -47,6 +47,13 @@ void summarize_hot_path(const Results& r, std::ostream& out) {
         << " in kernel + " << duration(naive->counter("user_ns"))
         << " to read it in userspace; target >= 3x): " << verdict(3, n / k) << "\n";
   }
+  // How much of the first ratio the map memory alone explains: the same two
+  // kinds of map memory the programs write, each written once, and nothing else.
+  if (const RunResult* two = find(r, "bpf/floor_two_maps"); two && two->counter("kernel_ns") > 0)
+    out << "    of which their map memory: a program that only increments a slot in each kind "
+           "they write (a per-CPU value, an mmapable array's row) takes "
+        << ratio(two->counter("kernel_ns"), f) << " the floor ("
+        << duration(two->counter("kernel_ns")) << ")\n";
 }
 
 }  // namespace

@@ -35,9 +35,8 @@
 /*
  * @instance's totals on this CPU (@st) in *@totals and its queue row in
  * *@row, if the slot cache holds the instance and its totals are in @st;
- * else false. Read
- * as cached_ref() reads a way (a program that interrupted a fill leaves a
- * way that no longer names @instance).
+ * else false. Read as cached_ref() reads a way (a program that interrupted
+ * a fill leaves a way that no longer names @instance).
  */
 static __always_inline bool hot_totals(struct rw_cpu_state *st, __u64 instance,
 				       struct rw_instance_totals **totals, __u32 *row)
