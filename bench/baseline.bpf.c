@@ -11,6 +11,9 @@
  *    enqueue and dequeue programs write (their CPU's state, their seq's
  *    slot), each once, and nothing else: how much of their cost is the
  *    memory they touch rather than their instructions.
+ *  - floor_dependent: the same two writes, the second row found through
+ *    the first slot's value, as a seq's slot is found through the CPU's
+ *    state: what a chain of dependent reads costs.
  *  - naive: the design rcuwatch avoids, one ring-buffer record per object
  *    (its arguments and a timestamp) for userspace to count.
  * The tracepoints do not exist: a raw_tp program loads regardless (the name
@@ -78,6 +81,23 @@ int floor_two_maps(void *ctx)
 	if (n)
 		*n += 1;
 	row = bpf_map_lookup_elem(&floor_rows, &slot);
+	if (row)
+		row->words[4] += 1;
+	return 0;
+}
+
+SEC("raw_tp/rcuwatch_bench_floor_dependent")
+int floor_dependent(void *ctx)
+{
+	__u32 slot = 0, idx;
+	__u64 *n = bpf_map_lookup_elem(&floor_counts, &slot);
+	struct floor_row *row;
+
+	if (!n)
+		return 0;
+	*n += 1;
+	idx = *n >> 60; /* read from the slot: row 0 for the first 2^60 runs */
+	row = bpf_map_lookup_elem(&floor_rows, &idx);
 	if (row)
 		row->words[4] += 1;
 	return 0;

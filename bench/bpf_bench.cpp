@@ -185,6 +185,13 @@ class BpfBench {
     drive(state, baseline_->progs.floor_two_maps, [&](uint64_t) -> const Args& { return args; });
   }
 
+  // The same two writes, the second row found through the first slot's value.
+  void floor_dependent(benchmark::State& state) {
+    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    drive(state, baseline_->progs.floor_dependent,
+          [&](uint64_t) -> const Args& { return args; });
+  }
+
   // One ring-buffer record per object, drained every kDrainEvery outside
   // the program's timing; the drain's CPU time per record is what userspace
   // pays on top in that design (user_ns), where rcuwatch pays per interval.
@@ -515,6 +522,7 @@ BpfBenchPtr register_bpf_benchmarks(std::string* why) {
       {"bpf/empty_program", &BpfBench::noop},
       {"bpf/floor_program", &BpfBench::floor},
       {"bpf/floor_two_maps", &BpfBench::floor_two_maps},
+      {"bpf/floor_dependent", &BpfBench::floor_dependent},
       {"bpf/naive_record_per_object", &BpfBench::naive},
       {"bpf/rcu_pending_enqueue", &BpfBench::enqueue},
       {"bpf/rcu_pending_enqueue_overflow", &BpfBench::enqueue_overflow},
@@ -551,6 +559,9 @@ void summarize_bpf(const Results& r, std::ostream& out) {
        {std::pair{"bpf/floor_program", "floor program (one per-CPU slot incremented)"},
         std::pair{"bpf/floor_two_maps",
                   "two-map floor (a per-CPU slot and an mmapable array's slot incremented)"},
+        std::pair{"bpf/floor_dependent",
+                  "dependent two-map floor (the same, the array's row read from the per-CPU "
+                  "slot)"},
         std::pair{"bpf/naive_record_per_object", "naive design (a ring-buffer record per object)"}})
     if (auto p = r.find(name); p != r.end())
       out << "  " << what << ": " << ratio(p->second.counter("kernel_ns"), base_k)

@@ -54,6 +54,12 @@ void summarize_hot_path(const Results& r, std::ostream& out) {
            "they write (a per-CPU value, an mmapable array's row) takes "
         << ratio(two->counter("kernel_ns"), f) << " the floor ("
         << duration(two->counter("kernel_ns")) << ")\n";
+  // And when the second is found through the first, as a seq's slot is
+  // found through the CPU's state: two chains of reads become one.
+  if (const RunResult* dep = find(r, "bpf/floor_dependent"); dep && dep->counter("kernel_ns") > 0)
+    out << "    the same with the row read from the per-CPU slot (dependent reads): "
+        << ratio(dep->counter("kernel_ns"), f) << " the floor ("
+        << duration(dep->counter("kernel_ns")) << ")\n";
 }
 
 }  // namespace

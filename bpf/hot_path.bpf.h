@@ -14,9 +14,13 @@
  * a correction for another CPU, a seq's opening) are rare, but clang keeps
  * every argument live across them, spilling to the stack what its four
  * callee-saved registers cannot hold. Here the only calls are the lookups
- * the verifier inlines (the CPU's state, the queue's slots, the CPU
- * number), and the arguments are read from the context where they are
- * used, one load each, instead of loaded at entry and spilled.
+ * the verifier inlines (the queue's row hint and slots, the CPU's state,
+ * the CPU number), and the arguments are read from the context where they
+ * are used, one load each, instead of loaded at entry and spilled.
+ *
+ * The queue's slots are found through a hint of the instance's row, not
+ * through the CPU's state: their reads and the state's then run side by
+ * side instead of one after the other (see row_hints below).
  *
  * The int arguments (cpu, where) are compared as the 64-bit words of ctx,
  * without the casts' shifts: a raw tracepoint zero-extends them, and a word
@@ -33,13 +37,59 @@
 #include "call_sites.bpf.h"
 
 /*
- * @instance's totals on this CPU (@st) in *@totals and its queue row in
- * *@row, if the slot cache holds the instance and its totals are in @st;
- * else false. Read as cached_ref() reads a way (a program that interrupted
- * a fill leaves a way that no longer names @instance).
+ * Each instance's row in pending_slots, by a hash of its address, for
+ * every CPU: the hot path reads it beside the CPU's state instead of
+ * through it, so that the seq's slot is read while the state is (found
+ * through the state, the slot's read waited for the state's: a chain of
+ * dependent reads, which bench/ measures as floor_dependent). A hint is
+ * only a guess: any CPU may overwrite it, two instances may share one, a
+ * reader may see half of a write. The slot found through it counts only if
+ * its key names the event's instance, seq and CPU, which no other slot's
+ * key does.
+ */
+#define RW_ROW_HINTS 64
+
+struct rw_row_hint {
+	__u64 instance;
+	__u32 queue_row;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RW_ROW_HINTS);
+	__type(key, __u32);
+	__type(value, struct rw_row_hint);
+} row_hints SEC(".maps");
+
+static __always_inline __u32 row_hint_index(__u64 instance)
+{
+	return (instance * 0x9e3779b97f4a7c15ULL) >> 58; /* < RW_ROW_HINTS */
+}
+
+/* The general path's note of @instance's row (@ref), if it has one and its hint names another. */
+static __always_inline void note_row_hint(__u64 instance, struct rw_instance_ref ref)
+{
+	__u32 i = row_hint_index(instance);
+	struct rw_row_hint *h;
+
+	if (ref.queue_row == RW_NO_QUEUE_ROW)
+		return;
+	h = bpf_map_lookup_elem(&row_hints, &i);
+	if (h && (READ_ONCE(h->instance) != instance || READ_ONCE(h->queue_row) != ref.queue_row)) {
+		WRITE_ONCE(h->queue_row, ref.queue_row);
+		WRITE_ONCE(h->instance, instance);
+	}
+}
+
+/*
+ * @instance's totals on this CPU (@st) in *@totals, if the slot cache
+ * holds the instance and its totals are in @st; else false. Read as
+ * cached_ref() reads a way (a program that interrupted a fill leaves a way
+ * that no longer names @instance).
  */
 static __always_inline bool hot_totals(struct rw_cpu_state *st, __u64 instance,
-				       struct rw_instance_totals **totals, __u32 *row)
+				       struct rw_instance_totals **totals)
 {
 	struct rw_instance_totals *t;
 	struct rw_instance_ref ref;
@@ -52,7 +102,6 @@ static __always_inline bool hot_totals(struct rw_cpu_state *st, __u64 instance,
 	slot = ref.slot;
 	if (slot >= RW_CPU_STATE_TOTALS)
 		return false;
-	*row = ref.queue_row;
 	t = &st->totals[slot];
 	/* Made here, under the bound's check: clang would sink the multiply
 	 * to the adds, past what the verifier knows of the bound. */
@@ -79,31 +128,39 @@ static const struct rw_hot_args dequeue_args = {
  * The hot path's case, up to the seq: a radix-tree seq holding a pending
  * slot, of an instance the slot cache holds with its totals in this CPU's
  * state. Its slot, with the state and the totals in *@state and *@totals;
- * else NULL. The instance and seq are read after the slots' lookup, so
- * that they need not be kept across it.
+ * else NULL. The queue's row comes from its hint, not from the state, and
+ * the arguments are read where used, so that little is kept across the
+ * lookups.
  */
 static __always_inline struct rw_pending_slot *hot_seq(unsigned long long *ctx,
 						       const struct rw_hot_args *a,
 						       struct rw_cpu_state **state,
 						       struct rw_instance_totals **totals)
 {
+	struct rw_pending_slot *s;
+	struct rw_row_hint *h;
 	struct rw_cpu_state *st;
 	struct rw_queue_slots *q;
-	__u32 row, idx, free;
+	__u32 hint, idx, free;
 
-	if (ctx[a->where] != RW_WHERE_RADIX)
+	if (ctx[a->where] != RW_WHERE_RADIX || ctx[a->cpu] >= slot_cpus)
 		return NULL;
-	st = cpu_state_here();
-	if (!st || !hot_totals(st, ctx[a->pending], totals, &row))
+	hint = row_hint_index(ctx[a->pending]);
+	h = bpf_map_lookup_elem(&row_hints, &hint);
+	if (!h || h->instance != ctx[a->pending])
 		return NULL;
-	if (ctx[a->cpu] >= slot_cpus)
-		return NULL;
-	idx = row + (__u32)ctx[a->cpu];
+	idx = h->queue_row + (__u32)ctx[a->cpu];
 	q = bpf_map_lookup_elem(&pending_slots, &idx);
 	if (!q)
 		return NULL;
+	st = cpu_state_here();
+	if (!st || !hot_totals(st, ctx[a->pending], totals))
+		return NULL;
+	s = slot_find(q, ctx[a->pending], ctx[a->seq], &free);
+	if (!s || s->key.cpu != ctx[a->cpu])
+		return NULL;
 	*state = st;
-	return slot_find(q, ctx[a->pending], ctx[a->seq], &free);
+	return s;
 }
 
 /*

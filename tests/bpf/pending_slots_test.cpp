@@ -205,6 +205,58 @@ TEST_F(PendingSlotsTest, ASeqEmptiedByDequeuesKeepsItsSlotUntilProcessed) {
   EXPECT_EQ(stat(sample(), RW_STAT_PROCESS_MISMATCH), 0u);
 }
 
+// The hot path finds a queue's row through a hint (map row_hints,
+// bpf/hot_path.bpf.h) that any CPU may overwrite, two instances may share,
+// and a reader may see half written. A hint naming the wrong row (the same
+// instance's on another CPU, where the same seq is pending too; another
+// instance's; past the array; a hint of another instance) must never move
+// a count, and the general path puts the right one back.
+TEST_F(PendingSlotsTest, AWrongRowHintNeverMovesACount) {
+  struct RowHint {  // struct rw_row_hint
+    uint64_t instance;
+    uint32_t queue_row, pad;
+  };
+  const int fd = bpf_map__fd(loader_->skel().maps.row_hints);
+  ASSERT_EQ(bpf_map__value_size(loader_->skel().maps.row_hints), sizeof(RowHint));
+  constexpr uint64_t kA = 0xffff8880cafe0000ull, kB = 0xffff8880beef0000ull;
+  auto index = [](uint64_t inst) { return uint32_t((inst * 0x9e3779b97f4a7c15ull) >> 58); };
+  ASSERT_NE(index(kA), index(kB)) << "the two instances must not share a hint";
+  ASSERT_GE(cpus_, 2u);
+  // Seq 500 on both CPUs' queues of A, and on B's queue of CPU 0; each
+  // enqueue run on its queue's CPU, as the kernel's are.
+  enqueue(kA, 0, 500, 0);
+  enqueue(kA, 1, 500, 1);
+  enqueue(kB, 0, 500, 0);
+  const uint32_t ia = index(kA), ib = index(kB);
+  RowHint truth{}, b{};
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &ia, &truth), 0);
+  ASSERT_EQ(bpf_map_lookup_elem(fd, &ib, &b), 0);
+  ASSERT_EQ(truth.instance, kA);
+  ASSERT_EQ(b.instance, kB);
+  ASSERT_NE(truth.queue_row, b.queue_row);
+  const RowHint wrong[] = {{kA, truth.queue_row + 1, 0},
+                           {kA, b.queue_row, 0},
+                           {kA, 0x7fffffffu, 0},
+                           {kB, truth.queue_row, 0}};
+  int64_t a0 = 1;
+  for (const RowHint& h : wrong) {
+    ASSERT_EQ(bpf_map_update_elem(fd, &ia, &h, BPF_ANY), 0);
+    for (int i = 0; i < 3; i++) enqueue(kA, 0, 500, 0);
+    dequeue(kA, 0, 500);
+    a0 += 3 - 1;
+    int duplicates = 0;
+    auto seen = objects_by_key(sample(), &duplicates);
+    EXPECT_EQ(duplicates, 0);
+    EXPECT_EQ((seen[{kA, 500, 0, RW_WHERE_RADIX}]), a0) << "hint row " << h.queue_row;
+    EXPECT_EQ((seen[{kA, 500, 1, RW_WHERE_RADIX}]), 1) << "hint row " << h.queue_row;
+    EXPECT_EQ((seen[{kB, 500, 0, RW_WHERE_RADIX}]), 1) << "hint row " << h.queue_row;
+    RowHint now{};
+    ASSERT_EQ(bpf_map_lookup_elem(fd, &ia, &now), 0);
+    EXPECT_EQ(now.instance, kA);
+    EXPECT_EQ(now.queue_row, truth.queue_row);
+  }
+}
+
 TEST_F(PendingSlotsTest, SamplesHoldEachSeqOnceWhileSlotsAreClaimedAndFreed) {
   // Stable: two seqs on every queue CPU of one instance, kStableObjects each.
   constexpr int kStableObjects = 5;
