@@ -71,36 +71,38 @@ int floor_count(void *ctx)
 	return 0;
 }
 
-SEC("raw_tp/rcuwatch_bench_floor_two_maps")
-int floor_two_maps(void *ctx)
+/*
+ * The floor, then a row of floor_rows: row 0, known up front, or the row
+ * read from the per-CPU slot (@dependent; row 0 too for the first 2^60
+ * runs, but the write waits for the read).
+ */
+static __always_inline int write_two_maps(bool dependent)
 {
-	__u32 slot = 0;
-	__u64 *n = bpf_map_lookup_elem(&floor_counts, &slot);
-	struct floor_row *row;
-
-	if (n)
-		*n += 1;
-	row = bpf_map_lookup_elem(&floor_rows, &slot);
-	if (row)
-		row->words[4] += 1;
-	return 0;
-}
-
-SEC("raw_tp/rcuwatch_bench_floor_dependent")
-int floor_dependent(void *ctx)
-{
-	__u32 slot = 0, idx;
+	__u32 slot = 0, idx = 0;
 	__u64 *n = bpf_map_lookup_elem(&floor_counts, &slot);
 	struct floor_row *row;
 
 	if (!n)
 		return 0;
 	*n += 1;
-	idx = *n >> 60; /* read from the slot: row 0 for the first 2^60 runs */
+	if (dependent)
+		idx = *n >> 60;
 	row = bpf_map_lookup_elem(&floor_rows, &idx);
 	if (row)
 		row->words[4] += 1;
 	return 0;
+}
+
+SEC("raw_tp/rcuwatch_bench_floor_two_maps")
+int floor_two_maps(void *ctx)
+{
+	return write_two_maps(false);
+}
+
+SEC("raw_tp/rcuwatch_bench_floor_dependent")
+int floor_dependent(void *ctx)
+{
+	return write_two_maps(true);
 }
 
 SEC("raw_tp/rcuwatch_bench_naive")
