@@ -45,7 +45,11 @@
  * only a guess: any CPU may overwrite it, two instances may share one, a
  * reader may see half of a write. The slot found through it counts only if
  * its key names the event's instance, seq and CPU, which no other slot's
- * key does.
+ * key does. Read without a lock, another queue's keys could be half
+ * written; that never makes a false match: a hint only ever holds some
+ * instance's first row, so it leads either to the event's own queue,
+ * whose lock the event holds, or to another instance's queue, whose keys
+ * (or a free slot's zeros) never name this instance.
  */
 #define RW_ROW_HINTS 64
 
