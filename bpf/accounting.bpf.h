@@ -332,11 +332,17 @@ static __always_inline struct rw_cpu_state *cpu_state_here(void)
 	return bpf_map_lookup_elem(&cpu_state, &zero);
 }
 
-/* @st's cache way for @instance (a multiplicative hash of the address). */
+/* A multiplicative hash of an instance's address: its top bits index a table. */
+static __always_inline __u64 instance_hash(__u64 instance)
+{
+	return instance * 0x9e3779b97f4a7c15ULL;
+}
+
+/* @st's cache way for @instance. */
 static __always_inline struct rw_slot_cache *slot_cache_way(struct rw_cpu_state *st,
 							    __u64 instance)
 {
-	return &st->ways[(instance * 0x9e3779b97f4a7c15ULL) >> 60];
+	return &st->ways[instance_hash(instance) >> 60];
 }
 
 /* @instance's slot and queue row, through this CPU's cache @st. */

@@ -68,7 +68,7 @@ struct {
 
 static __always_inline __u32 row_hint_index(__u64 instance)
 {
-	return (instance * 0x9e3779b97f4a7c15ULL) >> 58; /* < RW_ROW_HINTS */
+	return instance_hash(instance) >> 58; /* < RW_ROW_HINTS */
 }
 
 /* The general path's note of @instance's row (@ref), if it has one and its hint names another. */
