@@ -166,30 +166,27 @@ class BpfBench {
     fill_stock_objects();
   }
 
-  // The empty program, with the largest context any measured program gets.
-  void noop(benchmark::State& state) {
+  // A baseline program, with the largest context any measured program gets.
+  void drive_baseline(benchmark::State& state, bpf_program* prog) {
     const Args args = enqueue_args(kInstanceBase, 0, 1000);
-    drive(state, baseline_->progs.noop, [&](uint64_t) -> const Args& { return args; });
+    drive(state, prog, [&](uint64_t) -> const Args& { return args; });
   }
 
+  // The empty program.
+  void noop(benchmark::State& state) { drive_baseline(state, baseline_->progs.noop); }
+
   // One per-CPU array slot incremented: the floor of a counting program.
-  void floor(benchmark::State& state) {
-    const Args args = enqueue_args(kInstanceBase, 0, 1000);
-    drive(state, baseline_->progs.floor_count, [&](uint64_t) -> const Args& { return args; });
-  }
+  void floor(benchmark::State& state) { drive_baseline(state, baseline_->progs.floor_count); }
 
   // The floor plus a slot of an mmapable array: the two kinds of memory the
   // enqueue and dequeue programs write, and nothing else.
   void floor_two_maps(benchmark::State& state) {
-    const Args args = enqueue_args(kInstanceBase, 0, 1000);
-    drive(state, baseline_->progs.floor_two_maps, [&](uint64_t) -> const Args& { return args; });
+    drive_baseline(state, baseline_->progs.floor_two_maps);
   }
 
   // The same two writes, the second row found through the first slot's value.
   void floor_dependent(benchmark::State& state) {
-    const Args args = enqueue_args(kInstanceBase, 0, 1000);
-    drive(state, baseline_->progs.floor_dependent,
-          [&](uint64_t) -> const Args& { return args; });
+    drive_baseline(state, baseline_->progs.floor_dependent);
   }
 
   // One ring-buffer record per object, drained every kDrainEvery outside
