@@ -10,6 +10,7 @@
 
 #include "command_line.hpp"
 #include "error.hpp"
+#include "interval_memory.hpp"
 #include "output.hpp"
 #include "stop.hpp"
 
@@ -17,6 +18,9 @@ namespace {
 
 int run(const rcuwatch::cli::CommandLine& c, const rcuwatch::StopFlag& stop) {
   using rcuwatch::cli::Command;
+  // The interval's buffers stay faulted in from one interval to the next,
+  // except in the exporter, which gives them back (interval_memory.hpp).
+  if (c.command != Command::Exporter) rcuwatch::keep_big_buffers_between_intervals();
   switch (c.command) {
     case Command::Stat:
     case Command::Replay:

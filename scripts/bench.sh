@@ -39,7 +39,7 @@ rc=0
 "$build/bench/rcuwatch_bench" --benchmark_color=false "${run_flags[@]}" "$@" >"$log" 2>&1 || rc=$?
 # The whole interval again, allocating as the exporter does (its buffers
 # returned to the kernel when freed and faulted in again every interval)
-# rather than with glibc's default, as top and stat do.
+# rather than kept from one interval to the next, as top and stat do.
 exporter_log=$build/bench/last-exporter-malloc-run.txt
 exporter_flags=(--benchmark_repetitions=3 --benchmark_display_aggregates_only=true)
 [ "${run_flags[0]}" = --benchmark_min_time=0.01 ] && exporter_flags=(--benchmark_min_time=0.01)

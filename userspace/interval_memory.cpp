@@ -66,6 +66,14 @@ void return_big_buffers_when_freed() {
   fresh_big_buffers = true;
 }
 
+void keep_big_buffers_between_intervals() {
+  // Buffers below glibc's largest mmap threshold (32 MiB on 64-bit: every
+  // buffer up to ~570 000 entries) come from the heap, and up to 256 MiB of
+  // free heap is kept. Setting either also stops glibc adjusting them.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 size_t free_blocks_of_order(std::string_view buddyinfo, unsigned order) {
   // "Node 0, zone   Normal     93     68 ...": after the zone's name, the
   // free blocks of order 0, 1, 2, ...

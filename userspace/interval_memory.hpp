@@ -29,6 +29,16 @@ namespace rcuwatch {
 // resident: 67 MB of RSS where 48 MB were live at the peak.
 void return_big_buffers_when_freed();
 
+// For the commands a user runs for a while and watches (top, stat, record,
+// report): the interval's big buffers stay in the heap, faulted in, from
+// one interval to the next. glibc's default gives the heap's top back to
+// the kernel once it passes twice the largest block freed, which an
+// interval's buffers together do from about 100 000 entries on: every
+// interval then faulted them in again, 4 KiB at a time (at 262144 entries
+// in tracepoint mode, 50 ms an interval instead of 9 where a fault is
+// dear). The price is holding the interval's peak between intervals.
+void keep_big_buffers_between_intervals();
+
 // Free blocks of at least `order` (counted in blocks of that order) in
 // /proc/buddyinfo's text, over every node and zone; 0 for text it cannot
 // read.
