@@ -166,9 +166,12 @@ class BpfBench {
     fill_stock_objects();
   }
 
-  // A baseline program, with the largest context any measured program gets.
+  // The context of a baseline program: the largest any measured program gets.
+  static Args baseline_args() { return enqueue_args(kInstanceBase, 0, 1000); }
+
+  // A baseline program, run with that context.
   void drive_baseline(benchmark::State& state, bpf_program* prog) {
-    const Args args = enqueue_args(kInstanceBase, 0, 1000);
+    const Args args = baseline_args();
     drive(state, prog, [&](uint64_t) -> const Args& { return args; });
   }
 
@@ -404,7 +407,7 @@ class BpfBench {
              const std::function<const Args&(uint64_t)>& args_for,
              bpf_program* by_turns = nullptr) {
     try {
-      const Args turn_args = enqueue_args(kInstanceBase, 0, 1000);
+      const Args turn_args = baseline_args();
       const ProgStats before = prog_stats(prog);
       const ProgStats turn_before = by_turns ? prog_stats(by_turns) : ProgStats{};
       uint64_t i = 0;

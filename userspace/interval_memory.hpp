@@ -33,9 +33,9 @@ void return_big_buffers_when_freed();
 // report): the interval's big buffers stay in the heap, faulted in, from
 // one interval to the next. glibc's default gives the heap's top back to
 // the kernel once it passes twice the largest block freed, which an
-// interval's buffers together do from about 100 000 entries on: every
-// interval then faulted them in again, 4 KiB at a time (at 262144 entries
-// in tracepoint mode, 50 ms an interval instead of 9 where a fault is
+// interval's buffers together do (at 262144 entries: 36 MB, the largest
+// 15 MB): every interval then faulted them in again, 4 KiB at a time (in
+// tracepoint mode, 31 to 88 ms an interval instead of 9 where a fault is
 // dear). The price is holding the interval's peak between intervals.
 void keep_big_buffers_between_intervals();
 
