@@ -90,11 +90,13 @@ struct ScaleMaps {
   size_t entries = 0;
   UniqueFd pending, instances, instance_slots, totals, grace_periods, stats;
   // Tracepoint mode's layout of the same entries, as the BPF side lays
-  // them out (bpf/accounting.bpf.h, pending slots): a seq takes one of its
-  // queue's RW_SEQ_SLOTS slots, queue (instance slot, CPU) after queue in
-  // map pending_slots, list and expired seqs keyed by their tagged
-  // instance; a seq that finds its queue's slots taken goes to the pending
-  // hash beside them (none in this shape: 4 seqs per queue).
+  // them out (bpf/accounting.bpf.h, pending slots): each instance owns a
+  // row (its home row, else the next free one), a seq takes one of its
+  // queue's RW_SEQ_SLOTS slots, queue (CPU, row) after queue in map
+  // pending_slots, list and expired seqs keyed by their tagged instance; a
+  // seq that finds its queue's slots taken, or whose instance found every
+  // row taken, goes to the pending hash beside them (none in this shape:
+  // 4 seqs per queue, 64 instances).
   UniqueFd slots, slot_pending;
   size_t slot_count = 0, in_slot_hash = 0;
 
@@ -119,27 +121,39 @@ struct ScaleMaps {
         pending.get(), s.pending, [](const PendingEntry& p) { return p.key; },
         [](const PendingEntry& p) { return p.val; });
 
-    // Instance slots in order of first sight, a queue's slots taken in
+    // Rows claimed in order of first sight, a queue's slots taken in
     // order: where the BPF side would have put them.
-    std::map<uint64_t, uint32_t> instance_slot;
-    for (const auto& i : s.instances) instance_slot.emplace(i.instance, instance_slot.size());
-    std::map<std::pair<uint32_t, uint32_t>, uint32_t> taken;  // (instance slot, CPU) -> slots
+    std::map<uint64_t, uint32_t> row_of;
+    std::vector<uint64_t> owners(RW_SLOT_ROWS);
+    for (const auto& i : s.instances) {
+      const uint32_t home = uint32_t(((i.instance * 0x9e3779b97f4a7c15ull) >> 52) &
+                                     (RW_SLOT_ROWS - 1));  // slot_home_row()
+      for (uint32_t k = 0; k < RW_SLOT_ROWS; k++) {
+        const uint32_t row = (home + k) % RW_SLOT_ROWS;
+        if (owners[row]) continue;
+        owners[row] = i.instance;
+        row_of.emplace(i.instance, row);
+        break;
+      }
+    }
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> taken;  // (CPU, row) -> slots
     std::vector<uint32_t> indexes;
     std::vector<rw_pending_slot> values;
     std::vector<PendingEntry> in_hash;
     for (const PendingEntry& p : s.pending) {
-      uint32_t& j = taken[{instance_slot.at(p.key.instance), p.key.cpu}];
-      if (j == RW_SEQ_SLOTS) {
+      const auto row = row_of.find(p.key.instance);
+      uint32_t* j = row == row_of.end() ? nullptr : &taken[{p.key.cpu, row->second}];
+      if (!j || *j == RW_SEQ_SLOTS) {
         in_hash.push_back(p);
         continue;
       }
-      indexes.push_back((instance_slot.at(p.key.instance) * cpus + p.key.cpu) * RW_SEQ_SLOTS + j++);
+      indexes.push_back((p.key.cpu * RW_SLOT_ROWS + row->second) * RW_SEQ_SLOTS + (*j)++);
       rw_pending_slot slot{0, p.key, p.val};
       if (p.key.where == RW_WHERE_LIST) slot.key.instance |= RW_SLOT_TAG_LIST;
       if (p.key.where == RW_WHERE_EXPIRED) slot.key.instance |= RW_SLOT_TAG_EXPIRED;
       values.push_back(slot);
     }
-    slot_count = instance_slot.size() * cpus * RW_SEQ_SLOTS;
+    slot_count = size_t(cpus) * RW_SLOT_ROWS * RW_SEQ_SLOTS;
     in_slot_hash = in_hash.size();
     LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
     const int slots_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pending_slots", sizeof(uint32_t),

@@ -18,8 +18,7 @@
 
 /* Set before load (rodata). */
 const volatile __u64 instance_filter = 0; /* only this struct rcu_pending *, 0 = all */
-/* Map pending_slots: queues of instance slots below slot_instances, CPUs below slot_cpus (0: off). */
-const volatile __u32 slot_instances = 0;
+/* Map pending_slots: RW_SLOT_ROWS rows of queues for each CPU below slot_cpus (0: off). */
 const volatile __u32 slot_cpus = 0;
 
 struct {
@@ -112,20 +111,26 @@ struct {
 } cpu_state SEC(".maps");
 
 /*
- * Tracepoint mode keeps the radix-tree seqs of the first slot_instances
- * instances here instead of in map pending: RW_SEQ_SLOTS slots per (instance
- * slot, queue CPU), enough for the seqs a queue has live at once unless its
- * processing falls behind. A queue's slots are one value of the array (one
- * inlined lookup finds them all; in memory they are RW_SEQ_SLOTS
- * consecutive struct rw_pending_slot, as userspace reads them), at index
- * instance slot * slot_cpus + queue CPU. An event finds its seq by
- * comparing its queue's slots (no hash, no helper call), and userspace
- * copies the whole array from its mmap instead of reading a hash through a
- * syscall per batch. A seq that finds no free slot when it opens goes to
- * map pending, and stays there until processed; a seq in a slot stays in it
- * until processed (a slot emptied by dequeues keeps its seq, at 0 objects),
- * so no seq is ever in both. Every change to a queue's slots happens under
- * that queue's lock (the patch's tracepoints): plain adds are exact.
+ * Tracepoint mode keeps the seqs of up to RW_SLOT_ROWS instances here
+ * instead of in map pending: RW_SEQ_SLOTS slots per queue (CPU, row),
+ * enough for the seqs a queue has live at once unless its processing falls
+ * behind. A queue's slots are one value of the array (one inlined lookup
+ * finds them all; in memory they are RW_SEQ_SLOTS consecutive struct
+ * rw_pending_slot, as userspace reads them), at index CPU * RW_SLOT_ROWS +
+ * row. An instance claims a row the first time it is seen (map
+ * row_owners): its home row, a hash of its address (slot_home_row()), or
+ * if another instance owns that one, the next free one. So the hot path
+ * finds the queue of an instance in its home row from the event's
+ * arguments alone, reading nothing first (no number of rows or CPUs from
+ * .rodata either: RW_SLOT_ROWS is a constant, and the array's bound stops
+ * a CPU it has no queues for). An instance in another row takes the
+ * general path, which knows its row from the slot cache; one that finds
+ * every row taken keeps its seqs in map pending. A seq that finds no free
+ * slot when it opens goes to map pending, and stays there until
+ * processed; a seq in a slot stays in it until processed (a slot emptied
+ * by dequeues keeps its seq, at 0 objects), so no seq is ever in both.
+ * Every change to a queue's slots happens under that queue's lock (the
+ * patch's tracepoints): plain adds are exact.
  */
 struct rw_queue_slots {
 	struct rw_pending_slot slot[RW_SEQ_SLOTS];
@@ -138,6 +143,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rw_queue_slots);
 } pending_slots SEC(".maps");
+
+/* Each row of pending_slots: the instance that owns it, 0 while none does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RW_SLOT_ROWS);
+	__type(key, __u32);
+	__type(value, __u64);
+} row_owners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -249,6 +262,22 @@ RW_GLOBAL int instance_slot_new(__u64 instance)
 	return slot ? *slot : -1;
 }
 
+/* A multiplicative hash of an instance's address: its top bits index a table. */
+static __always_inline __u64 instance_hash(__u64 instance)
+{
+	return instance * 0x9e3779b97f4a7c15ULL;
+}
+
+/*
+ * @instance's home row in pending_slots: six bits of its hash other than
+ * the slot cache's way (slot_cache_way()), so that two instances of one
+ * way need not share a home row.
+ */
+static __always_inline __u32 slot_home_row(__u64 instance)
+{
+	return (instance_hash(instance) >> 52) & (RW_SLOT_ROWS - 1);
+}
+
 /*
  * Where an instance's counts live: its slot (-1 when every slot is taken)
  * and the row of its queues in pending_slots (RW_NO_QUEUE_ROW: none).
@@ -259,9 +288,10 @@ struct rw_instance_ref {
 };
 
 /*
- * RW_NO_QUEUE_ROW plus any CPU is past the end of pending_slots (the loader
- * keeps it far smaller), so a queue of an instance without slots needs no
- * test of its own: its lookup finds nothing.
+ * RW_NO_QUEUE_ROW plus any CPU's first queue is past the end of
+ * pending_slots (the loader keeps it far smaller), so a queue of an
+ * instance without slots needs no test of its own: its lookup finds
+ * nothing.
  */
 #define RW_NO_QUEUE_ROW 0x80000000U
 
@@ -291,6 +321,37 @@ static __always_inline bool cached_ref(struct rw_slot_cache *c, __u64 instance,
 }
 
 /*
+ * @instance's row in pending_slots, claimed if it has none: the first row
+ * from its home row on that it owns or that no instance owns;
+ * RW_NO_QUEUE_ROW when every row is another's. A row is never given back
+ * (nor is an instance slot), so the rows an instance passes on its way
+ * stay taken: it finds the same row every time, and none of its seqs is
+ * ever both in a slot and in map pending.
+ */
+static __always_inline __u32 claim_queue_row(__u64 instance)
+{
+	__u32 home = slot_home_row(instance);
+
+	if (!slot_cpus)
+		return RW_NO_QUEUE_ROW;
+	for (__u32 i = 0; i < RW_SLOT_ROWS; i++) {
+		__u32 row = (home + i) & (RW_SLOT_ROWS - 1);
+		__u64 *owner = bpf_map_lookup_elem(&row_owners, &row);
+		__u64 was;
+
+		if (!owner)
+			break;
+		was = READ_ONCE(*owner);
+		/* Two instances may claim a row at once: the exchange picks one. */
+		if (!was)
+			was = __sync_val_compare_and_swap(owner, 0, instance);
+		if (!was || was == instance)
+			return row;
+	}
+	return RW_NO_QUEUE_ROW;
+}
+
+/*
  * @instance's slot through instance_slots (a slot given if it has none),
  * cached in @c, a way of this CPU's @st. A way is written in steps; a
  * program that interrupts the writer (another hook on this CPU: stock
@@ -308,7 +369,7 @@ static __always_inline struct rw_instance_ref fill_ref(struct rw_cpu_state *st,
 	if (s < 0)
 		return no_instance_ref;
 	ref.slot = s;
-	ref.queue_row = (__u32)s < slot_instances ? (__u32)s * slot_cpus : RW_NO_QUEUE_ROW;
+	ref.queue_row = claim_queue_row(instance);
 	if (READ_ONCE(st->filling))
 		return ref;
 	WRITE_ONCE(st->filling, 1);
@@ -330,12 +391,6 @@ static __always_inline struct rw_cpu_state *cpu_state_here(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&cpu_state, &zero);
-}
-
-/* A multiplicative hash of an instance's address: its top bits index a table. */
-static __always_inline __u64 instance_hash(__u64 instance)
-{
-	return instance * 0x9e3779b97f4a7c15ULL;
 }
 
 /* @st's cache way for @instance. */
@@ -529,7 +584,7 @@ static const struct rw_pending_val zero_val;
 /* The slots of queue (@ref's instance, @cpu); NULL when that queue has none. */
 static __always_inline struct rw_queue_slots *queue_slots(struct rw_instance_ref ref, __u32 cpu)
 {
-	__u32 idx = ref.queue_row + cpu;
+	__u32 idx = cpu * RW_SLOT_ROWS + ref.queue_row;
 
 	if (cpu >= slot_cpus)
 		return NULL;
@@ -669,7 +724,7 @@ static __always_inline bool slot_take(__u64 instance, __u32 cpu, __u64 seq, __u3
 	struct rw_pending_slot *s;
 	__u32 free;
 
-	if (!slot_instances)
+	if (!slot_cpus)
 		return false; /* stock modes: no slots, skip the instance's slot lookup */
 	q = queue_slots(instance_ref(instance), cpu);
 	if (!q)
@@ -823,8 +878,8 @@ RW_GLOBAL int list_expired(__u64 instance, __u32 cpu, __u64 seq, __u64 nr)
 	if (nr == RW_NR_TRACKED)
 		nr = moved.objects;
 
-	if (slot_instances && slot_add_val(instance_ref(instance), instance, cpu, 0,
-					   RW_WHERE_EXPIRED, &moved))
+	if (slot_cpus && slot_add_val(instance_ref(instance), instance, cpu, 0,
+					RW_WHERE_EXPIRED, &moved))
 		goto out;
 	pending_key(&key, instance, cpu, 0, RW_WHERE_EXPIRED);
 	v = pending_get(&key);

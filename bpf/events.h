@@ -56,7 +56,7 @@ struct rw_pending_val {
 
 /*
  * One slot of map pending_slots (tracepoint mode): the pending entries of
- * the first instances, RW_SEQ_SLOTS per (instance slot, queue CPU), in an
+ * up to RW_SLOT_ROWS instances, RW_SEQ_SLOTS per (queue CPU, row), in an
  * mmap-able array that userspace copies at memory speed. key.instance 0:
  * free. gen is odd while the key changes (a seq claiming or leaving the
  * slot): a reader copies the slot between two reads of an equal, even gen.
@@ -66,6 +66,7 @@ struct rw_pending_val {
  * reader takes the instance as key.instance & ~RW_SLOT_TAG_MASK.
  */
 #define RW_SEQ_SLOTS 4
+#define RW_SLOT_ROWS 64 /* a power of two */
 #define RW_SLOT_TAG_LIST 1ULL
 #define RW_SLOT_TAG_EXPIRED 2ULL
 #define RW_SLOT_TAG_MASK 7ULL

@@ -4,8 +4,8 @@
  * general path (tracepoint.bpf.h). Nearly every enqueue and dequeue of a
  * busy filesystem finds its instance in this CPU's slot cache, among the
  * first RW_CPU_STATE_TOTALS slots, on the CPU whose queue it names, in a
- * radix-tree seq that holds a pending slot, with the call-site sampler not
- * yet due. For that case alone these functions first check everything,
+ * radix-tree seq that holds a pending slot in the instance's home row,
+ * with the call-site sampler not yet due. For that case alone these functions first check everything,
  * writing nothing, then make the event's few adds. Any other case returns
  * false having changed nothing, and the program's general path then counts
  * the event from scratch, as it would have without this one.
@@ -14,13 +14,19 @@
  * a correction for another CPU, a seq's opening) are rare, but clang keeps
  * every argument live across them, spilling to the stack what its four
  * callee-saved registers cannot hold. Here the only calls are the lookups
- * the verifier inlines (the queue's row hint and slots, the CPU's state,
+ * the verifier inlines (the queue's slots, the CPU's state,
  * the CPU number), and the arguments are read from the context where they
  * are used, one load each, instead of loaded at entry and spilled.
  *
- * The queue's slots are found through a hint of the instance's row, not
- * through the CPU's state: their reads and the state's then run side by
- * side instead of one after the other (see row_hints below).
+ * The queue's slots are found in the instance's home row, computed from
+ * its address (accounting.bpf.h, pending_slots), not through the CPU's
+ * state nor through anything read first: their reads and the state's run
+ * side by side instead of one after the other. Only a row's owner ever
+ * writes its slots, so a slot found there counts only if its key names
+ * the event's instance, seq and CPU; an instance whose home row another
+ * owns finds no such key and takes the general path. Read without the
+ * owner's lock, a key may be half written, but a key's instance is one
+ * aligned word: half of a write never names another instance.
  *
  * The int arguments (cpu, where) are compared as the 64-bit words of ctx,
  * without the casts' shifts: a raw tracepoint zero-extends them, and a word
@@ -35,56 +41,6 @@
 
 #include "accounting.bpf.h"
 #include "call_sites.bpf.h"
-
-/*
- * Each instance's row in pending_slots, by a hash of its address, for
- * every CPU: the hot path reads it beside the CPU's state instead of
- * through it, so that the seq's slot is read while the state is (found
- * through the state, the slot's read waited for the state's: a chain of
- * dependent reads, which bench/ measures as floor_dependent). A hint is
- * only a guess: any CPU may overwrite it, two instances may share one, a
- * reader may see half of a write. The slot found through it counts only if
- * its key names the event's instance, seq and CPU, which no other slot's
- * key does. Read without a lock, another queue's keys could be half
- * written; that never makes a false match: a hint only ever holds some
- * instance's first row, so it leads either to the event's own queue,
- * whose lock the event holds, or to another instance's queue, whose keys
- * (or a free slot's zeros) never name this instance.
- */
-#define RW_ROW_HINTS 64
-
-struct rw_row_hint {
-	__u64 instance;
-	__u32 queue_row;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RW_ROW_HINTS);
-	__type(key, __u32);
-	__type(value, struct rw_row_hint);
-} row_hints SEC(".maps");
-
-static __always_inline __u32 row_hint_index(__u64 instance)
-{
-	return instance_hash(instance) >> 58; /* < RW_ROW_HINTS */
-}
-
-/* The general path's note of @instance's row (@ref), if it has one and its hint names another. */
-static __always_inline void note_row_hint(__u64 instance, struct rw_instance_ref ref)
-{
-	__u32 i = row_hint_index(instance);
-	struct rw_row_hint *h;
-
-	if (ref.queue_row == RW_NO_QUEUE_ROW)
-		return;
-	h = bpf_map_lookup_elem(&row_hints, &i);
-	if (h && (READ_ONCE(h->instance) != instance || READ_ONCE(h->queue_row) != ref.queue_row)) {
-		WRITE_ONCE(h->queue_row, ref.queue_row);
-		WRITE_ONCE(h->instance, instance);
-	}
-}
 
 /*
  * @instance's totals on this CPU (@st) in *@totals, if the slot cache
@@ -132,9 +88,9 @@ static const struct rw_hot_args dequeue_args = {
  * The hot path's case, up to the seq: a radix-tree seq holding a pending
  * slot, of an instance the slot cache holds with its totals in this CPU's
  * state. Its slot, with the state and the totals in *@state and *@totals;
- * else NULL. The queue's row comes from its hint, not from the state, and
- * the arguments are read where used, so that little is kept across the
- * lookups.
+ * else NULL. The queue is in the instance's home row, computed from its
+ * address, not read from the state, and the arguments are read where
+ * used, so that little is kept across the lookups.
  */
 static __always_inline struct rw_pending_slot *hot_seq(unsigned long long *ctx,
 						       const struct rw_hot_args *a,
@@ -142,18 +98,15 @@ static __always_inline struct rw_pending_slot *hot_seq(unsigned long long *ctx,
 						       struct rw_instance_totals **totals)
 {
 	struct rw_pending_slot *s;
-	struct rw_row_hint *h;
 	struct rw_cpu_state *st;
 	struct rw_queue_slots *q;
-	__u32 hint, idx, free;
+	__u32 idx, free;
 
-	if (ctx[a->where] != RW_WHERE_RADIX || ctx[a->cpu] >= slot_cpus)
+	if (ctx[a->where] != RW_WHERE_RADIX)
 		return NULL;
-	hint = row_hint_index(ctx[a->pending]);
-	h = bpf_map_lookup_elem(&row_hints, &hint);
-	if (!h || h->instance != ctx[a->pending])
-		return NULL;
-	idx = h->queue_row + (__u32)ctx[a->cpu];
+	/* A CPU without queues is past the array's end, or wraps to a queue
+	 * whose keys name another CPU (the check below). */
+	idx = (__u32)ctx[a->cpu] * RW_SLOT_ROWS + slot_home_row(ctx[a->pending]);
 	q = bpf_map_lookup_elem(&pending_slots, &idx);
 	if (!q)
 		return NULL;

@@ -41,7 +41,6 @@ static __always_inline int enqueue_traced(unsigned long long *ctx, void *pending
 		note_instance(instance, ctx[1], ctx[2]);
 		ref = fill_ref(st, c, instance);
 	}
-	note_row_hint(instance, ref);
 	t = totals_in(st, ref.slot);
 	if (t) {
 		t->enqueued_objects++;
@@ -95,7 +94,6 @@ static __always_inline int dequeue_traced(void *pending_ptr, int cpu, unsigned l
 	if (!st || skip_instance_in(st, instance))
 		return 0;
 	ref = instance_ref_in(st, instance);
-	note_row_hint(instance, ref);
 	/* Twice, so that the radix-tree case compiles with its constant. */
 	if (__builtin_expect(where == RW_WHERE_RADIX, 1))
 		tracked = slot_sub(ref, instance, cpu, seq, RW_WHERE_RADIX, bytes);

@@ -24,10 +24,6 @@ class Kallsyms;
 struct LoaderOptions {
   AttachMode attach = AttachMode::Auto;
   uint32_t max_pending_entries = 65536;
-  // Tracepoint mode: the first this many instances keep their seqs in map
-  // pending_slots (RW_SEQ_SLOTS per instance and CPU), the rest in the
-  // pending hash; fewer on machines where that array would pass 16 MiB.
-  uint32_t pending_slot_instances = 64;
   uint32_t max_tracked_objects = 131072;  // stock modes: objects whose queue is remembered
   uint32_t ringbuf_bytes = 256 * 1024;    // power of two, >= page size
   uint64_t instance_filter = 0;

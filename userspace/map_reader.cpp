@@ -82,7 +82,7 @@ SampleMaps sample_maps(rcuwatch_bpf& skel, QueueCounts queue_counts) {
   SampleMaps m;
   m.queue_counts = queue_counts;
   m.pending = bpf_map__fd(skel.maps.pending);
-  if (skel.rodata->slot_instances) {
+  if (skel.rodata->slot_cpus) {
     m.pending_slots = bpf_map__fd(skel.maps.pending_slots);
     // One value per queue: its RW_SEQ_SLOTS slots, back to back (bpf/accounting.bpf.h).
     m.pending_slot_count = size_t(bpf_map__max_entries(skel.maps.pending_slots)) *
