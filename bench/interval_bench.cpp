@@ -92,8 +92,8 @@ struct ScaleMaps {
   // Tracepoint mode's layout of the same entries, as the BPF side lays
   // them out (bpf/accounting.bpf.h, pending slots): each instance owns a
   // row (its home row, else the next free one), a seq takes one of its
-  // queue's RW_SEQ_SLOTS slots, queue (CPU, row) after queue in map
-  // pending_slots, list and expired seqs keyed by their tagged instance; a
+  // queue's RW_SEQ_SLOTS slots, queues in map pending_slots tile by tile
+  // of CPUs, row by row, CPU by CPU, list and expired seqs keyed by their tagged instance; a
   // seq that finds its queue's slots taken, or whose instance found every
   // row taken, goes to the pending hash beside them (none in this shape:
   // 4 seqs per queue, 64 instances).
@@ -147,13 +147,17 @@ struct ScaleMaps {
         in_hash.push_back(p);
         continue;
       }
-      indexes.push_back((p.key.cpu * RW_SLOT_ROWS + row->second) * RW_SEQ_SLOTS + (*j)++);
+      const uint32_t queue = p.key.cpu / RW_SLOT_TILE_CPUS * (RW_SLOT_TILE_CPUS * RW_SLOT_ROWS) +
+                             row->second * RW_SLOT_TILE_CPUS +
+                             p.key.cpu % RW_SLOT_TILE_CPUS;  // queue_index()
+      indexes.push_back(queue * RW_SEQ_SLOTS + (*j)++);
       rw_pending_slot slot{0, p.key, p.val};
       if (p.key.where == RW_WHERE_LIST) slot.key.instance |= RW_SLOT_TAG_LIST;
       if (p.key.where == RW_WHERE_EXPIRED) slot.key.instance |= RW_SLOT_TAG_EXPIRED;
       values.push_back(slot);
     }
-    slot_count = size_t(cpus) * RW_SLOT_ROWS * RW_SEQ_SLOTS;
+    slot_count = (size_t(cpus) + RW_SLOT_TILE_CPUS - 1) / RW_SLOT_TILE_CPUS * RW_SLOT_TILE_CPUS *
+                 RW_SLOT_ROWS * RW_SEQ_SLOTS;
     in_slot_hash = in_hash.size();
     LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
     const int slots_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pending_slots", sizeof(uint32_t),

@@ -18,7 +18,7 @@
 
 /* Set before load (rodata). */
 const volatile __u64 instance_filter = 0; /* only this struct rcu_pending *, 0 = all */
-/* Map pending_slots: RW_SLOT_ROWS rows of queues for each CPU below slot_cpus (0: off). */
+/* Map pending_slots: a queue per row (RW_SLOT_ROWS) for each CPU below slot_cpus (0: off). */
 const volatile __u32 slot_cpus = 0;
 
 struct {
@@ -116,8 +116,10 @@ struct {
  * enough for the seqs a queue has live at once unless its processing falls
  * behind. A queue's slots are one value of the array (one inlined lookup
  * finds them all; in memory they are RW_SEQ_SLOTS consecutive struct
- * rw_pending_slot, as userspace reads them), at index CPU * RW_SLOT_ROWS +
- * row. An instance claims a row the first time it is seen (map
+ * rw_pending_slot, as userspace reads them), at index queue_index(CPU,
+ * row): in tiles of RW_SLOT_TILE_CPUS CPUs, each tile row by row, so that
+ * memory order keeps an instance's queues on neighbouring CPUs together,
+ * the order in which userspace's rows gather them. An instance claims a row the first time it is seen (map
  * row_owners): its home row, a hash of its address (slot_home_row()), or
  * if another instance owns that one, the next free one. So the hot path
  * finds the queue of an instance in its home row from the event's
@@ -278,6 +280,13 @@ static __always_inline __u32 slot_home_row(__u64 instance)
 	return (instance_hash(instance) >> 52) & (RW_SLOT_ROWS - 1);
 }
 
+/* The index of queue (@cpu, @row) in pending_slots: constants only, no .rodata. */
+static __always_inline __u32 queue_index(__u32 cpu, __u32 row)
+{
+	return (cpu / RW_SLOT_TILE_CPUS) * (RW_SLOT_TILE_CPUS * RW_SLOT_ROWS) +
+	       row * RW_SLOT_TILE_CPUS + cpu % RW_SLOT_TILE_CPUS;
+}
+
 /*
  * Where an instance's counts live: its slot (-1 when every slot is taken)
  * and the row of its queues in pending_slots (RW_NO_QUEUE_ROW: none).
@@ -287,12 +296,7 @@ struct rw_instance_ref {
 	__u32 queue_row;
 };
 
-/*
- * RW_NO_QUEUE_ROW plus any CPU's first queue is past the end of
- * pending_slots (the loader keeps it far smaller), so a queue of an
- * instance without slots needs no test of its own: its lookup finds
- * nothing.
- */
+/* Not a row (queue_slots() tests for it: queue_index() would wrap it to one). */
 #define RW_NO_QUEUE_ROW 0x80000000U
 
 static const struct rw_instance_ref no_instance_ref = { .slot = -1, .queue_row = RW_NO_QUEUE_ROW };
@@ -584,9 +588,9 @@ static const struct rw_pending_val zero_val;
 /* The slots of queue (@ref's instance, @cpu); NULL when that queue has none. */
 static __always_inline struct rw_queue_slots *queue_slots(struct rw_instance_ref ref, __u32 cpu)
 {
-	__u32 idx = cpu * RW_SLOT_ROWS + ref.queue_row;
+	__u32 idx = queue_index(cpu, ref.queue_row);
 
-	if (cpu >= slot_cpus)
+	if (cpu >= slot_cpus || ref.queue_row >= RW_SLOT_ROWS)
 		return NULL;
 	return bpf_map_lookup_elem(&pending_slots, &idx);
 }

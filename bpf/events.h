@@ -57,7 +57,9 @@ struct rw_pending_val {
 /*
  * One slot of map pending_slots (tracepoint mode): the pending entries of
  * up to RW_SLOT_ROWS instances, RW_SEQ_SLOTS per (queue CPU, row), in an
- * mmap-able array that userspace copies at memory speed. key.instance 0:
+ * mmap-able array that userspace copies at memory speed: tile by tile of
+ * RW_SLOT_TILE_CPUS CPUs, row by row within a tile, CPU by CPU within a
+ * row (so that an instance's queues on neighbouring CPUs are neighbours). key.instance 0:
  * free. gen is odd while the key changes (a seq claiming or leaving the
  * slot): a reader copies the slot between two reads of an equal, even gen.
  * A list or expired seq's slot has its key.instance tagged in the low bits
@@ -67,6 +69,7 @@ struct rw_pending_val {
  */
 #define RW_SEQ_SLOTS 4
 #define RW_SLOT_ROWS 64 /* a power of two */
+#define RW_SLOT_TILE_CPUS 64 /* a power of two: pending_slots' CPUs come in tiles of this many */
 #define RW_SLOT_TAG_LIST 1ULL
 #define RW_SLOT_TAG_EXPIRED 2ULL
 #define RW_SLOT_TAG_MASK 7ULL

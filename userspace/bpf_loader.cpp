@@ -206,17 +206,21 @@ bool BpfLoader::try_load(AttachMode mode, const LoaderOptions& options, const Ke
   bpf_map__set_max_entries(skel_->maps.call_sites, per_cpu_keys);
   // Only the tracepoints run under the queue's lock, which the slots rely on.
   const uint32_t cpus = uint32_t(std::max(1, libbpf_num_possible_cpus()));
-  // Queues for the CPUs below slot_cpus, RW_SLOT_ROWS each: fewer CPUs
-  // than the machine has where the array would pass 16 MiB (more than
-  // 1170 CPUs); the seqs of the others go to the pending hash.
+  // Queues for the CPUs below slot_cpus, RW_SLOT_ROWS each, in whole
+  // tiles of RW_SLOT_TILE_CPUS CPUs: fewer CPUs than the machine has where
+  // the array would pass 16 MiB (more than 1152 CPUs); the seqs of the
+  // others go to the pending hash.
+  constexpr size_t kTileBytes =
+      size_t{RW_SLOT_TILE_CPUS} * RW_SLOT_ROWS * RW_SEQ_SLOTS * sizeof(rw_pending_slot);
   const uint32_t slot_cpus =
       mode == AttachMode::Tracepoint || options.for_tests
-          ? uint32_t(std::min<size_t>(cpus, (size_t{16} << 20) / (size_t{RW_SLOT_ROWS} * RW_SEQ_SLOTS *
-                                                                   sizeof(rw_pending_slot))))
+          ? uint32_t(std::min<size_t>(cpus, (size_t{16} << 20) / kTileBytes * RW_SLOT_TILE_CPUS))
           : 0;
   skel_->rodata->slot_cpus = slot_cpus;
   // One value per (CPU, row) queue: its RW_SEQ_SLOTS slots.
-  bpf_map__set_max_entries(skel_->maps.pending_slots, std::max(1u, slot_cpus * RW_SLOT_ROWS));
+  const uint32_t tiles = (slot_cpus + RW_SLOT_TILE_CPUS - 1) / RW_SLOT_TILE_CPUS;
+  bpf_map__set_max_entries(skel_->maps.pending_slots,
+                           std::max(1u, tiles * RW_SLOT_TILE_CPUS * RW_SLOT_ROWS));
 
   std::set<std::string> missing_required;
   bpf_program* prog;
