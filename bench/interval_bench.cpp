@@ -126,8 +126,7 @@ struct ScaleMaps {
     std::map<uint64_t, uint32_t> row_of;
     std::vector<uint64_t> owners(RW_SLOT_ROWS);
     for (const auto& i : s.instances) {
-      const uint32_t home = uint32_t(((i.instance * 0x9e3779b97f4a7c15ull) >> 52) &
-                                     (RW_SLOT_ROWS - 1));  // slot_home_row()
+      const uint32_t home = rw_slot_home_row(i.instance);
       for (uint32_t k = 0; k < RW_SLOT_ROWS; k++) {
         const uint32_t row = (home + k) % RW_SLOT_ROWS;
         if (owners[row]) continue;
@@ -147,10 +146,7 @@ struct ScaleMaps {
         in_hash.push_back(p);
         continue;
       }
-      const uint32_t queue = p.key.cpu / RW_SLOT_TILE_CPUS * (RW_SLOT_TILE_CPUS * RW_SLOT_ROWS) +
-                             row->second * RW_SLOT_TILE_CPUS +
-                             p.key.cpu % RW_SLOT_TILE_CPUS;  // queue_index()
-      indexes.push_back(queue * RW_SEQ_SLOTS + (*j)++);
+      indexes.push_back(rw_queue_index(p.key.cpu, row->second) * RW_SEQ_SLOTS + (*j)++);
       rw_pending_slot slot{0, p.key, p.val};
       if (p.key.where == RW_WHERE_LIST) slot.key.instance |= RW_SLOT_TAG_LIST;
       if (p.key.where == RW_WHERE_EXPIRED) slot.key.instance |= RW_SLOT_TAG_EXPIRED;

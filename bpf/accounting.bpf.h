@@ -116,11 +116,11 @@ struct {
  * enough for the seqs a queue has live at once unless its processing falls
  * behind. A queue's slots are one value of the array (one inlined lookup
  * finds them all; in memory they are RW_SEQ_SLOTS consecutive struct
- * rw_pending_slot, as userspace reads them), at index queue_index(CPU,
+ * rw_pending_slot, as userspace reads them), at index rw_queue_index(CPU,
  * row): in tiles of RW_SLOT_TILE_CPUS CPUs, each tile row by row, so that
  * memory order keeps an instance's queues on neighbouring CPUs together,
  * the order in which userspace's rows gather them. An instance claims a row the first time it is seen (map
- * row_owners): its home row, a hash of its address (slot_home_row()), or
+ * row_owners): its home row, a hash of its address (rw_slot_home_row()), or
  * if another instance owns that one, the next free one. So the hot path
  * finds the queue of an instance in its home row from the event's
  * arguments alone, reading nothing first (no number of rows or CPUs from
@@ -264,27 +264,14 @@ RW_GLOBAL int instance_slot_new(__u64 instance)
 	return slot ? *slot : -1;
 }
 
-/* A multiplicative hash of an instance's address: its top bits index a table. */
+/*
+ * A multiplicative hash of an instance's address: its top bits index a
+ * table (the slot cache's way; bits 52-57 of the same product give the
+ * instance's home row, rw_slot_home_row() in events.h).
+ */
 static __always_inline __u64 instance_hash(__u64 instance)
 {
 	return instance * 0x9e3779b97f4a7c15ULL;
-}
-
-/*
- * @instance's home row in pending_slots: six bits of its hash other than
- * the slot cache's way (slot_cache_way()), so that two instances of one
- * way need not share a home row.
- */
-static __always_inline __u32 slot_home_row(__u64 instance)
-{
-	return (instance_hash(instance) >> 52) & (RW_SLOT_ROWS - 1);
-}
-
-/* The index of queue (@cpu, @row) in pending_slots: constants only, no .rodata. */
-static __always_inline __u32 queue_index(__u32 cpu, __u32 row)
-{
-	return (cpu / RW_SLOT_TILE_CPUS) * (RW_SLOT_TILE_CPUS * RW_SLOT_ROWS) +
-	       row * RW_SLOT_TILE_CPUS + cpu % RW_SLOT_TILE_CPUS;
 }
 
 /*
@@ -296,7 +283,7 @@ struct rw_instance_ref {
 	__u32 queue_row;
 };
 
-/* Not a row (queue_slots() tests for it: queue_index() would wrap it to one). */
+/* Not a row (queue_slots() tests for it: rw_queue_index() would wrap it to one). */
 #define RW_NO_QUEUE_ROW 0x80000000U
 
 static const struct rw_instance_ref no_instance_ref = { .slot = -1, .queue_row = RW_NO_QUEUE_ROW };
@@ -334,7 +321,7 @@ static __always_inline bool cached_ref(struct rw_slot_cache *c, __u64 instance,
  */
 static __always_inline __u32 claim_queue_row(__u64 instance)
 {
-	__u32 home = slot_home_row(instance);
+	__u32 home = rw_slot_home_row(instance);
 
 	if (!slot_cpus)
 		return RW_NO_QUEUE_ROW;
@@ -588,7 +575,7 @@ static const struct rw_pending_val zero_val;
 /* The slots of queue (@ref's instance, @cpu); NULL when that queue has none. */
 static __always_inline struct rw_queue_slots *queue_slots(struct rw_instance_ref ref, __u32 cpu)
 {
-	__u32 idx = queue_index(cpu, ref.queue_row);
+	__u32 idx = rw_queue_index(cpu, ref.queue_row);
 
 	if (cpu >= slot_cpus || ref.queue_row >= RW_SLOT_ROWS)
 		return NULL;

@@ -80,6 +80,25 @@ struct rw_pending_slot {
 };
 
 /*
+ * Where pending_slots keeps a queue, for the BPF side and for userspace's
+ * tests and benchmarks alike: an instance's home row (six bits of a hash
+ * of its address; the instance claims it, or the next free row, when first
+ * seen: accounting.bpf.h), and the index of queue (@cpu, @row) in the
+ * array: tile by tile of RW_SLOT_TILE_CPUS CPUs, row by row within a tile.
+ * Constants only: the hot path computes both from its arguments.
+ */
+static inline __attribute__((always_inline)) __u32 rw_slot_home_row(__u64 instance)
+{
+	return (__u32)((instance * 0x9e3779b97f4a7c15ULL) >> 52) & (RW_SLOT_ROWS - 1);
+}
+
+static inline __attribute__((always_inline)) __u32 rw_queue_index(__u32 cpu, __u32 row)
+{
+	return (cpu / RW_SLOT_TILE_CPUS) * (RW_SLOT_TILE_CPUS * RW_SLOT_ROWS) +
+	       row * RW_SLOT_TILE_CPUS + cpu % RW_SLOT_TILE_CPUS;
+}
+
+/*
  * Per-instance lifetime counters, per CPU, summed in userspace: those of
  * instance slots below RW_CPU_STATE_TOTALS are the last
  * RW_CPU_STATE_TOTALS * sizeof(struct rw_instance_totals) bytes of map

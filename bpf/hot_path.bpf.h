@@ -106,7 +106,7 @@ static __always_inline struct rw_pending_slot *hot_seq(unsigned long long *ctx,
 		return NULL;
 	/* A CPU without queues is past the array's end, or wraps to a queue
 	 * whose keys name another CPU (the check below). */
-	idx = queue_index(ctx[a->cpu], slot_home_row(ctx[a->pending]));
+	idx = rw_queue_index(ctx[a->cpu], rw_slot_home_row(ctx[a->pending]));
 	q = bpf_map_lookup_elem(&pending_slots, &idx);
 	if (!q)
 		return NULL;

@@ -37,11 +37,6 @@ const Kallsyms& no_symbols() {
   return none;
 }
 
-// An instance's home row in pending_slots: slot_home_row() in bpf/accounting.bpf.h.
-uint32_t home_row(uint64_t instance) {
-  return uint32_t(((instance * 0x9e3779b97f4a7c15ull) >> 52) & (RW_SLOT_ROWS - 1));
-}
-
 using Key = std::tuple<uint64_t, uint64_t, uint32_t, uint32_t>;  // instance, seq, cpu, where
 
 class PendingSlotsTest : public ::testing::Test {
@@ -55,7 +50,8 @@ class PendingSlotsTest : public ::testing::Test {
     cpus_ = loader_->skel().rodata->slot_cpus;
     ASSERT_GT(cpus_, 0u) << "pending slots are off";
     // Each test instance must own its home row.
-    const uint32_t stable = home_row(kStable), churn = home_row(kChurn), full = home_row(kFull);
+    const uint32_t stable = rw_slot_home_row(kStable), churn = rw_slot_home_row(kChurn),
+                   full = rw_slot_home_row(kFull);
     ASSERT_TRUE(stable != churn && stable != full && churn != full)
         << "two test instances share a home row";
   }
@@ -215,7 +211,7 @@ TEST_F(PendingSlotsTest, ASeqEmptiedByDequeuesKeepsItsSlotUntilProcessed) {
 }
 
 // An instance claims a row of pending_slots when first seen: its home row
-// (a hash of its address, slot_home_row() in bpf/accounting.bpf.h), else
+// (a hash of its address, rw_slot_home_row() in bpf/events.h), else
 // the next free one; once every row is taken, its seqs go to the pending
 // hash. The hot path computes the home row and reads the slots there
 // without checking the owner: an instance whose home row another owns
@@ -232,14 +228,14 @@ TEST_F(PendingSlotsTest, InstancesThatShareAHomeRowEachKeepTheirOwnCounts) {
   constexpr uint64_t kOwner = 0xffff8880cafe0000ull;
   uint64_t other = kOwner;
   do other += 0x1000;
-  while (home_row(other) != home_row(kOwner));
+  while (rw_slot_home_row(other) != rw_slot_home_row(kOwner));
   ASSERT_GE(cpus_, 2u);
   // Seq 500 on both CPUs' queues of the owner, then on the other's queue
   // of CPU 0; each enqueue run on its queue's CPU, as the kernel's are.
   enqueue(kOwner, 0, 500, 0);
   enqueue(kOwner, 1, 500, 1);
   enqueue(other, 0, 500, 0);
-  const uint32_t home = home_row(kOwner);
+  const uint32_t home = rw_slot_home_row(kOwner);
   EXPECT_EQ(owner_of(home), kOwner);
   EXPECT_EQ(owner_of((home + 1) % RW_SLOT_ROWS), other) << "the next free row";
   int64_t owner0 = 1, other0 = 1;
