@@ -22,8 +22,8 @@ void set_throughput(benchmark::State& state, const Tick& tick) {
 // The interval a live source would report: each tick one second later.
 void advance(Tick& tick) { tick.sample.time_ns += 1'000'000'000; }
 
-void BM_AggregatorUpdate(benchmark::State& state) {
-  Tick tick = make_tick(shape(state));
+void run_update(benchmark::State& state, const TickShape& shape) {
+  Tick tick = make_tick(shape);
   const SourceInfo info{"bench", "bench", uint32_t(state.range(0)), {}};
   const SymbolNames names;
   Aggregator agg;
@@ -52,6 +52,19 @@ void BM_AggregatorUpdate(benchmark::State& state) {
   state.counters["allocs_per_entry"] = double(a.allocations) / entries;
   state.counters["peak_bytes_per_entry"] = double(a.peak_live_bytes) / entries;
   state.counters["input_bytes_per_entry"] = double(payload_bytes(tick)) / entries;
+  state.counters["process_events"] =
+      shape.process_every_queue ? double(shape.instances) * shape.cpus : 0;
+}
+
+void BM_AggregatorUpdate(benchmark::State& state) { run_update(state, shape(state)); }
+
+// The same Tick, but that every queue also had a batch processed in the
+// interval (a lifecycle event each: 65536 at 1024 CPUs), as under steady
+// load: what the per-queue processed counts cost.
+void BM_AggregatorUpdateProcessing(benchmark::State& state) {
+  TickShape s = shape(state);
+  s.process_every_queue = true;
+  run_update(state, s);
 }
 
 // The detectors on that update's Snapshot (SnapshotStream runs both every
@@ -130,6 +143,9 @@ void register_aggregator_benchmarks() {
     benchmark::RegisterBenchmark("aggregator/update", BM_AggregatorUpdate)
         ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("aggregator/update_processing", BM_AggregatorUpdateProcessing)
+        ->Arg(cpus)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("aggregator/rows_floor", BM_RowsFloor)
         ->Arg(cpus)
         ->Unit(benchmark::kMillisecond);
@@ -170,6 +186,11 @@ void summarize_aggregator(const Results& r, std::ostream& out) {
         << size(up.counter("peak_bytes_per_entry")) << " ("
         << ratio(up.counter("peak_bytes_per_entry"), in) << "), snapshot kept "
         << size(up.counter("snapshot_bytes_per_entry")) << "\n";
+    if (auto p = r.find("aggregator/update_processing" + arg); p != r.end())
+      out << "    with a batch processed on every queue ("
+          << fmt::format("{:.0f}", p->second.counter("process_events"))
+          << " lifecycle events more): " << duration(p->second.cpu_ns_per_iteration) << ", "
+          << ratio(p->second.cpu_ns_per_iteration, up.cpu_ns_per_iteration) << " the update\n";
     auto d = r.find("aggregator/detectors" + arg);
     if (d != r.end())
       out << "    detectors on its Snapshot: "

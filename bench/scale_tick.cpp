@@ -81,6 +81,23 @@ Tick make_tick(const TickShape& shape) {
     e.where = i % 10 == 9 ? RW_WHERE_LIST : RW_WHERE_RADIX;
     t.events.push_back(e);
   }
+  if (shape.process_every_queue) {
+    for (uint32_t i = 0; i < shape.instances; i++)
+      for (uint32_t cpu = 0; cpu < shape.cpus; cpu++) {
+        rw_event e{};
+        e.type = RW_EV_SEQ_PROCESS;
+        e.cpu = cpu;
+        e.ts_ns = kNow - cpu;
+        e.instance = kInstanceBase + i * 0x1000;
+        e.seq = 996;  // the cookie before the oldest pending one
+        e.nr_radix = 5;
+        e.objects = 5;
+        e.bytes = 5 * 192;
+        t.events.push_back(e);
+      }
+    // In the ring buffer, the CPUs' batches interleave.
+    std::shuffle(t.events.begin(), t.events.end(), std::mt19937_64(7));
+  }
   s.stats[RW_STAT_EVENTS] = 123'456'789;
   return t;
 }

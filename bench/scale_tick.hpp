@@ -18,6 +18,9 @@ struct TickShape {
   uint32_t seqs_per_cpu = 100;
   uint32_t instances = 4;  // half RCU, half SRCU
   uint32_t events = 1000;  // lifecycle events in the interval
+  // Also one RW_EV_SEQ_PROCESS per (instance, CPU) queue in the interval:
+  // every queue had a batch processed, as under steady load.
+  bool process_every_queue = false;
 
   size_t pending_entries() const { return size_t(cpus) * seqs_per_cpu * instances; }
 };
