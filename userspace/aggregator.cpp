@@ -80,7 +80,7 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   for (const auto& e : tick.events) {
     if (e.type == RW_EV_SEQ_OPEN && e.where == RW_WHERE_LIST) list_fallbacks_++;
     if (e.type == RW_EV_SEQ_PROCESS && e.objects > 0)
-      processed_by_queue_[{e.instance, e.cpu}] += uint64_t(e.objects);
+      processed_by_queue_.add({e.instance, e.cpu}, uint64_t(e.objects));
   }
 
   const GpByKey gp = grace_periods(in, snap);  // first: seq states depend on them
@@ -92,7 +92,9 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
   for (const auto& q : s.queues) queue_totals.push_back({{q.key.instance, q.key.cpu}, q.val});
   std::sort(queue_totals.begin(), queue_totals.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  processed_by_queue_.sort();
   cpu_queues(in, queue_objects, queue_totals, snap);
+  processed_by_queue_.next_interval();
   call_sites_.update(s, stacks, names, have_prev_ ? secs : 0, snap);
   snap.call_site_sample_bytes = info.call_site_sample_bytes;
   snap.oom_kills_total = s.stats[RW_STAT_OOM_KILLS];
@@ -115,7 +117,6 @@ Snapshot Aggregator::update(const Tick& tick, const SourceInfo& info, const Symb
            s.grace_periods,
            snap.totals.pending_bytes,
            std::move(queue_objects),
-           {processed_by_queue_.begin(), processed_by_queue_.end()},
            std::move(queue_totals),
            s.stats[RW_STAT_OOM_KILLS]};
   have_prev_ = true;
@@ -323,23 +324,28 @@ void Aggregator::cpu_queues(const Input& in, const QueueObjects& objects,
     while (at < sorted.size() && sorted[at].first < key) at++;
     return at < sorted.size() && sorted[at].first == key ? &sorted[at].second : nullptr;
   };
-  size_t at_objects = 0, at_prev_objects = 0, at_prev_done = 0, at_enq = 0, at_prev_enq = 0;
-  auto done = processed_by_queue_.begin();
+  size_t at_objects = 0, at_prev_objects = 0, at_done = 0, at_enq = 0, at_prev_enq = 0;
   for (;;) {
     // The next key of any: pending now, processed since the stream began,
     // enqueues counted since attach.
     const bool more_objects = at_objects < objects.size();
-    const bool more_done = done != processed_by_queue_.end();
+    const bool more_done = at_done < processed_by_queue_.size();
     const bool more_enq = at_enq < enqueued.size();
     if (!more_objects && !more_done && !more_enq) break;
     QueueKey key{UINT64_MAX, UINT32_MAX};
     if (more_objects) key = std::min(key, objects[at_objects].first);
-    if (more_done) key = std::min(key, done->first);
+    if (more_done) key = std::min(key, processed_by_queue_.key(at_done));
     if (more_enq) key = std::min(key, enqueued[at_enq].first);
     const int64_t* now = find(objects, at_objects, key);
     if (now) at_objects++;
-    const uint64_t processed = more_done && done->first == key ? (done++)->second : 0;
-    const uint64_t* done_before = find(prev_.processed_by_queue, at_prev_done, key);
+    // Processed since the stream began, now and at the last sample (a queue
+    // is never forgotten: one not processed now was not then either).
+    uint64_t processed = 0;
+    const uint64_t* done_before = nullptr;
+    if (more_done && processed_by_queue_.key(at_done) == key) {
+      processed = processed_by_queue_.objects(at_done);
+      done_before = processed_by_queue_.objects_before(at_done++);
+    }
     const rw_queue_totals* enq = find(enqueued, at_enq, key);
     if (enq) at_enq++;
     if (!now && !enq && done_before && *done_before == processed) continue;  // idle since

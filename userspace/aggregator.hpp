@@ -8,6 +8,7 @@
 
 #include "call_sites.hpp"
 #include "pending_breakdown.hpp"
+#include "processed_by_queue.hpp"
 #include "sample.hpp"
 #include "snapshot.hpp"
 #include "source.hpp"
@@ -43,7 +44,6 @@ class Aggregator {
   // Per instance x cpu, sorted by key: up to 65536 of them at 1024 CPUs x 64
   // instances, so vectors, not maps.
   using QueueObjects = std::vector<QueuePending>;
-  using QueueProcessed = std::vector<std::pair<QueueKey, uint64_t>>;
   using QueueTotals = std::vector<std::pair<QueueKey, rw_queue_totals>>;  // BPF map queues
   struct Previous {
     uint64_t time_ns = 0;
@@ -51,9 +51,8 @@ class Aggregator {
     std::vector<GpEntry> grace_periods;
     int64_t pending_bytes = 0;
     QueueObjects queue_objects;  // pending per instance x cpu
-    QueueProcessed processed_by_queue;
-    QueueTotals queue_totals;  // enqueues per instance x cpu, since attach
-    uint64_t oom_kills = 0;    // RW_STAT_OOM_KILLS
+    QueueTotals queue_totals;    // enqueues per instance x cpu, since attach
+    uint64_t oom_kills = 0;      // RW_STAT_OOM_KILLS
   };
   // What every phase of update() reads.
   struct Input {
@@ -90,11 +89,9 @@ class Aggregator {
   bool have_prev_ = false;
   Previous prev_;
   uint64_t index_ = 0;
-  uint64_t list_fallbacks_ = 0;  // from lifecycle events: list seqs opened
-  // Objects taken off each instance x cpu for processing (RW_EV_SEQ_PROCESS),
-  // since the stream began: bounded by instances x CPUs.
-  std::map<QueueKey, uint64_t> processed_by_queue_;  // few change per interval
-  PendingBreakdownBuilder breakdown_;                // its buffers, kept between intervals
+  uint64_t list_fallbacks_ = 0;          // from lifecycle events: list seqs opened
+  ProcessedByQueue processed_by_queue_;  // with its counts at the last sample
+  PendingBreakdownBuilder breakdown_;    // its buffers, kept between intervals
   CallSiteTable call_sites_;
 };
 

@@ -1,0 +1,30 @@
+#include "processed_by_queue.hpp"
+
+#include <algorithm>
+
+namespace rcuwatch {
+
+void ProcessedByQueue::add(const Key& key, uint64_t objects) {
+  const auto [it, fresh] = place_.try_emplace(key, uint32_t(queues_.size()));
+  if (fresh) queues_.push_back({key});
+  queues_[it->second].objects += objects;
+}
+
+void ProcessedByQueue::sort() {
+  if (sorted_ == queues_.size()) return;
+  const auto by_key = [](const Queue& a, const Queue& b) { return a.key < b.key; };
+  const auto first_new = queues_.begin() + ptrdiff_t(sorted_);
+  std::sort(first_new, queues_.end(), by_key);
+  std::inplace_merge(queues_.begin(), first_new, queues_.end(), by_key);
+  for (size_t i = 0; i < queues_.size(); i++) place_[queues_[i].key] = uint32_t(i);
+  sorted_ = queues_.size();
+}
+
+void ProcessedByQueue::next_interval() {
+  for (Queue& q : queues_) {
+    q.objects_before = q.objects;
+    q.seen_before = true;
+  }
+}
+
+}  // namespace rcuwatch

@@ -1,0 +1,63 @@
+// Objects taken off each (instance, CPU) queue for processing
+// (RW_EV_SEQ_PROCESS events), since the stream began, now and at the end of
+// the last interval: the Aggregator's per-queue history
+// (CpuQueueRow::processed_objects, and the estimated enqueue rate without
+// per-queue counters).
+//
+// Under steady load every queue has a batch processed every interval, so
+// this takes a lifecycle event or more per queue per interval: 65536 at
+// 1024 CPUs x 64 instances. The queues are kept in key order, the order
+// the Aggregator merges them in, in one array: an event is one hash lookup
+// of its queue's place and one addition, the interval's walk is in memory
+// order, and only queues first seen in the interval (after a while, none)
+// make it sort. A queue is never forgotten, as the counts are since the
+// stream began.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace rcuwatch {
+
+class ProcessedByQueue {
+ public:
+  using Key = std::pair<uint64_t, uint32_t>;  // (instance, cpu)
+
+  void add(const Key& key, uint64_t objects);
+  // Puts the queues first seen since the last sort() in key order among the
+  // others: after the interval's add()s, before the queues are read.
+  void sort();
+  // The counts now become the last interval's.
+  void next_interval();
+
+  // The queues, by place i in key order (after sort()).
+  size_t size() const { return queues_.size(); }
+  const Key& key(size_t i) const { return queues_[i].key; }
+  uint64_t objects(size_t i) const { return queues_[i].objects; }
+  // At the end of the last interval; nullptr if first seen since.
+  const uint64_t* objects_before(size_t i) const {
+    return queues_[i].seen_before ? &queues_[i].objects_before : nullptr;
+  }
+
+ private:
+  struct Queue {
+    Key key;
+    uint64_t objects = 0;
+    uint64_t objects_before = 0;
+    bool seen_before = false;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      const uint64_t h = k.first * 0x9e3779b97f4a7c15ull ^ k.second * 0xc2b2ae3d27d4eb4full;
+      return size_t(h ^ (h >> 32));
+    }
+  };
+  std::unordered_map<Key, uint32_t, KeyHash> place_;  // of each queue in queues_
+  std::vector<Queue> queues_;  // [0, sorted_) in key order, then the new ones as first seen
+  size_t sorted_ = 0;
+};
+
+}  // namespace rcuwatch
