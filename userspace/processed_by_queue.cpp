@@ -15,8 +15,11 @@ void ProcessedByQueue::sort() {
   const auto by_key = [](const Queue& a, const Queue& b) { return a.key < b.key; };
   const auto first_new = queues_.begin() + ptrdiff_t(sorted_);
   std::sort(first_new, queues_.end(), by_key);
+  // The queues before the first new one keep their places.
+  const size_t moved =
+      size_t(std::lower_bound(queues_.begin(), first_new, *first_new, by_key) - queues_.begin());
   std::inplace_merge(queues_.begin(), first_new, queues_.end(), by_key);
-  for (size_t i = 0; i < queues_.size(); i++) place_[queues_[i].key] = uint32_t(i);
+  for (size_t i = moved; i < queues_.size(); i++) place_[queues_[i].key] = uint32_t(i);
   sorted_ = queues_.size();
 }
 
