@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "dense_ids.hpp"
 #include "interval_memory.hpp"
 #include "limits.hpp"
 #include "saturating.hpp"
@@ -15,75 +16,14 @@ namespace rcuwatch {
 
 namespace {
 
-// Open addressing from a SeqKey to a dense id in first-seen order. A few
-// hundred seqs live at a time: the table stays in the L1 cache.
-class SeqIds {
- public:
-  // The key's id; `fresh` says whether it was first seen now. Inlined
-  // where the key is in the first slot it probes, as nearly every key is
-  // (see load_divisor): entries come in any order (a hash map's, the
-  // pending slots' queue after queue), so no cache of the last key seen
-  // saves the lookup.
-  uint32_t id(const SeqKey& k, bool& fresh) {
-    const size_t i = hash(k) & mask();
-    const Slot& s = slots_[i];
-    if (__builtin_expect(
-            s.id != kEmpty && s.instance == k.instance && s.seq == k.seq && s.expired == k.expired,
-            1)) {
-      fresh = false;
-      return s.id;
-    }
-    return probe(k, i, fresh);
-  }
-
- private:
-  // From slot i on: the key's slot, or the empty one where it goes.
-  __attribute__((noinline)) uint32_t probe(const SeqKey& k, size_t i, bool& fresh) {
-    for (;; i = (i + 1) & mask()) {
-      Slot& s = slots_[i];
-      if (s.id == kEmpty) {
-        s = {k.instance, k.seq, k.expired, size_++};
-        if (size_t(size_) * load_divisor() > slots_.size()) grow();
-        fresh = true;
-        return size_ - 1;
-      }
-      if (s.instance == k.instance && s.seq == k.seq && s.expired == k.expired) {
-        fresh = false;
-        return s.id;
-      }
-    }
-  }
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
-    uint64_t instance = 0, seq = 0;
-    bool expired = false;
-    uint32_t id = kEmpty;
-  };
-  size_t mask() const { return slots_.size() - 1; }
-  // Sparse while the table fits in the L1 cache (a lookup then ends at its
-  // first slot, nearly always: a branch predicted, not a loop); half full
-  // beyond.
-  size_t load_divisor() const { return slots_.size() < kSparseSlots ? 8 : 2; }
-  static constexpr size_t kSparseSlots = 2048;
-  static size_t hash(const Slot& s) { return hash(SeqKey{s.instance, s.seq, s.expired}); }
-  static size_t hash(const SeqKey& k) {
-    const uint64_t h =
-        k.instance * 0x9e3779b97f4a7c15ull ^ (k.seq * 2 + k.expired) * 0xc2b2ae3d27d4eb4full;
-    return size_t(h ^ (h >> 32));
-  }
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const Slot& s : old) {
-      if (s.id == kEmpty) continue;
-      size_t i = hash(s) & mask();
-      while (slots_[i].id != kEmpty) i = (i + 1) & mask();
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot> slots_ = std::vector<Slot>(256);
-  uint32_t size_ = 0;
+// A seq's dense id (first-seen order). A few hundred seqs live at a time:
+// the table stays in the L1 cache, and entries come in any order (a hash
+// map's, the pending slots' queue after queue), so no cache of the last key
+// seen would save the lookup.
+struct SeqKeyHash {
+  size_t operator()(const SeqKey& k) const { return hash_words(k.instance, k.seq * 2 + k.expired); }
 };
+using SeqIds = DenseIds<SeqKey, SeqKeyHash>;
 
 // What the rows need of a pending entry: one cache line, not one or two.
 struct alignas(32) RowInput {

@@ -34,6 +34,7 @@ struct SeqKey {
   uint64_t instance = 0;
   uint64_t seq = 0;
   bool expired = false;
+  bool operator==(const SeqKey&) const = default;
 };
 
 // A seq's sums over its CPUs.

@@ -5,9 +5,13 @@
 namespace rcuwatch {
 
 void ProcessedByQueue::add(const Key& key, uint64_t objects) {
-  const auto [it, fresh] = place_.try_emplace(key, uint32_t(queues_.size()));
-  if (fresh) queues_.push_back({key});
-  queues_[it->second].objects += objects;
+  bool fresh;
+  const uint32_t id = ids_.id(key, fresh);
+  if (fresh) {
+    place_.push_back(uint32_t(queues_.size()));
+    queues_.push_back({.key = key, .id = id});
+  }
+  queues_[place_[id]].objects += objects;
 }
 
 void ProcessedByQueue::sort() {
@@ -19,7 +23,7 @@ void ProcessedByQueue::sort() {
   const size_t moved =
       size_t(std::lower_bound(queues_.begin(), first_new, *first_new, by_key) - queues_.begin());
   std::inplace_merge(queues_.begin(), first_new, queues_.end(), by_key);
-  for (size_t i = moved; i < queues_.size(); i++) place_[queues_[i].key] = uint32_t(i);
+  for (size_t i = moved; i < queues_.size(); i++) place_[queues_[i].id] = uint32_t(i);
   sorted_ = queues_.size();
 }
 

@@ -7,18 +7,20 @@
 // Under steady load every queue has a batch processed every interval, so
 // this takes a lifecycle event or more per queue per interval: 65536 at
 // 1024 CPUs x 64 instances. The queues are kept in key order, the order
-// the Aggregator merges them in, in one array: an event is one hash lookup
-// of its queue's place and one addition, the interval's walk is in memory
-// order, and only queues first seen in the interval (after a while, none)
-// make it sort. A queue is never forgotten, as the counts are since the
-// stream began.
+// the Aggregator merges them in, in one array: the interval's walk is in
+// memory order. An event is an open-addressing lookup of its queue's dense
+// id (first-seen order), the id's place in the array, and one addition;
+// only queues first seen in the interval (after a while, none) make it
+// sort, and places change only then. A queue is never forgotten, as the
+// counts are since the stream began.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "dense_ids.hpp"
 
 namespace rcuwatch {
 
@@ -47,16 +49,15 @@ class ProcessedByQueue {
     Key key;
     uint64_t objects = 0;
     uint64_t objects_before = 0;
+    uint32_t id = 0;
     bool seen_before = false;
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const {
-      const uint64_t h = k.first * 0x9e3779b97f4a7c15ull ^ k.second * 0xc2b2ae3d27d4eb4full;
-      return size_t(h ^ (h >> 32));
-    }
+    size_t operator()(const Key& k) const { return hash_words(k.first, k.second); }
   };
-  std::unordered_map<Key, uint32_t, KeyHash> place_;  // of each queue in queues_
-  std::vector<Queue> queues_;  // [0, sorted_) in key order, then the new ones as first seen
+  DenseIds<Key, KeyHash> ids_;
+  std::vector<uint32_t> place_;  // by id: the queue's place in queues_
+  std::vector<Queue> queues_;    // [0, sorted_) in key order, then the new ones as first seen
   size_t sorted_ = 0;
 };
 
