@@ -265,16 +265,6 @@ RW_GLOBAL int instance_slot_new(__u64 instance)
 }
 
 /*
- * A multiplicative hash of an instance's address: its top bits index a
- * table (the slot cache's way; bits 52-57 of the same product give the
- * instance's home row, rw_slot_home_row() in events.h).
- */
-static __always_inline __u64 instance_hash(__u64 instance)
-{
-	return instance * 0x9e3779b97f4a7c15ULL;
-}
-
-/*
  * Where an instance's counts live: its slot (-1 when every slot is taken)
  * and the row of its queues in pending_slots (RW_NO_QUEUE_ROW: none).
  */
@@ -388,7 +378,7 @@ static __always_inline struct rw_cpu_state *cpu_state_here(void)
 static __always_inline struct rw_slot_cache *slot_cache_way(struct rw_cpu_state *st,
 							    __u64 instance)
 {
-	return &st->ways[instance_hash(instance) >> 60];
+	return &st->ways[rw_instance_hash(instance) >> 60];
 }
 
 /* @instance's slot and queue row, through this CPU's cache @st. */

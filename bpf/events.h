@@ -87,9 +87,19 @@ struct rw_pending_slot {
  * array: tile by tile of RW_SLOT_TILE_CPUS CPUs, row by row within a tile.
  * Constants only: the hot path computes both from its arguments.
  */
+/*
+ * A multiplicative hash of an instance's address. Its top bits index a
+ * table: the BPF side's slot cache takes its way from bits 60-63
+ * (accounting.bpf.h), the home row from bits 52-57.
+ */
+static inline __attribute__((always_inline)) __u64 rw_instance_hash(__u64 instance)
+{
+	return instance * 0x9e3779b97f4a7c15ULL;
+}
+
 static inline __attribute__((always_inline)) __u32 rw_slot_home_row(__u64 instance)
 {
-	return (__u32)((instance * 0x9e3779b97f4a7c15ULL) >> 52) & (RW_SLOT_ROWS - 1);
+	return (__u32)(rw_instance_hash(instance) >> 52) & (RW_SLOT_ROWS - 1);
 }
 
 static inline __attribute__((always_inline)) __u32 rw_queue_index(__u32 cpu, __u32 row)
