@@ -286,26 +286,45 @@ class IntervalBench {
   // The interval as `top` and the exporter run it: read, aggregate, the
   // detectors, one frame, one /metrics body. Stock modes' layout (the
   // pending hash) and tracepoint mode's (the slots).
-  void whole(benchmark::State& state) { whole_of(state, false); }
-  void whole_slots(benchmark::State& state) { whole_of(state, true); }
+  void whole(benchmark::State& state) { whole_of(state, false, false); }
+  void whole_slots(benchmark::State& state) { whole_of(state, true, false); }
+  // Tracepoint mode under steady load: besides the maps, every queue had a
+  // batch processed in the interval, one RW_EV_SEQ_PROCESS each (65536 at
+  // 1024 CPUs). The events are copied into each Tick, as the ring buffer's
+  // read copies them out.
+  void whole_slots_processing(benchmark::State& state) { whole_of(state, true, true); }
 
-  void whole_of(benchmark::State& state, bool slots) {
+  void whole_of(benchmark::State& state, bool slots, bool processing) {
     try {
       const uint32_t cpus = uint32_t(state.range(0));
       const ScaleMaps& m = maps(cpus);
+      std::vector<rw_event> events;
+      if (processing) {
+        TickShape shape = scale_shape(cpus);
+        shape.process_every_queue = true;
+        events = make_tick(shape).events;
+      }
       MapReader reader(slots ? m.slot_fds() : m.fds());
       Aggregator agg;
       DetectorSet detectors;  // SnapshotStream runs them on every Snapshot
       IntervalViews views;
       const SourceInfo info{"bench", "bench", cpus, {}};
       const SymbolNames names;
+      // The maps' clock, a second an interval (as the aggregator benchmarks):
+      // not this machine's uptime, which would make the entries' ages, and
+      // so what the detectors find, depend on how long ago it booted, and
+      // the rates on how long an iteration takes.
+      uint64_t now_ns = kScaleTickNs;
       Tick first;
       first.sample = reader.read();
+      first.sample.time_ns = now_ns;
       detectors.evaluate(agg.update(first, info, names));  // steady state: a previous sample
       const long faults_before = minor_faults();
       for (auto _ : state) {
         Tick tick;
+        tick.events = events;
         tick.sample = reader.read();
+        tick.sample.time_ns = now_ns += 1'000'000'000;
         Snapshot snap = agg.update(tick, info, names);
         snap.detections = detectors.evaluate(snap);
         std::vector<SeqRow>().swap(snap.seq_cpus);  // SeqCpuRows::Drop, as top and exporter
@@ -315,6 +334,7 @@ class IntervalBench {
       state.counters["page_faults"] = benchmark::Counter(double(minor_faults() - faults_before),
                                                          benchmark::Counter::kAvgIterations);
       state.counters["pending_entries"] = double(m.entries);
+      state.counters["events"] = double(events.size());
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
     }
@@ -337,6 +357,7 @@ IntervalBenchPtr register_interval_benchmarks(std::string* why) {
       {"maps/raw_copy_slots", &IntervalBench::raw_copy_slots},
       {"maps/read_slots", &IntervalBench::read_slots},
       {"interval/whole_slots", &IntervalBench::whole_slots},
+      {"interval/whole_slots_processing", &IntervalBench::whole_slots_processing},
   };
   for (uint32_t cpus : kScaleCpus)
     for (const auto& [name, fn] : all)  // fn = fn: as in bpf_bench.cpp, for clang 14
@@ -400,6 +421,10 @@ void summarize_interval(const Results& r, std::ostream& out, const char* malloc)
       out << "; tracepoint mode (slots and hash) " << duration(ws->second.cpu_ns_per_iteration)
           << " (" << duration(ws->second.cpu_ns_per_iteration / entries) << " per entry, "
           << std::lround(ws->second.counter("page_faults")) << " page faults)";
+    if (auto wp = r.find("interval/whole_slots_processing/" + std::to_string(cpus)); wp != r.end())
+      out << "; and with a batch processed on every queue ("
+          << std::lround(wp->second.counter("events")) << " lifecycle events) "
+          << duration(wp->second.cpu_ns_per_iteration);
     out << "\n";
   }
 }

@@ -10,7 +10,7 @@ namespace rcuwatch::bench {
 namespace {
 constexpr uint64_t kInstanceBase = 0xffff888012340000ull;
 constexpr uint64_t kSrcuBase = 0xffffffff82001000ull;
-constexpr uint64_t kNow = 1'000'000'000'000ull;  // 1000 s of uptime
+constexpr uint64_t kNow = kScaleTickNs;
 }  // namespace
 
 TickShape scale_shape(uint32_t cpus) {

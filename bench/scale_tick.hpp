@@ -25,6 +25,11 @@ struct TickShape {
   size_t pending_entries() const { return size_t(cpus) * seqs_per_cpu * instances; }
 };
 
+// The time of a scale Tick's sample (1000 s of uptime): its pending
+// entries' ages and its events' times count from it. Benchmarks that run
+// many intervals move it on by a second each, as a live source would.
+inline constexpr uint64_t kScaleTickNs = 1'000'000'000'000ull;
+
 // Issue 11's interval at scale: 1024 CPUs x 4 live seqs x 64 instances =
 // 262144 pending entries, and the same on 256, 64 and 16 CPUs (4x, 16x and
 // 64x fewer entries), largest first. Benchmarks take the CPU count as arg.

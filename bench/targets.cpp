@@ -136,6 +136,11 @@ void summarize_targets(const Results& r, std::ostream& out) {
       out << "    tracepoint mode (seqs in the pending slots): "
           << duration(ws->cpu_ns_per_iteration)
           << " (target < 5 ms): " << verdict(ws->cpu_ns_per_iteration, 5e6) << "\n";
+    if (const RunResult* wp = find(r, "interval/whole_slots_processing" + at))
+      out << "    tracepoint mode under steady load (a batch processed on every queue, "
+          << fmt::format("{:.0f}", wp->counter("events"))
+          << " lifecycle events): " << duration(wp->cpu_ns_per_iteration)
+          << " (target < 5 ms): " << verdict(wp->cpu_ns_per_iteration, 5e6) << "\n";
     if (raw)
       out << "    bound (stock modes' hash): the kernel's BPF_MAP_LOOKUP_BATCH of the pending map "
              "alone takes "
