@@ -39,6 +39,13 @@ class DenseIds {
     return probe(k, i, fresh);
   }
 
+  // Gives every key the id `to[id]` instead: `to` holds each of 0..size()-1
+  // once (a new order of the keys, for whoever keeps data by id).
+  void renumber(const std::vector<uint32_t>& to) {
+    for (Slot& s : slots_)
+      if (s.id != kEmpty) s.id = to[s.id];
+  }
+
   uint32_t size() const { return size_; }
 
  private:

@@ -7,14 +7,14 @@
 // Under steady load every queue has a batch processed every interval, so
 // this takes a lifecycle event or more per queue per interval: 65536 at
 // 1024 CPUs x 64 instances. An event is an open-addressing lookup of its
-// queue's dense id (first-seen order) and one addition to the queue's count
-// in an array by id (8 bytes a queue: at 65536 queues it stays in the L2
-// cache, where the events, in any order, land at random). The queues are
-// also kept in key order, the order the Aggregator merges them in, each
-// with its id and its count at the last interval: the interval's walk is
-// in that order. Only queues first seen in the interval (after a while,
-// none) make it sort. A queue is never forgotten, as the counts are since
-// the stream began.
+// queue's dense id and one addition to the queue's count, in an array by
+// id (8 bytes a queue: at 65536 queues it stays in the L2 cache, where the
+// events, in any order, land at random). The ids are the queues' places in
+// key order, the order the Aggregator merges them in: the interval's walk
+// reads the arrays in memory order. A queue first seen takes the next id;
+// at the end of such an interval (after a while, none) the new queues are
+// sorted and merged in, and every queue renumbered. A queue is never
+// forgotten, as the counts are since the stream began.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +40,7 @@ class ProcessedByQueue {
   // The queues, by place i in key order (after sort()).
   size_t size() const { return queues_.size(); }
   const Key& key(size_t i) const { return queues_[i].key; }
-  uint64_t objects(size_t i) const { return objects_[queues_[i].id]; }
+  uint64_t objects(size_t i) const { return objects_[i]; }
   // At the end of the last interval; nullptr if first seen since.
   const uint64_t* objects_before(size_t i) const {
     return queues_[i].seen_before ? &queues_[i].objects_before : nullptr;
@@ -50,15 +50,15 @@ class ProcessedByQueue {
   struct Queue {
     Key key;
     uint64_t objects_before = 0;
-    uint32_t id = 0;
     bool seen_before = false;
   };
   struct KeyHash {
     size_t operator()(const Key& k) const { return hash_words(k.first, k.second); }
   };
   DenseIds<Key, KeyHash> ids_;
-  std::vector<uint64_t> objects_;  // by id: processed since the stream began
-  std::vector<Queue> queues_;      // [0, sorted_) in key order, then the new ones as first seen
+  // By id, that is [0, sorted_) in key order, then the new ones as first seen.
+  std::vector<uint64_t> objects_;  // processed since the stream began
+  std::vector<Queue> queues_;
   size_t sorted_ = 0;
 };
 
