@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <iterator>
+#include <span>
 
 #include "interval_memory.hpp"
 #include "saturating.hpp"
@@ -201,14 +202,24 @@ class CpuRun {
   uint64_t bits_ = 0;
 };
 
-void add_sorted(std::vector<std::string>& v, const std::string& x) {
+template <typename T>
+void add_sorted(std::vector<T>& v, const T& x) {
   auto it = std::lower_bound(v.begin(), v.end(), x);
   if (it == v.end() || *it != x) v.insert(it, x);
 }
 
-void add_sorted(std::vector<uint32_t>& v, uint32_t x) {
-  auto it = std::lower_bound(v.begin(), v.end(), x);
-  if (it == v.end() || *it != x) v.insert(it, x);
+// Notes the name subject `x` has now in `names` (sorted by key): whether
+// it is new there, or other than the last one noted for that key.
+bool renamed(std::vector<std::pair<uint64_t, std::string>>& names, const Subject& x) {
+  auto it = std::lower_bound(names.begin(), names.end(), x.key,
+                             [](const auto& n, uint64_t key) { return n.first < key; });
+  if (it == names.end() || it->first != x.key) {
+    names.insert(it, {x.key, x.name});
+    return true;
+  }
+  if (it->second == x.name) return false;
+  it->second = x.name;
+  return true;
 }
 
 // Adds sorted, distinct `xs` to sorted `v`: usually all there already, as
@@ -522,6 +533,7 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
   if (!t.active && holds) {
     t.active = true;
     t.call_sites.clear();
+    t.instance_names.clear();
     DetectorEpisode e;
     e.detector = st.detector;
     e.subject = st.subject;
@@ -553,7 +565,8 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
   }
   o.involved.push_back(st.subject);
   for (const Subject& x : o.involved) {
-    if (x.kind == SubjectKind::Instance) add_sorted(e.instances, x.name);
+    if (x.kind == SubjectKind::Instance && renamed(t.instance_names, x))
+      add_sorted(e.instances, x.name);
     if (x.kind == SubjectKind::GracePeriod) add_sorted(e.grace_periods, x.name);
     if (x.kind == SubjectKind::Cpu) add_sorted(e.cpus, uint32_t(x.key));
   }
@@ -634,36 +647,44 @@ void DetectorSet::grace_period_too_long(const Evaluation& ev, Detections& out) {
 void DetectorSet::callback_flood(const Evaluation& ev, Detections& out) {
   const Snapshot& s = ev.s;
   // cpu_queues by CPU, in their order (65536 rows at 1024 CPUs x 64
-  // instances): sorted once a CPU floods.
+  // instances), grouped once a CPU floods: counted per CPU, then placed. Only
+  // CPUs with a row in s.cpus are asked for.
   std::vector<const CpuQueueRow*> by_cpu;
+  std::vector<uint32_t> start;  // per CPU: its first queue in by_cpu; then the end
   const auto queues_of = [&](uint32_t cpu) {
-    if (by_cpu.empty()) {
-      for (const auto& q : s.cpu_queues) by_cpu.push_back(&q);
-      std::stable_sort(by_cpu.begin(), by_cpu.end(),
-                       [](const CpuQueueRow* a, const CpuQueueRow* b) { return a->cpu < b->cpu; });
+    if (start.empty()) {
+      start.assign(s.cpus.size() + 1, 0);
+      for (const auto& q : s.cpu_queues)
+        if (q.cpu < s.cpus.size()) start[q.cpu + 1]++;
+      for (size_t c = 1; c < start.size(); c++) start[c] += start[c - 1];
+      by_cpu.resize(start.back());
+      std::vector<uint32_t> next(start.begin(), start.end() - 1);
+      for (const auto& q : s.cpu_queues)
+        if (q.cpu < s.cpus.size()) by_cpu[next[q.cpu]++] = &q;
     }
-    struct ByCpu {
-      bool operator()(const CpuQueueRow* q, uint32_t c) const { return q->cpu < c; }
-      bool operator()(uint32_t c, const CpuQueueRow* q) const { return c < q->cpu; }
-    };
-    const auto [first, last] = std::equal_range(by_cpu.begin(), by_cpu.end(), cpu, ByCpu{});
-    return std::vector<const CpuQueueRow*>(first, last);
+    if (cpu + 1 >= start.size()) return std::span<const CpuQueueRow* const>();
+    return std::span<const CpuQueueRow* const>(by_cpu.data() + start[cpu],
+                                               by_cpu.data() + start[cpu + 1]);
+  };
+  // The largest rates first; equal ones in cpu_queues order (where the rows
+  // are): the order a stable sort by rate gives, as step() ranks them.
+  struct MoreQueued {
+    bool operator()(const CpuQueueRow* a, const CpuQueueRow* b) const {
+      return a->queued_per_sec != b->queued_per_sec ? a->queued_per_sec > b->queued_per_sec : a < b;
+    }
   };
   for (const auto& c : s.cpus) {
     const auto describe = [&](Observation& o) {
-      std::vector<const CpuQueueRow*> queued;
+      TopK<const CpuQueueRow*, kMaxContributions, MoreQueued> largest;
       for (const CpuQueueRow* q : queues_of(c.cpu)) {
         if (q->queued_per_sec <= 0) continue;
-        queued.push_back(q);
+        largest.offer(q);
         o.involved.push_back(ev.names.instance_subject(q->instance));
       }
-      // The largest, as step() ranks them: describe only those.
-      std::stable_sort(queued.begin(), queued.end(), [](const auto* a, const auto* b) {
-        return a->queued_per_sec > b->queued_per_sec;
-      });
-      for (size_t k = 0; k < std::min(queued.size(), kMaxContributions); k++)
-        o.contributions.push_back({ev.names.instance_subject(queued[k]->instance),
-                                   queued[k]->queued_per_sec, "objects queued per second"});
+      // Described: the largest only.
+      for (const CpuQueueRow* q : largest.sorted())
+        o.contributions.push_back({ev.names.instance_subject(q->instance), q->queued_per_sec,
+                                   "objects queued per second"});
     };
     observe(ev, Detector::CallbackFlood, cpu_subject(c.cpu), c.queued_per_sec, describe, out);
   }

@@ -52,6 +52,11 @@ class DetectorSet {
     // Call sites that queued on the subject while the episode held, by
     // instance and path: the episode keeps the largest.
     std::map<std::pair<std::string, std::string>, CallSite> call_sites;
+    // The episode's instances by address, sorted, each with the name it
+    // last had: a name is looked for among the episode's only when its
+    // instance is new to it or renamed (a flood on every CPU of a big
+    // machine names its 64 instances on each, every interval).
+    std::vector<std::pair<uint64_t, std::string>> instance_names;
   };
   // (instance, seq, expired list, cpu): a queue past its grace period.
   using LagKey = std::tuple<uint64_t, uint64_t, bool, uint32_t>;

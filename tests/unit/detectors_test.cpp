@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 #include <random>
 #include <tuple>
 
@@ -210,6 +212,52 @@ TEST(Detectors, CallbackFloodOnlyOnTheCpuOverTheLimit) {
   EXPECT_EQ(d.ended[0].cpus, std::vector<uint32_t>{1});
   EXPECT_EQ(d.ended[0].instances, (std::vector<std::string>{"inst_kvfree", "inst_srcu"}));
   EXPECT_DOUBLE_EQ(d.ended[0].peak, 25'000);
+}
+
+// A flooded CPU with more queues than contributions: the largest, ties in
+// cpu_queues order (as a stable sort by rate leaves them); and an instance
+// first seen without a name (its address) and named later is in the
+// episode under both names.
+TEST(Detectors, CallbackFloodNamesTheLargestQueuesAndEveryNameAnInstanceHad) {
+  DetectorSet set;
+  std::vector<CpuQueueRow> queues;
+  std::vector<double> rates;
+  for (uint64_t i = 0; i < 12; i++) {
+    const double rate = 1'000.0 * double(1 + (i * 7) % 4);  // 1k-4k, three of each
+    queues.push_back(cpu_queue(0x1000 + i * 0x10, 1, rate));
+    rates.push_back(rate);
+  }
+  auto sample = [&](uint64_t t, bool named) {
+    Snapshot s = at(t * kSecond);
+    s.cpus[1].queued_per_sec = 30'000;
+    s.cpu_queues = queues;
+    if (named)
+      s.instances.push_back(instance_row(0x1000, "late_name", Flavor::Rcu, Mode::Kvfree, 0, 0, 0));
+    return set.evaluate(s);
+  };
+  Detections d = sample(0, false);
+  const DetectorState* cpu1 = state(d, Detector::CallbackFlood, 1);
+  ASSERT_NE(cpu1, nullptr);
+  ASSERT_TRUE(cpu1->firing);
+  std::vector<size_t> order(queues.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rates[a] > rates[b]; });
+  ASSERT_EQ(cpu1->contributions.size(), kMaxContributions);
+  for (size_t k = 0; k < kMaxContributions; k++) {
+    SCOPED_TRACE(k);
+    EXPECT_EQ(cpu1->contributions[k].where.key, queues[order[k]].instance);
+    EXPECT_DOUBLE_EQ(cpu1->contributions[k].value, rates[order[k]]);
+  }
+  sample(1, true);
+  sample(2, true);
+  sample(3, false);                   // its address again
+  d = set.evaluate(at(4 * kSecond));  // no flood: the episode ends
+  ASSERT_EQ(d.ended.size(), 1u);
+  const auto& names = d.ended[0].instances;
+  EXPECT_EQ(names.size(), queues.size() + 1);
+  EXPECT_TRUE(std::count(names.begin(), names.end(), "late_name"));
+  EXPECT_TRUE(std::count(names.begin(), names.end(), "0x1000"));
 }
 
 TEST(Detectors, ProcessingLagCountsFromTheFirstSampleSeenPastTheGracePeriod) {
