@@ -80,14 +80,6 @@ struct rw_pending_slot {
 };
 
 /*
- * Where pending_slots keeps a queue, for the BPF side and for userspace's
- * tests and benchmarks alike: an instance's home row (six bits of a hash
- * of its address; the instance claims it, or the next free row, when first
- * seen: accounting.bpf.h), and the index of queue (@cpu, @row) in the
- * array: tile by tile of RW_SLOT_TILE_CPUS CPUs, row by row within a tile.
- * Constants only: the hot path computes both from its arguments.
- */
-/*
  * A multiplicative hash of an instance's address. Its top bits index a
  * table: the BPF side's slot cache takes its way from bits 60-63
  * (accounting.bpf.h), the home row from bits 52-57.
@@ -97,6 +89,14 @@ static inline __attribute__((always_inline)) __u64 rw_instance_hash(__u64 instan
 	return instance * 0x9e3779b97f4a7c15ULL;
 }
 
+/*
+ * Where pending_slots keeps a queue, for the BPF side and for userspace's
+ * tests and benchmarks alike: an instance's home row (six bits of a hash
+ * of its address; the instance claims it, or the next free row, when first
+ * seen: accounting.bpf.h), and the index of queue (@cpu, @row) in the
+ * array: tile by tile of RW_SLOT_TILE_CPUS CPUs, row by row within a tile.
+ * Constants only: the hot path computes both from its arguments.
+ */
 static inline __attribute__((always_inline)) __u32 rw_slot_home_row(__u64 instance)
 {
 	return (__u32)(rw_instance_hash(instance) >> 52) & (RW_SLOT_ROWS - 1);

@@ -30,7 +30,7 @@ class DenseIds {
   // the key is in the first slot it probes, as nearly every key is (see
   // load_divisor).
   uint32_t id(const Key& k, bool& fresh) {
-    const size_t i = Hash{}(k)&mask();
+    const size_t hash = Hash{}(k), i = hash & mask();
     const Slot& s = slots_[i];
     if (__builtin_expect(s.id != kEmpty && s.key == k, 1)) {
       fresh = false;
