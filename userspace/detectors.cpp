@@ -380,91 +380,71 @@ void DetectorSet::LagTable::clear(size_t expected) {
   queues_.reserve(room);
   prepare_for_filling(queues_.data(), expected * sizeof(Queue));  // fresh each interval
   sorted_ = true;
-  seq_at_ = queue_at_ = 0;
+  seq_at_ = 0;
 }
 
-[[gnu::always_inline]] inline void DetectorSet::LagTable::add(const LagKey& key,
-                                                              uint64_t since_ns) {
-  const auto& [instance, seq, expired, cpu] = key;
-  if (!seqs_.empty() && seqs_.back().instance == instance && seqs_.back().seq == seq &&
-      seqs_.back().expired == expired) {
-    if (cpu <= queues_.back().cpu) sorted_ = false;  // out of order, or the same queue twice
-    queues_.emplace_back(cpu, since_ns);
-  } else {
-    add_seq(key, since_ns);
-  }
-}
-
-void DetectorSet::LagTable::add_seq(const LagKey& key, uint64_t since_ns) {
-  const auto& [instance, seq, expired, cpu] = key;
-  if (!seqs_.empty() && std::tie(instance, seq, expired) <
-                            std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired))
-    sorted_ = false;
+void DetectorSet::LagTable::begin_seq(uint64_t instance, uint64_t seq, bool expired) {
+  if (!seqs_.empty() && !(std::tie(seqs_.back().instance, seqs_.back().seq, seqs_.back().expired) <
+                          std::tie(instance, seq, expired)))
+    sorted_ = false;  // out of order, or the same seq again
   seqs_.push_back({instance, seq, expired, uint32_t(queues_.size())});
+  next_cpu_ = 0;
+}
+
+// Inline, with Span::find(): one call each per queue past its grace period.
+[[gnu::always_inline]] inline void DetectorSet::LagTable::add(uint32_t cpu, uint64_t since_ns) {
+  if (cpu < next_cpu_) sorted_ = false;  // out of order, or the same queue twice
+  next_cpu_ = uint64_t(cpu) + 1;
   queues_.emplace_back(cpu, since_ns);
 }
 
 void DetectorSet::LagTable::finish() {
   if (sorted_) return;
-  std::vector<std::pair<LagKey, uint64_t>> all;
+  std::vector<std::tuple<uint64_t, uint64_t, bool, uint32_t, uint64_t>> all;
   all.reserve(queues_.size());
   for (size_t s = 0; s < seqs_.size(); s++)
     for (size_t q = seqs_[s].begin; q < end_of(s); q++)
-      all.emplace_back(LagKey{seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu},
+      all.emplace_back(seqs_[s].instance, seqs_[s].seq, seqs_[s].expired, queues_[q].cpu,
                        queues_[q].since_ns);
   std::sort(all.begin(), all.end());
   clear(all.size());
-  for (const auto& [key, since_ns] : all) add(key, since_ns);
+  for (size_t i = 0; i < all.size(); i++) {
+    const auto& [instance, seq, expired, cpu, since_ns] = all[i];
+    if (i == 0 ||
+        std::tie(instance, seq, expired) !=
+            std::tie(std::get<0>(all[i - 1]), std::get<1>(all[i - 1]), std::get<2>(all[i - 1])))
+      begin_seq(instance, seq, expired);
+    add(cpu, since_ns);
+  }
   sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
 }
 
-// Inline, with add(): one call each per queue past its grace period.
-[[gnu::always_inline]] inline uint64_t DetectorSet::LagTable::find(const LagKey& key,
-                                                                   uint64_t otherwise) {
-  // Keys in increasing order: the queue found last or the next one, in the
-  // same seq. queue_at_ is where a search for a CPU of seq_at_'s stopped:
-  // the queues of that seq before it are below that CPU.
-  const auto& [instance, seq, expired, cpu] = key;
-  if (seq_at_ < seqs_.size()) {
-    const Seq& at = seqs_[seq_at_];
-    const size_t q = queue_at_, end = end_of(seq_at_);
-    if (at.instance == instance && at.seq == seq && at.expired == expired && q >= at.begin &&
-        q < end) {
-      if (queues_[q].cpu == cpu) return queues_[q].since_ns;
-      if (queues_[q].cpu < cpu && q + 1 < end && queues_[q + 1].cpu == cpu) {
-        queue_at_ = q + 1;
-        return queues_[q + 1].since_ns;
-      }
-    }
-  }
-  return search(key, otherwise);
-}
-
-uint64_t DetectorSet::LagTable::search(const LagKey& key, uint64_t otherwise) {
-  const auto& [instance, seq, expired, cpu] = key;
-  const auto seq_key = std::tie(instance, seq, expired);
+DetectorSet::LagTable::Span DetectorSet::LagTable::seq(uint64_t instance, uint64_t seq,
+                                                       bool expired) {
+  const auto key = std::tie(instance, seq, expired);
   const auto key_of = [](const Seq& s) { return std::tie(s.instance, s.seq, s.expired); };
-  // The next seq (seqs are distinct): its first queue.
-  if (seq_at_ + 1 < seqs_.size() && key_of(seqs_[seq_at_ + 1]) == seq_key)
-    queue_at_ = seqs_[++seq_at_].begin;
-  // Everything before the cursor must be below the key: else search from the start.
-  if (seq_at_ > seqs_.size() || (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < seq_key)))
-    seq_at_ = 0;
-  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key)
-    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), seq_key,
+  // Everything before the cursor must be below the key: else from the start.
+  if (seq_at_ > 0 && !(key_of(seqs_[seq_at_ - 1]) < key)) seq_at_ = 0;
+  // At the key, a step before it, or searched for.
+  if (seq_at_ < seqs_.size() && key_of(seqs_[seq_at_]) < key && ++seq_at_ < seqs_.size() &&
+      key_of(seqs_[seq_at_]) < key)
+    seq_at_ = size_t(std::lower_bound(seqs_.begin() + ptrdiff_t(seq_at_), seqs_.end(), key,
                                       [&](const Seq& s, const auto& k) { return key_of(s) < k; }) -
                      seqs_.begin());
-  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != seq_key) return otherwise;
-  const size_t begin = seqs_[seq_at_].begin, end = end_of(seq_at_);
-  if (queue_at_ < begin || queue_at_ > end ||
-      (queue_at_ > begin && queues_[queue_at_ - 1].cpu >= cpu))
-    queue_at_ = begin;
-  if (queue_at_ == end || queues_[queue_at_].cpu != cpu)
-    queue_at_ = size_t(std::lower_bound(queues_.begin() + ptrdiff_t(queue_at_),
-                                        queues_.begin() + ptrdiff_t(end), cpu,
-                                        [](const Queue& q, uint32_t c) { return q.cpu < c; }) -
-                       queues_.begin());
-  return queue_at_ < end && queues_[queue_at_].cpu == cpu ? queues_[queue_at_].since_ns : otherwise;
+  if (seq_at_ == seqs_.size() || key_of(seqs_[seq_at_]) != key) return {};
+  return {queues_.data() + seqs_[seq_at_].begin, queues_.data() + end_of(seq_at_)};
+}
+
+[[gnu::always_inline]] inline uint64_t DetectorSet::LagTable::Span::find(uint32_t cpu,
+                                                                         uint64_t otherwise) {
+  if (at_ == end_ || at_->cpu != cpu) {
+    // Everything before the cursor must be below the CPU: else from the start.
+    if (at_ > begin_ && (at_ - 1)->cpu >= cpu) at_ = begin_;
+    // At the CPU, a step before it, or searched for.
+    if (at_ < end_ && at_->cpu < cpu && ++at_ < end_ && at_->cpu < cpu)
+      at_ = std::lower_bound(at_, end_, cpu, [](const Queue& q, uint32_t c) { return q.cpu < c; });
+  }
+  return at_ < end_ && at_->cpu == cpu ? at_->since_ns : otherwise;
 }
 
 // One pass over Snapshot::seq_cpus for the three detectors that look at
@@ -484,6 +464,10 @@ void DetectorSet::scan_rows(Evaluation& ev) {
   Evaluation::Instance* in = nullptr;
   uint64_t in_addr = 0;
   CpuRun stranded_cpus(&ev.stranded_cpus), lagging_cpus, list_cpus;
+  // The seq of the last row past its grace period, and its queues in the last table.
+  bool lag_seq_open = false, lag_expired = false;
+  uint64_t lag_instance = 0, lag_seq = 0;
+  LagTable::Span before;
   for (const SeqRow& r : s.seq_cpus) {
     if (stranded && r.age_ns >= limits_.stranded_age_ns) stranded_cpus.add(r.cpu);
     const bool past_gp = lag && r.state != SeqState::WaitingForGracePeriod;
@@ -500,9 +484,17 @@ void DetectorSet::scan_rows(Evaluation& ev) {
       list_cpus.add(r.cpu);
     }
     if (!past_gp) continue;
-    const LagKey key{r.instance, r.seq, r.state == SeqState::Expired, r.cpu};
-    const uint64_t first = lag_before_.find(key, s.time_ns);
-    lag_now_.add(key, first);
+    const bool expired = r.state == SeqState::Expired;
+    if (!lag_seq_open || r.instance != lag_instance || r.seq != lag_seq || expired != lag_expired) {
+      lag_seq_open = true;
+      lag_instance = r.instance;
+      lag_seq = r.seq;
+      lag_expired = expired;
+      before = lag_before_.seq(r.instance, r.seq, expired);
+      lag_now_.begin_seq(r.instance, r.seq, expired);
+    }
+    const uint64_t first = before.find(r.cpu, s.time_ns);
+    lag_now_.add(r.cpu, first);
     const uint64_t lag_ns = s.time_ns - first;
     in->judged_lag = true;
     in->lag_ns = std::max(in->lag_ns, lag_ns);

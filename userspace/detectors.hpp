@@ -58,25 +58,43 @@ class DetectorSet {
     // machine names its 64 instances on each, every interval).
     std::vector<std::pair<uint64_t, std::string>> instance_names;
   };
-  // (instance, seq, expired list, cpu): a queue past its grace period.
-  using LagKey = std::tuple<uint64_t, uint64_t, bool, uint32_t>;
   // When each queue past its grace period was first seen so, sorted by key:
   // per seq its queues' (cpu, time), 16 bytes a queue instead of a 32-byte
   // (key, time) pair. At 1024 CPUs x 64 instances x 4 seqs some 164k queues
   // are past their grace period; the table was 8 MB, and 21 MB at its peak
   // while the next one grew beside it.
   class LagTable {
+    struct Queue;
+
    public:
     // Empties it for about `expected` queues (the last table's count):
     // room for a few more, and no more than a quarter to spare.
     void clear(size_t expected);
-    // Keys should come in increasing order; finish() sorts them otherwise.
-    void add(const LagKey& key, uint64_t since_ns);
+    // A seq's queues follow begin_seq(), one add() each. Seqs and CPUs
+    // should come in increasing order; finish() sorts them otherwise.
+    void begin_seq(uint64_t instance, uint64_t seq, bool expired);
+    void add(uint32_t cpu, uint64_t since_ns);
     void finish();
-    // When `key` was first seen, or `otherwise`. Keys looked up in
-    // increasing order cost a step each; any order is right.
-    uint64_t find(const LagKey& key, uint64_t otherwise);
     size_t size() const { return queues_.size(); }
+
+    // One seq's queues, looked up by CPU. CPUs looked up in increasing
+    // order cost a step each; any order is right.
+    class Span {
+     public:
+      Span() = default;
+      // When the queue on `cpu` was first seen, or `otherwise`.
+      uint64_t find(uint32_t cpu, uint64_t otherwise);
+
+     private:
+      friend class LagTable;
+      Span(const Queue* begin, const Queue* end) : begin_(begin), at_(begin), end_(end) {}
+      const Queue* begin_ = nullptr;
+      const Queue* at_ = nullptr;  // where find() searches from
+      const Queue* end_ = nullptr;
+    };
+    // The seq's queues, none if it has none. Seqs looked up in increasing
+    // order cost a step each; any order is right.
+    Span seq(uint64_t instance, uint64_t seq, bool expired);
 
    private:
     struct Seq {
@@ -90,15 +108,14 @@ class DetectorSet {
       uint32_t cpu = 0;
       uint64_t since_ns = 0;
     };
-    void add_seq(const LagKey& key, uint64_t since_ns);      // add() of a seq's first queue
-    uint64_t search(const LagKey& key, uint64_t otherwise);  // find() past its steps
     size_t end_of(size_t seq) const {
       return seq + 1 < seqs_.size() ? seqs_[seq + 1].begin : queues_.size();
     }
     std::vector<Seq> seqs_;
     std::vector<Queue> queues_;
     bool sorted_ = true;
-    size_t seq_at_ = 0, queue_at_ = 0;  // where find() searches from
+    uint64_t next_cpu_ = 0;  // the least CPU add() takes in order
+    size_t seq_at_ = 0;      // where seq() searches from
   };
 
   // One evaluation's names and per-instance findings (detectors.cpp).
