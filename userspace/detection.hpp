@@ -6,7 +6,7 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -110,7 +110,10 @@ struct DetectorState {
   bool firing = false;
   uint64_t episodes = 0;                    // that fired so far, the current one included
   std::vector<Contribution> contributions;  // at this sample, largest first (while it holds)
-  std::optional<DetectorEpisode> episode;   // while the condition holds (firing or not yet)
+  // While the condition holds (firing or not yet). Shared by the states of
+  // successive samples while no sample changes it: an episode on each CPU
+  // of a big machine is not copied every interval.
+  std::shared_ptr<const DetectorEpisode> episode;
 };
 
 struct Detections {

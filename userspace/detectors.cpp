@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <iterator>
+#include <memory>
 #include <span>
 
 #include "interval_memory.hpp"
@@ -222,14 +224,36 @@ bool renamed(std::vector<std::pair<uint64_t, std::string>>& names, const Subject
   return true;
 }
 
+// Whether sorted `v` holds all of sorted `xs`.
+bool has_sorted(const std::vector<uint32_t>& v, const std::vector<uint32_t>& xs) {
+  return v == xs || std::includes(v.begin(), v.end(), xs.begin(), xs.end());
+}
+
 // Adds sorted, distinct `xs` to sorted `v`: usually all there already, as
 // an episode goes on.
 void add_sorted(std::vector<uint32_t>& v, const std::vector<uint32_t>& xs) {
-  if (v == xs || std::includes(v.begin(), v.end(), xs.begin(), xs.end())) return;
+  if (has_sorted(v, xs)) return;
   std::vector<uint32_t> both;
   both.reserve(v.size() + xs.size());
   std::set_union(v.begin(), v.end(), xs.begin(), xs.end(), std::back_inserter(both));
   v = std::move(both);
+}
+
+// Whether sorted `v` holds `x`.
+template <typename T>
+bool has_sorted(const std::vector<T>& v, const T& x) {
+  return std::binary_search(v.begin(), v.end(), x);
+}
+
+// The episode to write to: copied first while Detections handed out
+// before still hold it, so that they keep what they were given.
+DetectorEpisode& writable(std::shared_ptr<const DetectorEpisode>& episode) {
+  if (episode.use_count() == 1)
+    std::atomic_thread_fence(std::memory_order_acquire);  // its last other holder is done
+  else
+    episode = std::make_shared<DetectorEpisode>(*episode);
+  // Every episode is made a non-const DetectorEpisode (here and in step()).
+  return const_cast<DetectorEpisode&>(*episode);
 }
 
 void rank(std::vector<Contribution>& c) {
@@ -244,7 +268,7 @@ void rank(std::vector<Contribution>& c) {
 // grace-period value). The episode keeps the largest, with their shares.
 void credit_call_sites(std::map<std::pair<std::string, std::string>, CallSite>& sites,
                        const Subject& subject, const std::vector<Subject>& involved,
-                       const Snapshot& s, DetectorEpisode& e) {
+                       const Snapshot& s, std::shared_ptr<const DetectorEpisode>& episode) {
   if (s.call_sites.empty()) return;
   std::vector<uint64_t> instances;
   for (const Subject& x : involved)
@@ -275,6 +299,7 @@ void credit_call_sites(std::map<std::pair<std::string, std::string>, CallSite>& 
   const size_t n = std::min(ranked.size(), kMaxCallSites);
   std::partial_sort(ranked.begin(), ranked.begin() + ptrdiff_t(n), ranked.end(),
                     [](const CallSite* a, const CallSite* b) { return a->bytes > b->bytes; });
+  DetectorEpisode& e = writable(episode);
   e.call_sites.clear();
   for (size_t i = 0; i < n; i++) {
     e.call_sites.push_back(*ranked[i]);
@@ -534,11 +559,11 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
     e.peak = o.value;
     e.peak_at_ns = now;
     e.at_peak = o.contributions;
-    st.episode = std::move(e);
+    st.episode = std::make_shared<DetectorEpisode>(std::move(e));
   } else if (t.active && !holds) {
     if (st.firing) {
-      st.episode->end_ns = now;
-      out.ended.push_back(std::move(*st.episode));
+      out.ended.push_back(*st.episode);
+      out.ended.back().end_ns = now;
     }
     t.active = false;
     st.firing = false;
@@ -549,25 +574,30 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
     st.contributions.clear();
     return;
   }
-  DetectorEpisode& e = *st.episode;
-  if (o.value > e.peak) {
+  // Read through st.episode, written through writable(st.episode) only
+  // where this sample changes it.
+  if (o.value > st.episode->peak) {
+    DetectorEpisode& e = writable(st.episode);
     e.peak = o.value;
     e.peak_at_ns = now;
     e.at_peak = o.contributions;
   }
   o.involved.push_back(st.subject);
   for (const Subject& x : o.involved) {
-    if (x.kind == SubjectKind::Instance && renamed(t.instance_names, x))
-      add_sorted(e.instances, x.name);
-    if (x.kind == SubjectKind::GracePeriod) add_sorted(e.grace_periods, x.name);
-    if (x.kind == SubjectKind::Cpu) add_sorted(e.cpus, uint32_t(x.key));
+    if (x.kind == SubjectKind::Instance && renamed(t.instance_names, x) &&
+        !has_sorted(st.episode->instances, x.name))
+      add_sorted(writable(st.episode).instances, x.name);
+    if (x.kind == SubjectKind::GracePeriod && !has_sorted(st.episode->grace_periods, x.name))
+      add_sorted(writable(st.episode).grace_periods, x.name);
+    if (x.kind == SubjectKind::Cpu && !has_sorted(st.episode->cpus, uint32_t(x.key)))
+      add_sorted(writable(st.episode).cpus, uint32_t(x.key));
   }
-  add_sorted(e.cpus, o.cpus);
-  credit_call_sites(t.call_sites, st.subject, o.involved, s, e);
+  if (!has_sorted(st.episode->cpus, o.cpus)) add_sorted(writable(st.episode).cpus, o.cpus);
+  credit_call_sites(t.call_sites, st.subject, o.involved, s, st.episode);
   st.contributions = std::move(o.contributions);
-  if (!st.firing && now - e.onset_ns >= hold_ns(st.detector, limits_)) {
+  if (!st.firing && now - st.episode->onset_ns >= hold_ns(st.detector, limits_)) {
     st.firing = true;
-    e.firing_ns = now;
+    writable(st.episode).firing_ns = now;
     st.episodes++;
   }
 }

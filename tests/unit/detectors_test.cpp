@@ -348,6 +348,56 @@ TEST(Detectors, ProcessingLagOfEveryQueueMatchesAPlainMap) {
   }
 }
 
+// Each sample's Detections keep the episode as it was at that sample, while
+// the detectors go on changing it; a sample that changes nothing shares it.
+TEST(Detectors, EarlierDetectionsKeepTheirEpisodeAsItWas) {
+  DetectorSet set;  // >= 1 MiB pending >= 1 s, for 2 s
+  auto sample = [&](uint64_t t, int64_t bytes, uint32_t cpu) {
+    Snapshot s = at(t * kSecond);
+    pend(s, A, cpu, 8, bytes, 3 * kSecond / 2);
+    return set.evaluate(s);
+  };
+  const Detections d0 = sample(0, 2 * kMiB, 1);
+  const Detections d1 = sample(1, 2 * kMiB, 1);  // nothing new
+  const Detections d2 = sample(2, 3 * kMiB, 0);  // a higher peak, another CPU, fires
+  Detections d3 = sample(3, 2 * kMiB, 0);        // nothing new
+  const DetectorEpisode* e0 = state(d0, Detector::StrandedBytes)->episode.get();
+  const DetectorEpisode* e1 = state(d1, Detector::StrandedBytes)->episode.get();
+  const DetectorEpisode* e2 = state(d2, Detector::StrandedBytes)->episode.get();
+  const DetectorEpisode* e3 = state(d3, Detector::StrandedBytes)->episode.get();
+  ASSERT_TRUE(e0 && e1 && e2 && e3);
+  EXPECT_EQ(e0, e1);
+  EXPECT_NE(e1, e2);
+  EXPECT_EQ(e2, e3);
+  for (const DetectorEpisode* e : {e0, e1}) {
+    EXPECT_DOUBLE_EQ(e->peak, 2.0 * kMiB);
+    EXPECT_EQ(e->cpus, std::vector<uint32_t>{1});
+    EXPECT_EQ(e->firing_ns, 0u);
+  }
+  EXPECT_DOUBLE_EQ(e2->peak, 3.0 * kMiB);
+  EXPECT_EQ(e2->peak_at_ns, 2 * kSecond);
+  EXPECT_EQ(e2->cpus, (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(e2->firing_ns, 2 * kSecond);
+
+  // Changed while d2 holds it: a copy. Held by nobody else: changed in place.
+  d3 = {};
+  Detections d4 = sample(4, 4 * kMiB, 0);
+  const DetectorEpisode* e4 = state(d4, Detector::StrandedBytes)->episode.get();
+  EXPECT_NE(e4, e2);
+  EXPECT_DOUBLE_EQ(e4->peak, 4.0 * kMiB);
+  EXPECT_DOUBLE_EQ(e2->peak, 3.0 * kMiB);
+  d4 = {};
+  const Detections d5 = sample(5, 5 * kMiB, 0);
+  const DetectorEpisode* e5 = state(d5, Detector::StrandedBytes)->episode.get();
+  EXPECT_EQ(e5, e4);
+  EXPECT_DOUBLE_EQ(e5->peak, 5.0 * kMiB);
+  const Detections d6 = sample(6, kMiB / 2, 0);
+  ASSERT_EQ(d6.ended.size(), 1u);
+  EXPECT_EQ(d6.ended[0].end_ns, 6 * kSecond);
+  EXPECT_DOUBLE_EQ(d6.ended[0].peak, 5.0 * kMiB);
+  EXPECT_EQ(e5->end_ns, 0u);  // d5's episode had not ended
+}
+
 TEST(Detectors, ListFallbackJudgesProcessAndCallRcuInstancesOnly) {
   DetectorSet set;  // >= 1 object per interval
   Snapshot s = at(0);
