@@ -441,7 +441,7 @@ void DetectorSet::LagTable::finish() {
       begin_seq(instance, seq, expired);
     add(cpu, since_ns);
   }
-  sorted_ = true;  // a queue seen twice stays twice; find() returns its earliest time
+  sorted_ = true;  // a queue seen twice stays twice; Span::find() returns its earliest time
 }
 
 DetectorSet::LagTable::Span DetectorSet::LagTable::seq(uint64_t instance, uint64_t seq,
