@@ -2,8 +2,8 @@
 // keys were first seen, so that whatever is kept per key can live in a
 // plain vector indexed by id. The per-interval paths that group or count by
 // a key use it: the seqs of a sample's pending entries (a few hundred keys,
-// one lookup per entry) and the queues of the processing events (up to one
-// per instance x CPU, one lookup per event). A lookup is one hash and, as
+// one lookup per entry) and the instances of the processing events (one
+// lookup per event, before its CPU's place in the instance's array). A lookup is one hash and, as
 // nearly always, one slot read: no node per key, no division.
 //
 // `Hash` maps a key to a well-mixed size_t; `Key` has operator==.
@@ -37,13 +37,6 @@ class DenseIds {
       return s.id;
     }
     return probe(k, i, fresh);
-  }
-
-  // Gives every key the id `to[id]` instead: `to` holds each of 0..size()-1
-  // once (a new order of the keys, for whoever keeps data by id).
-  void renumber(const std::vector<uint32_t>& to) {
-    for (Slot& s : slots_)
-      if (s.id != kEmpty) s.id = to[s.id];
   }
 
   uint32_t size() const { return size_; }

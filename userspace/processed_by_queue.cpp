@@ -1,50 +1,71 @@
 #include "processed_by_queue.hpp"
 
 #include <algorithm>
-#include <numeric>
+
+#include "limits.hpp"
 
 namespace rcuwatch {
 
 void ProcessedByQueue::add(const Key& key, uint64_t objects) {
   bool fresh;
-  const uint32_t id = ids_.id(key, fresh);
-  if (fresh) {
-    objects_.push_back(0);
-    queues_.push_back({.key = key});
+  const uint32_t instance = instances_.id(key.first, fresh);
+  if (__builtin_expect(fresh, 0)) counts_.emplace_back();
+  std::vector<Count>& counts = counts_[instance];
+  Count* c = key.second < counts.size() ? &counts[key.second] : nullptr;
+  if (__builtin_expect(!c || !c->queue, 0)) c = &count_beyond_array(key, instance);
+  c->objects += objects;
+}
+
+ProcessedByQueue::Count& ProcessedByQueue::count_beyond_array(const Key& key, uint32_t instance) {
+  const uint32_t cpu = key.second;
+  std::vector<Count>& counts = counts_[instance];
+  Count* c = nullptr;
+  if (cpu < counts.size()) {
+    c = &counts[cpu];
+  } else if (cpu < limits::kMaxCpus) {
+    const size_t size = std::min<size_t>((cpu / 64 + 1) * 64, limits::kMaxCpus);
+    if (cells_ - counts.size() + size <= kCellsPerQueue * queues_.size() + limits::kMaxCpus) {
+      cells_ += size - counts.size();
+      counts.resize(size);
+      c = &counts[cpu];
+    }
   }
-  objects_[id] += objects;
+  if (!c) {
+    c = &sparse_[key];
+  } else if (!sparse_.empty()) {
+    // The queue may have been counted while its CPU was beyond the array.
+    const auto sparse = sparse_.find(key);
+    if (sparse != sparse_.end()) {
+      *c = sparse->second;
+      sparse_.erase(sparse);
+    }
+  }
+  if (!c->queue) {
+    c->queue = true;
+    queues_.push_back({.key = key, .instance = instance});
+  }
+  return *c;
+}
+
+const ProcessedByQueue::Count& ProcessedByQueue::count_of(const Queue& q) const {
+  const std::vector<Count>& counts = counts_[q.instance];
+  if (q.key.second < counts.size() && counts[q.key.second].queue) return counts[q.key.second];
+  return sparse_.find(q.key)->second;
 }
 
 void ProcessedByQueue::sort() {
-  const size_t n = queues_.size();
-  if (sorted_ == n) return;
-  // The ids in key order: the known ones are already, the new ones are
-  // sorted and merged in.
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  const auto by_key = [&](uint32_t a, uint32_t b) { return queues_[a].key < queues_[b].key; };
-  const auto first_new = order.begin() + ptrdiff_t(sorted_);
-  std::sort(first_new, order.end(), by_key);
-  std::inplace_merge(order.begin(), first_new, order.end(), by_key);
-  // Place p holds what id order[p] held, and becomes its id.
-  std::vector<uint32_t> to(n);
-  std::vector<uint64_t> objects(n);
-  std::vector<Queue> queues(n);
-  for (uint32_t p = 0; p < n; p++) {
-    to[order[p]] = p;
-    objects[p] = objects_[order[p]];
-    queues[p] = queues_[order[p]];
-  }
-  ids_.renumber(to);
-  objects_ = std::move(objects);
-  queues_ = std::move(queues);
-  sorted_ = n;
+  const auto first_new = queues_.begin() + ptrdiff_t(sorted_);
+  if (first_new == queues_.end()) return;
+  const auto by_key = [](const Queue& a, const Queue& b) { return a.key < b.key; };
+  std::sort(first_new, queues_.end(), by_key);
+  std::inplace_merge(queues_.begin(), first_new, queues_.end(), by_key);
+  sorted_ = queues_.size();
 }
 
 void ProcessedByQueue::next_interval() {
-  for (size_t i = 0; i < queues_.size(); i++) {
-    queues_[i].objects_before = objects_[i];
-    queues_[i].seen_before = true;
+  for (Queue& q : queues_) {
+    q.objects_before = count_of(q).objects;
+    q.seen_before = true;
   }
 }
 
