@@ -20,8 +20,8 @@ namespace {
 using Key = ProcessedByQueue::Key;
 
 // Each interval's events from `next_key(interval, rng)`; interval 5 has none.
-void check_against_a_map(const std::function<Key(int, std::mt19937_64&)>& next_key,
-                         int intervals, int events_per_interval) {
+void check_against_a_map(const std::function<Key(int, std::mt19937_64&)>& next_key, int intervals,
+                         int events_per_interval) {
   std::mt19937_64 rng(5);
   ProcessedByQueue q;
   std::map<Key, uint64_t> want, before;
