@@ -121,24 +121,40 @@ uint64_t hold_ns(Detector d, const DetectorLimits& l) {
   return d == Detector::StrandedBytes ? l.stranded_for_ns : 0;
 }
 
-// Names and flavors of what a snapshot knows, for contributions.
+// Names and flavors of what a snapshot knows, for contributions; each
+// instance's name with its version, kept from one evaluation to the next
+// in `kept` (only the instances of this snapshot stay there, and those
+// named without a row in it).
 class Names {
  public:
-  explicit Names(const Snapshot& s) : s_(s) {
-    for (const auto& i : s.instances) instances_[i.instance] = &i;
+  Names(const Snapshot& s, std::map<uint64_t, DetectorSet::InstanceName>& kept, uint64_t& versions)
+      : s_(s), kept_(kept), versions_(versions) {
+    std::map<uint64_t, DetectorSet::InstanceName> now;
+    for (const auto& i : s.instances) {
+      auto before = kept.find(i.instance);
+      DetectorSet::InstanceName n = before != kept.end() && before->second.name == i.name
+                                        ? std::move(before->second)
+                                        : DetectorSet::InstanceName{i.name, ++versions};
+      instances_[i.instance] = {&i, n.version};
+      now.emplace(i.instance, std::move(n));
+    }
+    kept = std::move(now);
   }
   const InstanceRow* instance(uint64_t addr) const {
     auto it = instances_.find(addr);
-    return it != instances_.end() ? it->second : nullptr;
+    return it != instances_.end() ? it->second.row : nullptr;
   }
-  std::string instance_name(uint64_t addr) const {
+  // The names are the Snapshot's, or formatted once an evaluation.
+  const std::string& instance_name(uint64_t addr) const {
     const InstanceRow* i = instance(addr);
-    return i ? i->name : fmt::format("{:#x}", addr);
+    return i ? i->name : unnamed(addr).name;
   }
-  std::string grace_period(uint64_t key) const {
+  const std::string& grace_period(uint64_t key) const {
     for (const auto& g : s_.grace_periods)
       if (g.key == key) return g.name;
-    return key ? fmt::format("{:#x}", key) : "rcu";
+    auto [it, added] = unnamed_grace_periods_.try_emplace(key);
+    if (added) it->second = key ? fmt::format("{:#x}", key) : "rcu";
+    return it->second;
   }
   Subject instance_subject(uint64_t addr) const {
     return {SubjectKind::Instance, addr, instance_name(addr)};
@@ -146,11 +162,44 @@ class Names {
   Subject grace_period_subject(uint64_t key) const {
     return {SubjectKind::GracePeriod, key, grace_period(key)};
   }
+  DetectorSet::Involved instance_involved(uint64_t addr) const {
+    auto it = instances_.find(addr);
+    if (it != instances_.end())
+      return {SubjectKind::Instance, addr, it->second.row->name, it->second.name_version};
+    const DetectorSet::InstanceName& n = unnamed(addr);
+    return {SubjectKind::Instance, addr, n.name, n.version};
+  }
+  DetectorSet::Involved grace_period_involved(uint64_t key) const {
+    return {SubjectKind::GracePeriod, key, grace_period(key)};
+  }
 
  private:
   const Snapshot& s_;
-  std::map<uint64_t, const InstanceRow*> instances_;
+  // An instance the Snapshot has no row for, named by its address (in
+  // kept_, whose nodes stay where they are).
+  const DetectorSet::InstanceName& unnamed(uint64_t addr) const {
+    auto [it, added] = kept_.try_emplace(addr);
+    if (added) it->second = {fmt::format("{:#x}", addr), ++versions_};
+    return it->second;
+  }
+  struct Known {
+    const InstanceRow* row;
+    uint64_t name_version;
+  };
+  std::map<uint64_t, Known> instances_;
+  std::map<uint64_t, DetectorSet::InstanceName>& kept_;
+  uint64_t& versions_;
+  // Names of the grace periods the Snapshot does not name.
+  mutable std::map<uint64_t, std::string> unnamed_grace_periods_;
 };
+
+// A subject as involved in its own observation. Its name is the
+// Snapshot's, not the subject's: step() moves the subject.
+DetectorSet::Involved involved(const Names& names, const Subject& x) {
+  if (x.kind == SubjectKind::Instance) return names.instance_involved(x.key);
+  if (x.kind == SubjectKind::GracePeriod) return names.grace_period_involved(x.key);
+  return {x.kind, x.key, {}};  // a CPU is involved by its number only
+}
 
 Subject cpu_subject(uint32_t cpu) { return {SubjectKind::Cpu, cpu, fmt::format("cpu {}", cpu)}; }
 
@@ -210,17 +259,18 @@ void add_sorted(std::vector<T>& v, const T& x) {
   if (it == v.end() || *it != x) v.insert(it, x);
 }
 
-// Notes the name subject `x` has now in `names` (sorted by key): whether
-// it is new there, or other than the last one noted for that key.
-bool renamed(std::vector<std::pair<uint64_t, std::string>>& names, const Subject& x) {
-  auto it = std::lower_bound(names.begin(), names.end(), x.key,
-                             [](const auto& n, uint64_t key) { return n.first < key; });
-  if (it == names.end() || it->first != x.key) {
-    names.insert(it, {x.key, x.name});
+// Notes the version of the name `key` has now in `names` (sorted by key):
+// whether it is new there, or other than the last one noted for that key.
+bool renamed(std::vector<std::pair<uint64_t, uint64_t>>& names, uint64_t key,
+             uint64_t name_version) {
+  auto it = std::lower_bound(names.begin(), names.end(), key,
+                             [](const auto& n, uint64_t k) { return n.first < k; });
+  if (it == names.end() || it->first != key) {
+    names.insert(it, {key, name_version});
     return true;
   }
-  if (it->second == x.name) return false;
-  it->second = x.name;
+  if (it->second == name_version) return false;
+  it->second = name_version;
   return true;
 }
 
@@ -240,9 +290,14 @@ void add_sorted(std::vector<uint32_t>& v, const std::vector<uint32_t>& xs) {
 }
 
 // Whether sorted `v` holds `x`.
-template <typename T>
-bool has_sorted(const std::vector<T>& v, const T& x) {
+template <typename T, typename U>
+bool has_sorted(const std::vector<T>& v, const U& x) {
   return std::binary_search(v.begin(), v.end(), x);
+}
+
+void add_sorted(std::vector<std::string>& v, std::string_view x) {
+  auto it = std::lower_bound(v.begin(), v.end(), x);
+  if (it == v.end() || *it != x) v.insert(it, std::string(x));
 }
 
 // The episode to write to: copied first while Detections handed out
@@ -267,11 +322,11 @@ void rank(std::vector<Contribution>& c) {
 // instance or the instances involved (contributing to a machine-wide or
 // grace-period value). The episode keeps the largest, with their shares.
 void credit_call_sites(std::map<std::pair<std::string, std::string>, CallSite>& sites,
-                       const Subject& subject, const std::vector<Subject>& involved,
+                       const Subject& subject, const std::vector<DetectorSet::Involved>& involved,
                        const Snapshot& s, std::shared_ptr<const DetectorEpisode>& episode) {
   if (s.call_sites.empty()) return;
   std::vector<uint64_t> instances;
-  for (const Subject& x : involved)
+  for (const DetectorSet::Involved& x : involved)
     if (x.kind == SubjectKind::Instance) instances.push_back(x.key);
   bool credited = false;
   for (const CallSiteRow& r : s.call_sites) {
@@ -338,7 +393,9 @@ struct DetectorSet::Evaluation {
     CpuSet list_cpus;
   };
 
-  explicit Evaluation(const Snapshot& snapshot) : s(snapshot), names(snapshot) {}
+  Evaluation(const Snapshot& snapshot, std::map<uint64_t, InstanceName>& instance_names,
+             uint64_t& name_versions)
+      : s(snapshot), names(snapshot, instance_names, name_versions) {}
   Instance& instance(uint64_t addr) { return instances[addr]; }
 
   const Snapshot& s;
@@ -352,7 +409,7 @@ DetectorSet::DetectorSet(DetectorLimits limits) : limits_(limits) {}
 Detections DetectorSet::evaluate(const Snapshot& s) {
   evaluations_++;
   next_track_ = tracks_.begin();
-  Evaluation ev(s);
+  Evaluation ev(s, instance_names_, name_versions_);
   scan_rows(ev);
 
   Detections out;
@@ -393,7 +450,10 @@ void DetectorSet::observe(const Evaluation& ev, Detector d, Subject subject, dou
   t.seen_at = evaluations_;
   Observation o{d, std::move(subject), value, {}, {}, {}};
   // Described only when the condition holds after this sample: step() keeps it then.
-  if (holds_after(d, t.active, value, limit_of(d, limits_))) describe(o);
+  if (holds_after(d, t.active, value, limit_of(d, limits_))) {
+    describe(o);
+    o.involved.push_back(involved(ev.names, o.subject));  // the subject itself too
+  }
   step(t, std::move(o), ev.s, out);
 }
 
@@ -582,9 +642,8 @@ void DetectorSet::step(Track& t, Observation o, const Snapshot& s, Detections& o
     e.peak_at_ns = now;
     e.at_peak = o.contributions;
   }
-  o.involved.push_back(st.subject);
-  for (const Subject& x : o.involved) {
-    if (x.kind == SubjectKind::Instance && renamed(t.instance_names, x) &&
+  for (const Involved& x : o.involved) {
+    if (x.kind == SubjectKind::Instance && renamed(t.instance_names, x.key, x.name_version) &&
         !has_sorted(st.episode->instances, x.name))
       add_sorted(writable(st.episode).instances, x.name);
     if (x.kind == SubjectKind::GracePeriod && !has_sorted(st.episode->grace_periods, x.name))
@@ -634,8 +693,8 @@ void DetectorSet::stranded_bytes(const Evaluation& ev, Detections& out) {
           {ev.names.instance_subject(x.instance), double(x.bytes),
            fmt::format("{} {}, {}", to_string(row ? row->flavor : Flavor::Rcu),
                        ev.names.grace_period(gp), to_string(SeqState(x.state)))});
-      o.involved.push_back(ev.names.instance_subject(x.instance));
-      o.involved.push_back(ev.names.grace_period_subject(gp));
+      o.involved.push_back(ev.names.instance_involved(x.instance));
+      o.involved.push_back(ev.names.grace_period_involved(gp));
     }
     o.cpus = ev.stranded_cpus.list();
   };
@@ -655,7 +714,7 @@ void DetectorSet::grace_period_too_long(const Evaluation& ev, Detections& out) {
         auto w = waiting.find(i.instance);
         if (i.srcu != g.key || w == waiting.end() || w->second <= 0) continue;
         o.contributions.push_back({ev.names.instance_subject(i.instance), double(w->second), ""});
-        o.involved.push_back(ev.names.instance_subject(i.instance));
+        o.involved.push_back(ev.names.instance_involved(i.instance));
       }
     };
     observe(ev, Detector::GracePeriodTooLong, {SubjectKind::GracePeriod, g.key, g.name},
@@ -701,7 +760,7 @@ void DetectorSet::callback_flood(const Evaluation& ev, Detections& out) {
       for (const CpuQueueRow* q : queues_of(c.cpu)) {
         if (q->queued_per_sec <= 0) continue;
         largest.offer(q);
-        o.involved.push_back(ev.names.instance_subject(q->instance));
+        o.involved.push_back(ev.names.instance_involved(q->instance));
       }
       // Described: the largest only.
       for (const CpuQueueRow* q : largest.sorted())

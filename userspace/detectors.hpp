@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -32,6 +33,25 @@ class DetectorSet {
 
   const DetectorLimits& limits() const { return limits_; }
 
+  // An instance or grace period involved in an observation (the
+  // detectors' own, public for their helpers in detectors.cpp): its name
+  // is the Snapshot's (or the evaluation's, for one the Snapshot does not
+  // name), not a copy. A flood on every CPU of a big machine involves
+  // each CPU's 64 instances, every interval.
+  struct Involved {
+    SubjectKind kind;
+    uint64_t key;
+    std::string_view name;
+    uint64_t name_version = 0;  // instances: InstanceName::version
+  };
+  // An instance's name, and a number that changes when the name does:
+  // from one counter, never given twice, so that an equal number means an
+  // equal name. A track compares the number, not the name.
+  struct InstanceName {
+    std::string name;
+    uint64_t version = 0;
+  };
+
  private:
   // A detector's value on a subject at this sample. What contributed and
   // what was involved matter only while the condition holds (step() drops
@@ -41,7 +61,7 @@ class DetectorSet {
     Subject subject;
     double value = 0;
     std::vector<Contribution> contributions;  // any order; ranked in step()
-    std::vector<Subject> involved;            // instances, grace periods
+    std::vector<Involved> involved;           // instances, grace periods
     std::vector<uint32_t> cpus;               // CPUs involved, sorted
   };
   using TrackKey = std::tuple<Detector, SubjectKind, uint64_t>;
@@ -52,11 +72,11 @@ class DetectorSet {
     // Call sites that queued on the subject while the episode held, by
     // instance and path: the episode keeps the largest.
     std::map<std::pair<std::string, std::string>, CallSite> call_sites;
-    // The episode's instances by address, sorted, each with the name it
-    // last had: a name is looked for among the episode's only when its
-    // instance is new to it or renamed (a flood on every CPU of a big
-    // machine names its 64 instances on each, every interval).
-    std::vector<std::pair<uint64_t, std::string>> instance_names;
+    // The episode's instances by address, sorted, each with the version of
+    // the name it last had: a name is looked for among the episode's only
+    // when its instance is new to it or renamed (a flood on every CPU of a
+    // big machine names its 64 instances on each, every interval).
+    std::vector<std::pair<uint64_t, uint64_t>> instance_names;
   };
   // When each queue past its grace period was first seen so, sorted by key:
   // per seq its queues' (cpu, time), 16 bytes a queue instead of a 32-byte
@@ -136,7 +156,11 @@ class DetectorSet {
 
   DetectorLimits limits_;
   std::map<TrackKey, Track> tracks_;
-  uint64_t evaluations_ = 0;                        // Track::seen_at
+  uint64_t evaluations_ = 0;  // Track::seen_at
+  // The instances of the last snapshot (and those named without a row in
+  // it), by address, with their names' versions.
+  std::map<uint64_t, InstanceName> instance_names_;
+  uint64_t name_versions_ = 0;                      // the last version given
   std::map<TrackKey, Track>::iterator next_track_;  // after the last observed, while evaluating
   // The last sample's table, and the next one while a sample is evaluated
   // (2.9 MB each at 164k queues, reserved from the last one's size).

@@ -260,6 +260,25 @@ TEST(Detectors, CallbackFloodNamesTheLargestQueuesAndEveryNameAnInstanceHad) {
   EXPECT_TRUE(std::count(names.begin(), names.end(), "0x1000"));
 }
 
+// The subject itself renamed while its episode holds (a processing lag on
+// an instance): the episode names the instance by both names.
+TEST(Detectors, AnEpisodeKeepsEveryNameItsSubjectHad) {
+  DetectorSet set;
+  auto sample = [&](uint64_t t_s, const char* name, bool pending) {
+    Snapshot s = at(t_s * kSecond);
+    s.instances[0].name = name;
+    if (pending) pend(s, A, 0, 8, 4096, 3 * kSecond, SeqState::GracePeriodElapsed);
+    return set.evaluate(s);
+  };
+  sample(0, "inst_srcu", true);
+  ASSERT_TRUE(state(sample(2, "inst_srcu", true), Detector::ProcessingLag, A)->firing);
+  sample(3, "inst_srcu_renamed", true);
+  sample(4, "inst_srcu_renamed", true);
+  const Detections done = sample(5, "inst_srcu_renamed", false);
+  ASSERT_EQ(done.ended.size(), 1u);
+  EXPECT_EQ(done.ended[0].instances, (std::vector<std::string>{"inst_srcu", "inst_srcu_renamed"}));
+}
+
 TEST(Detectors, ProcessingLagCountsFromTheFirstSampleSeenPastTheGracePeriod) {
   DetectorSet set;  // >= 1 s
   auto sample = [&](uint64_t t_ms, bool pending) {
