@@ -757,7 +757,9 @@ void DetectorSet::callback_flood(const Evaluation& ev, Detections& out) {
   for (const auto& c : s.cpus) {
     const auto describe = [&](Observation& o) {
       TopK<const CpuQueueRow*, kMaxContributions, MoreQueued> largest;
-      for (const CpuQueueRow* q : queues_of(c.cpu)) {
+      const auto queues = queues_of(c.cpu);
+      o.involved.reserve(queues.size() + 1);  // and the CPU itself (observe())
+      for (const CpuQueueRow* q : queues) {
         if (q->queued_per_sec <= 0) continue;
         largest.offer(q);
         o.involved.push_back(ev.names.instance_involved(q->instance));
