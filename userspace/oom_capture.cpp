@@ -11,27 +11,25 @@
 
 namespace rcuwatch {
 
-std::vector<OomKill> oom_kills(const Tick& tick, uint64_t kills_before) {
-  std::vector<OomKill> out;
-  for (const auto& e : tick.events) {
-    if (e.type != RW_EV_OOM_KILL) continue;
-    OomKill k;
-    k.time_ns = e.ts_ns;
-    k.pid = uint32_t(e.instance);
-    k.cpu = e.cpu;
-    char comm[sizeof(e.nr_radix) + sizeof(e.nr_list) + 1] = {};
-    std::memcpy(comm, &e.nr_radix, sizeof(e.nr_radix));
-    std::memcpy(comm + sizeof(e.nr_radix), &e.nr_list, sizeof(e.nr_list));
-    k.comm = comm;
-    out.push_back(std::move(k));
-  }
-  const uint64_t counted = tick.sample.stats[RW_STAT_OOM_KILLS];
-  for (uint64_t n = out.size(); counted > kills_before && n < counted - kills_before; n++) {
+OomKill oom_kill(const rw_event& e) {
+  OomKill k;
+  k.time_ns = e.ts_ns;
+  k.pid = uint32_t(e.instance);
+  k.cpu = e.cpu;
+  char comm[sizeof(e.nr_radix) + sizeof(e.nr_list) + 1] = {};
+  std::memcpy(comm, &e.nr_radix, sizeof(e.nr_radix));
+  std::memcpy(comm + sizeof(e.nr_radix), &e.nr_list, sizeof(e.nr_list));
+  k.comm = comm;
+  return k;
+}
+
+void add_lost_oom_kills(std::vector<OomKill>& kills, const Sample& s, uint64_t kills_before) {
+  const uint64_t counted = s.stats[RW_STAT_OOM_KILLS];
+  for (uint64_t n = kills.size(); counted > kills_before && n < counted - kills_before; n++) {
     OomKill lost;
-    lost.time_ns = tick.sample.time_ns;
-    out.push_back(lost);
+    lost.time_ns = s.time_ns;
+    kills.push_back(lost);
   }
-  return out;
 }
 
 namespace {

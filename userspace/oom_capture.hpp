@@ -12,10 +12,13 @@
 
 namespace rcuwatch {
 
-// The OOM kills in a tick: its RW_EV_OOM_KILL events, plus one of unknown
-// victim for each kill RW_STAT_OOM_KILLS counted without an event (the ring
-// buffer dropped it). `kills_before`: the counter at the previous tick.
-std::vector<OomKill> oom_kills(const Tick& tick, uint64_t kills_before);
+// The OOM kills in a tick: one per RW_EV_OOM_KILL event (read in the
+// Aggregator's one pass over the events), then add_lost_oom_kills() adds
+// one of unknown victim for each kill RW_STAT_OOM_KILLS counted without an
+// event (the ring buffer dropped it). `kills_before`: the counter at the
+// previous tick.
+OomKill oom_kill(const rw_event& e);
+void add_lost_oom_kills(std::vector<OomKill>& kills, const Sample& s, uint64_t kills_before);
 
 // What `s` (the state right after `kill`) says about rcu_pending then.
 OomCapture capture_oom(const Snapshot& s, const OomKill& kill);
