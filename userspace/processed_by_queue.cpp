@@ -47,12 +47,6 @@ ProcessedByQueue::Count& ProcessedByQueue::count_beyond_array(const Key& key, ui
   return *c;
 }
 
-const ProcessedByQueue::Count& ProcessedByQueue::count_of(const Queue& q) const {
-  const std::vector<Count>& counts = counts_[q.instance];
-  if (q.key.second < counts.size() && counts[q.key.second].queue) return counts[q.key.second];
-  return sparse_.find(q.key)->second;
-}
-
 void ProcessedByQueue::sort() {
   const auto first_new = queues_.begin() + ptrdiff_t(sorted_);
   if (first_new == queues_.end()) return;

@@ -72,7 +72,11 @@ class ProcessedByQueue {
   // (listed then), or one kept in sparse_ (moved into the array if it now
   // reaches its CPU).
   __attribute__((noinline)) Count& count_beyond_array(const Key& key, uint32_t instance);
-  const Count& count_of(const Queue& q) const;
+  const Count& count_of(const Queue& q) const {
+    const std::vector<Count>& counts = counts_[q.instance];
+    const uint32_t cpu = q.key.second;
+    return cpu < counts.size() && counts[cpu].queue ? counts[cpu] : sparse_.find(q.key)->second;
+  }
   static constexpr size_t kCellsPerQueue = 8;
   // By instance: its dense id here, then its queues' counts by CPU.
   DenseIds<uint64_t, InstanceHash> instances_;
