@@ -195,7 +195,7 @@ class Names {
 
 // A subject as involved in its own observation. Its name is the
 // Snapshot's, not the subject's: step() moves the subject.
-DetectorSet::Involved involved(const Names& names, const Subject& x) {
+DetectorSet::Involved as_involved(const Names& names, const Subject& x) {
   if (x.kind == SubjectKind::Instance) return names.instance_involved(x.key);
   if (x.kind == SubjectKind::GracePeriod) return names.grace_period_involved(x.key);
   return {x.kind, x.key, {}};  // a CPU is involved by its number only
@@ -452,7 +452,7 @@ void DetectorSet::observe(const Evaluation& ev, Detector d, Subject subject, dou
   // Described only when the condition holds after this sample: step() keeps it then.
   if (holds_after(d, t.active, value, limit_of(d, limits_))) {
     describe(o);
-    o.involved.push_back(involved(ev.names, o.subject));  // the subject itself too
+    o.involved.push_back(as_involved(ev.names, o.subject));  // the subject itself too
   }
   step(t, std::move(o), ev.s, out);
 }
